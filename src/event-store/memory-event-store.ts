@@ -1,0 +1,54 @@
+import { EventEmitter } from 'node:events';
+import type { NewEvent, RecordedEvent } from './event-envelope.js';
+import {
+  checkExpectedRevision,
+  type AppendResult,
+  type BatchHandler,
+  type EventStore,
+  type ExpectedRevision,
+  type Subscription,
+} from './event-store.js';
+import { followLog, type FollowOptions } from './follow-log.js';
+
+/** The event store in memory: for unit tests and throw-away runs. */
+export class MemoryEventStore implements EventStore {
+  private readonly log: RecordedEvent[] = [];
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly appended = new EventEmitter().setMaxListeners(0);
+
+  constructor(private readonly followOptions: FollowOptions = {}) {}
+
+  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const existing = this.streams.get(stream);
+    checkExpectedRevision(stream, expected, existing ? existing.length - 1 : undefined);
+    const recorded = existing ?? [];
+    for (const event of events) {
+      const record: RecordedEvent = { ...event, stream, revision: recorded.length, position: this.log.length + 1 };
+      recorded.push(record);
+      this.log.push(record);
+    }
+    this.streams.set(stream, recorded);
+    this.appended.emit('append');
+    const last = recorded[recorded.length - 1];
+    return { revision: last ? last.revision : -1, position: last ? last.position : this.log.length };
+  }
+
+  async readStream(stream: string): Promise<RecordedEvent[]> {
+    return [...(this.streams.get(stream) ?? [])];
+  }
+
+  async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    // Positions are 1-based and dense here, so position p sits at index p - 1.
+    return this.log.slice(after, after + limit);
+  }
+
+  async headPosition(): Promise<number> {
+    return this.log.length;
+  }
+
+  subscribeAll(after: number, handler: BatchHandler): Subscription {
+    return followLog((a, l) => this.readAll(a, l), after, handler, this.appended, this.followOptions);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
+import { WrongExpectedVersionError, type EventStore } from '../../src/event-store/event-store.js';
+import { EventStoreDbEventStore } from '../../src/event-store/eventstoredb-event-store.js';
+import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
+import { anEvent, uniqueStream } from '../support/events.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+
+const adapters: Array<[string, (() => EventStore) | undefined]> = [
+  ['memory', () => new MemoryEventStore({ pollMs: 20 })],
+  ['sqlite', () => new SqliteEventStore(join(dir.path, `${Math.random()}.sqlite`), { pollMs: 20 })],
+  process.env.EVENTSTOREDB_URL
+    ? ['eventstoredb', () => new EventStoreDbEventStore(process.env.EVENTSTOREDB_URL!)]
+    : ['eventstoredb (SKIPPED: EVENTSTOREDB_URL is not set; no EventStoreDB server can run on this machine)', undefined],
+];
+
+if (!process.env.EVENTSTOREDB_URL) {
+  console.warn(
+    'SKIPPED: the EventStoreDB event-store contract suite. No EventStoreDB server can run on this machine; ' +
+      'set EVENTSTOREDB_URL (for example esdb://localhost:2113?tls=false) to run it.',
+  );
+}
+
+describe.each(adapters)('event store contract: %s', (name, make) => {
+  const maybe = make ? it : it.skip;
+  let store: EventStore;
+  beforeEach(() => {
+    if (make) store = make();
+  });
+  afterEach(async () => {
+    if (make) await store.close();
+  });
+
+  maybe('reads back a stream in order with revisions from 0', async () => {
+    const stream = uniqueStream();
+    await store.append(stream, [anEvent('A'), anEvent('B')], 'no_stream');
+    await store.append(stream, [anEvent('C')], 1);
+    const events = await store.readStream(stream);
+    expect(events.map((e) => [e.type, e.revision, e.stream])).toEqual([['A', 0, stream], ['B', 1, stream], ['C', 2, stream]]);
+  });
+
+  maybe('keeps the whole envelope', async () => {
+    const stream = uniqueStream();
+    const event = { ...anEvent('Enveloped', { n: 1, nested: { ok: true } }), correlationId: 'corr-1', causationId: 'cause-1', schemaVersion: 3 };
+    const { position } = await store.append(stream, [event], 'no_stream');
+    const [read] = await store.readStream(stream);
+    expect(read).toEqual({ ...event, stream, revision: 0, position });
+  });
+
+  maybe('answers an empty list for a stream that does not exist', async () => {
+    expect(await store.readStream(uniqueStream())).toEqual([]);
+  });
+
+  maybe('refuses appends whose expected revision does not hold, with a typed error', async () => {
+    const stream = uniqueStream();
+    await expect(store.append(stream, [anEvent()], 0)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(store.append(stream, [anEvent()], 'stream_exists')).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await store.append(stream, [anEvent()], 'no_stream');
+    await expect(store.append(stream, [anEvent()], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await expect(store.append(stream, [anEvent()], 5)).rejects.toMatchObject({ stream, expected: 5, actual: 0 });
+    await store.append(stream, [anEvent()], 'any');
+    await store.append(stream, [anEvent()], 'stream_exists');
+    expect(await store.readStream(stream)).toHaveLength(3);
+  });
+
+  maybe('lets exactly one of many concurrent writers with one expected revision win', async () => {
+    const stream = uniqueStream();
+    await store.append(stream, [anEvent('Start')], 'no_stream');
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => store.append(stream, [anEvent('Race', { i })], 0)),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(19);
+    for (const r of lost) expect(r.reason).toBeInstanceOf(WrongExpectedVersionError);
+    expect(await store.readStream(stream)).toHaveLength(2);
+  });
+
+  maybe('gives strictly increasing global positions across streams and reads the log from a position', async () => {
+    const start = await store.headPosition();
+    const streams = Array.from({ length: 50 }, () => uniqueStream('many'));
+    for (const [i, stream] of streams.entries()) await store.append(stream, [anEvent('N', { i }), anEvent('M', { i })], 'no_stream');
+    const log = (await store.readAll(start, 1000)).filter((e) => e.stream.startsWith('many-'));
+    expect(log).toHaveLength(100);
+    for (let i = 1; i < log.length; i++) expect(log[i].position).toBeGreaterThan(log[i - 1].position);
+    expect(log.map((e) => e.data.i)).toEqual(streams.flatMap((_, i) => [i, i]));
+    expect(await store.headPosition()).toBe(log[log.length - 1].position);
+
+    const middle = log[49].position;
+    const rest = await store.readAll(middle, 10);
+    expect(rest.map((e) => e.id)).toEqual(log.slice(50, 60).map((e) => e.id));
+  });
+
+  maybe('stores large payloads intact', async () => {
+    const stream = uniqueStream();
+    const big = 'x'.repeat(512 * 1024);
+    await store.append(stream, [anEvent('Big', { big, list: Array.from({ length: 1000 }, (_, i) => i) })], 'no_stream');
+    const [event] = await store.readStream(stream);
+    expect(event.data.big).toBe(big);
+    expect((event.data.list as number[])[999]).toBe(999);
+  });
+
+  maybe('follows the global log live, in order, from a position', async () => {
+    const before = uniqueStream();
+    await store.append(before, [anEvent('Old')], 'no_stream');
+    const from = await store.headPosition();
+    const seen: RecordedEvent[] = [];
+    const subscription = store.subscribeAll(from, async (batch) => {
+      seen.push(...batch);
+    });
+    const stream = uniqueStream();
+    for (let i = 0; i < 5; i++) await store.append(stream, [anEvent('Live', { i })], i === 0 ? 'no_stream' : i - 1);
+    await waitFor(() => seen.length >= 5);
+    await subscription.stop();
+    expect(seen.map((e) => e.data.i)).toEqual([0, 1, 2, 3, 4]);
+    expect(seen.every((e) => e.position > from)).toBe(true);
+  });
+
+  maybe('hands a batch again after its handler failed, so nothing is skipped', async () => {
+    const from = await store.headPosition();
+    const stream = uniqueStream();
+    await store.append(stream, [anEvent('One'), anEvent('Two')], 'no_stream');
+    let failures = 0;
+    const seen: string[] = [];
+    const subscription = store.subscribeAll(from, async (batch) => {
+      if (failures++ === 0) throw new Error('transient');
+      seen.push(...batch.map((e) => e.type));
+    });
+    await waitFor(() => seen.length >= 2, 5000);
+    await subscription.stop();
+    expect(seen).toEqual(['One', 'Two']);
+  });
+});
+
+describe('sqlite event store durability', () => {
+  it('keeps every event across a close and a reopen of the file', async () => {
+    const file = join(dir.path, 'durable.sqlite');
+    const first = new SqliteEventStore(file);
+    const stream = uniqueStream();
+    await first.append(stream, [anEvent('Kept', { n: 1 })], 'no_stream');
+    await first.close();
+    const second = new SqliteEventStore(file);
+    expect((await second.readStream(stream)).map((e) => e.data)).toEqual([{ n: 1 }]);
+    await second.append(stream, [anEvent('Kept', { n: 2 })], 0);
+    expect(await second.headPosition()).toBe(2);
+    await second.close();
+  });
+
+  it('serialises writers from two connections to one file', async () => {
+    const file = join(dir.path, 'two-writers.sqlite');
+    const a = new SqliteEventStore(file);
+    const b = new SqliteEventStore(file);
+    const stream = uniqueStream();
+    await a.append(stream, [anEvent()], 'no_stream');
+    await expect(b.append(stream, [anEvent()], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    await b.append(stream, [anEvent()], 0);
+    await expect(a.append(stream, [anEvent()], 0)).rejects.toBeInstanceOf(WrongExpectedVersionError);
+    expect(await a.readStream(stream)).toHaveLength(2);
+    await a.close();
+    await b.close();
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
