@@ -6,6 +6,7 @@ import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { anEvent, uniqueStream } from '../support/events.js';
 import { tempDir } from '../support/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -131,7 +132,7 @@ describe.each(adapters)('event store contract: %s', (name, make) => {
       if (failures++ === 0) throw new Error('transient');
       seen.push(...batch.map((e) => e.type));
     });
-    await waitFor(() => seen.length >= 2, 5000);
+    await waitFor(() => seen.length >= 2, 'the retried batch');
     await subscription.stop();
     expect(seen).toEqual(['One', 'Two']);
   });
@@ -165,11 +166,3 @@ describe('sqlite event store durability', () => {
     await b.close();
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

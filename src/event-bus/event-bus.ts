@@ -1,0 +1,47 @@
+import type { RecordedEvent } from '../event-store/event-envelope.js';
+import { categoryOf } from '../event-store/event-envelope.js';
+
+/** Receives one event; a throw means "not handled", and the bus hands the same event again. */
+export type EventHandler = (event: RecordedEvent) => Promise<void>;
+
+export interface BusConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * The integration bus port: copies of stored events for projections and downstream
+ * services. It is never the record; the relay is its only publisher.
+ */
+export interface EventBus {
+  /**
+   * Publishes events in order. Resolves with how many of them, counted from the first,
+   * the bus has acknowledged; events it has seen before (same id) count as acknowledged
+   * and are not delivered twice.
+   */
+  publish(events: RecordedEvent[]): Promise<number>;
+  /**
+   * A durable consumer: resumes after the last event it acknowledged, even across
+   * restarts of the consumer, delivers in order, and acknowledges only after the
+   * handler returned.
+   */
+  consume(durableName: string, filterSubject: string, handler: EventHandler): Promise<BusConsumer>;
+  close(): Promise<void>;
+}
+
+export const SUBJECT_PREFIX = 'oauth';
+
+/** `oauth.<category>.<EventType>`: subscribers pick categories or single types with wildcards. */
+export function subjectOf(event: Pick<RecordedEvent, 'stream' | 'type'>): string {
+  return `${SUBJECT_PREFIX}.${categoryOf(event.stream)}.${event.type}`;
+}
+
+/** NATS subject matching: `*` is one token, a final `>` is one or more. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false;
+  }
+  return f.length === s.length;
+}
