@@ -1,0 +1,35 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CheckpointStore } from './checkpoint-store.js';
+
+/** Checkpoints in a SQLite file of their own, so they outlive the process whatever the event store is. */
+export class SqliteCheckpointStore implements CheckpointStore {
+  private readonly db: Database.Database;
+  private readonly select;
+  private readonly upsert;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+    this.select = this.db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
+    this.upsert = this.db.prepare<[string, number]>(
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+    );
+  }
+
+  async get(name: string): Promise<number> {
+    return this.select.get(name)?.position ?? 0;
+  }
+
+  async set(name: string, position: number): Promise<void> {
+    this.upsert.run(name, position);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
