@@ -1,0 +1,95 @@
+import type { EventBus, BusConsumer } from '../src/event-bus/event-bus.js';
+import type { RecordedEvent } from '../src/event-store/event-envelope.js';
+import type { EventStore, Subscription } from '../src/event-store/event-store.js';
+import type { Projection } from './projection.js';
+import { MemoryProjectionStore, type ProjectionStore } from './projection-store.js';
+
+/**
+ * Feeds events to projections. An event at or below a projection's checkpoint has been
+ * applied already and is skipped, so replays and duplicate deliveries change nothing.
+ */
+export class ProjectionRunner {
+  private feed: Subscription | BusConsumer | undefined;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    readonly projections: readonly Projection[],
+    readonly store: ProjectionStore,
+  ) {}
+
+  /** The lowest checkpoint of all projections: where a feed must start. */
+  get position(): number {
+    return this.projections.length === 0 ? 0 : Math.min(...this.projections.map((p) => this.store.checkpoint(p.name)));
+  }
+
+  apply(events: readonly RecordedEvent[]): void {
+    for (const projection of this.projections) {
+      const checkpoint = this.store.checkpoint(projection.name);
+      const changes = new Map<string, unknown>();
+      let position = checkpoint;
+      for (const event of events) {
+        if (event.position <= position) continue;
+        for (const key of projection.keysOf(event)) {
+          const current = changes.has(key) ? changes.get(key) : this.store.get(projection.name, key);
+          changes.set(key, projection.evolve(current, event, key));
+        }
+        position = event.position;
+      }
+      if (position > checkpoint) this.store.apply(projection.name, changes, position);
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  /** The embedded default: follow the event store itself. */
+  followStore(eventStore: EventStore): void {
+    this.feed = eventStore.subscribeAll(this.position, async (batch) => this.apply(batch));
+  }
+
+  /** With NATS: a durable JetStream consumer per runner, acknowledged after each apply. */
+  async followBus(bus: EventBus, durableName: string): Promise<void> {
+    this.feed = await bus.consume(durableName, 'oauth.>', async (event) => this.apply([event]));
+  }
+
+  /** Resolves once every projection has reached `position` (for read-your-writes and readiness). */
+  waitFor(position: number, timeoutMs = 5000): Promise<void> {
+    if (this.position >= position) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.position >= position) done(resolve);
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`projections did not reach ${position}`))), timeoutMs);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        settle();
+      };
+      this.listeners.add(check);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.feed?.stop();
+    this.feed = undefined;
+  }
+}
+
+/** Folds the whole store into a fresh in-memory copy of one projection. */
+export async function rebuildProjection(
+  projection: Projection,
+  eventStore: EventStore,
+  upTo?: number,
+  onProgress?: (position: number) => void,
+): Promise<MemoryProjectionStore> {
+  const fresh = new MemoryProjectionStore();
+  const runner = new ProjectionRunner([projection], fresh);
+  const head = upTo ?? (await eventStore.headPosition());
+  let position = 0;
+  while (position < head) {
+    const batch = (await eventStore.readAll(position, 4096)).filter((e) => e.position <= head);
+    if (batch.length === 0) break;
+    runner.apply(batch);
+    position = batch[batch.length - 1].position;
+    onProgress?.(position);
+  }
+  return fresh;
+}

@@ -1,0 +1,16 @@
+import type { RecordedEvent } from '../src/event-store/event-envelope.js';
+
+/**
+ * A read model as a set of documents, each folded from the events that name its key.
+ * `evolve` is pure: the same document and event always give the same result, so a
+ * projection rebuilt from the store comes out identical to the live one.
+ */
+export interface Projection<V = unknown> {
+  readonly name: string;
+  /** The keys of the documents this event changes; empty when it is not this projection's concern. */
+  keysOf(event: RecordedEvent): readonly string[];
+  /** The document after the event; undefined removes it. */
+  evolve(current: V | undefined, event: RecordedEvent, key: string): V | undefined;
+}
+
+export const defineProjection = <V>(projection: Projection<V>): Projection<V> => projection;

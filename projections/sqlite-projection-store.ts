@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ProjectionStore } from './projection-store.js';
+
+/**
+ * Projections in a SQLite file: for a process fed by a durable JetStream consumer, whose
+ * read models must outlive it just as the consumer's position does.
+ */
+export class SqliteProjectionStore implements ProjectionStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly applyTx: (projection: string, changes: ReadonlyMap<string, unknown>, position: number) => void;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS documents (projection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (projection, key));
+      CREATE TABLE IF NOT EXISTS projection_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL);
+    `);
+    this.statements = {
+      get: this.db.prepare<[string, string], { value: string }>('SELECT value FROM documents WHERE projection = ? AND key = ?'),
+      put: this.db.prepare<[string, string, string]>(
+        'INSERT INTO documents (projection, key, value) VALUES (?, ?, ?) ON CONFLICT (projection, key) DO UPDATE SET value = excluded.value',
+      ),
+      delete: this.db.prepare<[string, string]>('DELETE FROM documents WHERE projection = ? AND key = ?'),
+      checkpoint: this.db.prepare<[string], { position: number }>('SELECT position FROM projection_checkpoints WHERE projection = ?'),
+      setCheckpoint: this.db.prepare<[string, number]>(
+        'INSERT INTO projection_checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+      ),
+      entries: this.db.prepare<[string], { key: string; value: string }>('SELECT key, value FROM documents WHERE projection = ? ORDER BY key'),
+    };
+    this.applyTx = this.db.transaction((projection: string, changes: ReadonlyMap<string, unknown>, position: number) => {
+      for (const [key, value] of changes) {
+        if (value === undefined) this.statements.delete.run(projection, key);
+        else this.statements.put.run(projection, key, JSON.stringify(value));
+      }
+      this.statements.setCheckpoint.run(projection, position);
+    });
+  }
+
+  get<V>(projection: string, key: string): V | undefined {
+    const row = this.statements.get.get(projection, key);
+    return row ? (JSON.parse(row.value) as V) : undefined;
+  }
+
+  checkpoint(projection: string): number {
+    return this.statements.checkpoint.get(projection)?.position ?? 0;
+  }
+
+  apply(projection: string, changes: ReadonlyMap<string, unknown>, position: number): void {
+    this.applyTx(projection, changes, position);
+  }
+
+  entries(projection: string): Array<[string, unknown]> {
+    return this.statements.entries.all(projection).map(({ key, value }) => [key, JSON.parse(value)]);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
