@@ -1,0 +1,23 @@
+import type { UserRegistered } from '../src/domain/events.js';
+import { defineProjection } from './projection.js';
+
+export type UserDocument = UserRegistered['data'];
+
+export const userKey = {
+  byId: (userId: string) => `id:${userId}`,
+  byUsername: (username: string) => `username:${username.toLowerCase()}`,
+};
+
+/** Users by id (for the resource server's profile) and by username (for login). */
+export const usersProjection = defineProjection<UserDocument | string>({
+  name: 'users',
+  keysOf: (event) => {
+    if (event.type !== 'UserRegistered') return [];
+    const user = event.data as unknown as UserDocument;
+    return [userKey.byId(user.userId), userKey.byUsername(user.username)];
+  },
+  evolve: (_current, event, key) => {
+    const user = event.data as unknown as UserDocument;
+    return key.startsWith('id:') ? user : user.userId;
+  },
+});

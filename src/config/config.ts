@@ -1,0 +1,86 @@
+import { resolve } from 'node:path';
+
+export interface Config {
+  dataDir: string;
+  issuer: string;
+  host: string;
+  authorizationServerPort: number;
+  resourceServerPort: number;
+  resourceServerUrl: string;
+  demoClientPort: number;
+  demoClientUrl: string;
+  eventStoreDbUrl: string | null;
+  natsUrl: string | null;
+  accessTokenTtlSeconds: number;
+  authorizationCodeTtlSeconds: number;
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from environment variables and checks every value, naming
+ * each bad one, so a misconfigured server refuses to start rather than half-works.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const port = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0 || value > 65535) problems.push(`${name} must be a port number from 0 to 65535, got "${raw}"`);
+    return value;
+  };
+  const seconds = (name: string, fallback: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > max) problems.push(`${name} must be a whole number of seconds from 1 to ${max}, got "${raw}"`);
+    return value;
+  };
+  const url = (name: string, fallback: string | null, protocols: string[]): string | null => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${raw}"`);
+    } catch {
+      problems.push(`${name} must be a URL, got "${raw}"`);
+    }
+    return raw;
+  };
+
+  const host = env.HOST || '127.0.0.1';
+  const asPort = port('AS_PORT', 3000);
+  const rsPort = port('RS_PORT', 4000);
+  const demoPort = port('DEMO_PORT', 5000);
+  const issuer = url('ISSUER', `http://${host}:${asPort}`, ['http:', 'https:'])!;
+  // RFC 8414 section 2: the issuer has no query or fragment.
+  if (/[?#]/.test(issuer)) problems.push(`ISSUER must have no query or fragment, got "${issuer}"`);
+  const config: Config = {
+    dataDir: resolve(env.DATA_DIR || 'data'),
+    issuer: issuer.replace(/\/$/, ''),
+    host,
+    authorizationServerPort: asPort,
+    resourceServerPort: rsPort,
+    resourceServerUrl: (url('RS_URL', `http://${host}:${rsPort}`, ['http:', 'https:']) ?? '').replace(/\/$/, ''),
+    demoClientPort: demoPort,
+    demoClientUrl: (url('DEMO_URL', `http://${host}:${demoPort}`, ['http:', 'https:']) ?? '').replace(/\/$/, ''),
+    eventStoreDbUrl: url('EVENTSTOREDB_URL', null, ['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:']),
+    natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
+    accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
+    authorizationCodeTtlSeconds: seconds('AUTHORIZATION_CODE_TTL', 60, 600),
+    seedDemo: env.SEED_DEMO !== 'false',
+  };
+  if (env.SEED_DEMO !== undefined && !['true', 'false'].includes(env.SEED_DEMO)) problems.push(`SEED_DEMO must be true or false, got "${env.SEED_DEMO}"`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,33 @@
+import type { Decider } from '../cqrs/decider.js';
+import type { ClientEvent, ClientRegistered } from './events.js';
+import { InvalidRequest } from './oauth-errors.js';
+
+export type ClientCommand = { kind: 'RegisterClient'; client: ClientRegistered['data'] };
+export type ClientState = { registered: boolean };
+
+function isAbsoluteRedirectUri(uri: string): boolean {
+  try {
+    const url = new URL(uri);
+    // RFC 6749 section 3.1.2: absolute, no fragment.
+    return url.hash === '' && !uri.includes('#') && url.protocol !== 'javascript:' && url.protocol !== 'data:';
+  } catch {
+    return false;
+  }
+}
+
+export const clientDecider: Decider<ClientCommand, ClientState, ClientEvent> = {
+  initialState: { registered: false },
+  evolve: () => ({ registered: true }),
+  decide(command, state) {
+    const { client } = command;
+    if (state.registered) throw new InvalidRequest(`client ${client.clientId} is already registered`);
+    if (!/^[A-Za-z0-9._~-]{1,100}$/.test(client.clientId)) throw new InvalidRequest('client_id must be 1-100 unreserved characters');
+    if (client.redirectUris.length === 0) throw new InvalidRequest('a client needs at least one redirect URI');
+    const bad = client.redirectUris.find((uri) => !isAbsoluteRedirectUri(uri));
+    if (bad) throw new InvalidRequest(`redirect URI ${bad} is not an absolute URI without a fragment`);
+    if ((client.clientType === 'public') !== (client.tokenEndpointAuthMethod === 'none')) {
+      throw new InvalidRequest('public clients, and only they, authenticate with "none"');
+    }
+    return [{ type: 'ClientRegistered', data: client }];
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * Errors named after their OAuth error codes (RFC 6749 sections 4.1.2.1 and 5.2,
+ * RFC 6750 section 3.1). The gateway turns them into the standard responses; anything
+ * else is a server_error with no detail.
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly code: string;
+  /** HTTP status when the error is answered directly (not by redirect). */
+  readonly status: number = 400;
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  readonly code = 'invalid_request';
+}
+export class InvalidClient extends OAuthError {
+  readonly code = 'invalid_client';
+  override readonly status = 401;
+}
+export class InvalidGrant extends OAuthError {
+  readonly code = 'invalid_grant';
+}
+export class UnauthorizedClient extends OAuthError {
+  readonly code = 'unauthorized_client';
+}
+export class UnsupportedGrantType extends OAuthError {
+  readonly code = 'unsupported_grant_type';
+}
+export class UnsupportedResponseType extends OAuthError {
+  readonly code = 'unsupported_response_type';
+}
+export class InvalidScope extends OAuthError {
+  readonly code = 'invalid_scope';
+}
+export class AccessDenied extends OAuthError {
+  readonly code = 'access_denied';
+  override readonly status = 403;
+}
+export class TemporarilyUnavailable extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  override readonly status = 503;
+}
+export class InvalidToken extends OAuthError {
+  readonly code = 'invalid_token';
+  override readonly status = 401;
+}
+export class InsufficientScope extends OAuthError {
+  readonly code = 'insufficient_scope';
+  override readonly status = 403;
+}

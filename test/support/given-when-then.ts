@@ -1,0 +1,22 @@
+import type { Decider } from '../../src/cqrs/decider.js';
+import type { DomainEvent } from '../../src/event-store/event-envelope.js';
+
+/** given(past events).when(command) → the new events, or the error the rule throws. */
+export function given<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, history: E[]) {
+  const state = history.reduce(decider.evolve, decider.initialState);
+  return {
+    when: (command: C) => ({
+      then: (expected: E[]) => expect(decider.decide(command, state)).toEqual(expected),
+      thenRefuses: (errorClass: new (...args: never[]) => Error, message?: RegExp) => {
+        let thrown: unknown;
+        try {
+          decider.decide(command, state);
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown).toBeInstanceOf(errorClass);
+        if (message) expect((thrown as Error).message).toMatch(message);
+      },
+    }),
+  };
+}

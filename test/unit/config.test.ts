@@ -1,0 +1,33 @@
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('configuration from the environment', () => {
+  it('starts on embedded defaults with nothing set', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      issuer: 'http://127.0.0.1:3000', authorizationServerPort: 3000, resourceServerPort: 4000, demoClientPort: 5000,
+      eventStoreDbUrl: null, natsUrl: null, accessTokenTtlSeconds: 600,
+    });
+    expect(config.dataDir).toMatch(/data$/);
+  });
+
+  it('takes NATS, EventStoreDB, issuer and ports', () => {
+    expect(loadConfig({ NATS_URL: 'nats://127.0.0.1:4222', EVENTSTOREDB_URL: 'esdb://db:2113?tls=false', ISSUER: 'https://as.example/', AS_PORT: '8080' }))
+      .toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', eventStoreDbUrl: 'esdb://db:2113?tls=false', issuer: 'https://as.example', authorizationServerPort: 8080 });
+  });
+
+  it('names every bad value at once', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ AS_PORT: 'eighty', NATS_URL: 'http://x', EVENTSTOREDB_URL: 'not a url', ISSUER: 'https://as.example/?x=1', ACCESS_TOKEN_TTL: '0' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(5);
+    expect(error!.message).toMatch(/AS_PORT must be a port number/);
+    expect(error!.message).toMatch(/NATS_URL must be a nats: or tls: or ws: or wss: URL/);
+    expect(error!.message).toMatch(/EVENTSTOREDB_URL must be a URL/);
+    expect(error!.message).toMatch(/ISSUER must have no query/);
+    expect(error!.message).toMatch(/ACCESS_TOKEN_TTL must be a whole number/);
+  });
+});

@@ -1,0 +1,114 @@
+import { sha256 } from '../../src/domain/crypto.js';
+import type { GrantEvent } from '../../src/domain/events.js';
+import { grantDecider, type GrantCommand } from '../../src/domain/grant.js';
+import { InvalidGrant, InvalidRequest } from '../../src/domain/oauth-errors.js';
+import { given } from '../support/given-when-then.js';
+
+const t0 = new Date('2026-11-22T10:00:00.000Z');
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+const verifier = 'dBjftJeZ4CVP-mJ92K1tjFqTlaDv8eVG9NAGpPI3hHiZ_N1RsO9aVqZrO7sU8cNz';
+const browser = sha256('browser-session');
+const code = 'g1.the-code';
+
+const requested: GrantEvent = {
+  type: 'AuthorizationRequested',
+  data: {
+    grantId: 'g1', clientId: 'app', redirectUri: 'https://app.example/cb', redirectUriSent: true, scopes: ['profile'],
+    state: 'xyz', codeChallenge: sha256(verifier), codeChallengeMethod: 'S256', browserSessionHash: browser,
+    expiresAt: at(600).toISOString(),
+  },
+};
+const authenticated: GrantEvent = { type: 'UserAuthenticated', data: { grantId: 'g1', userId: 'u1', username: 'alice', method: 'password' } };
+const consented: GrantEvent = { type: 'ConsentGranted', data: { grantId: 'g1', userId: 'u1', clientId: 'app', scopes: ['profile'] } };
+const codeIssued: GrantEvent = { type: 'AuthorizationCodeIssued', data: { grantId: 'g1', codeHash: sha256(code), expiresAt: at(120).toISOString() } };
+const redeemed: GrantEvent = { type: 'AuthorizationCodeRedeemed', data: { grantId: 'g1', clientId: 'app' } };
+
+const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>> = {}): GrantCommand => ({
+  kind: 'RedeemAuthorizationCode', codeHash: sha256(code), clientId: 'app', redirectUri: 'https://app.example/cb',
+  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, ...overrides,
+});
+
+describe('grant decider', () => {
+  it('records an authorization request with its expiry', () => {
+    const { expiresAt: _, ...request } = requested.data;
+    given(grantDecider, []).when({ kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600 }).then([requested]);
+  });
+
+  it('authenticates the user of the browser that made the request', () => {
+    given(grantDecider, [requested])
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
+      .then([authenticated]);
+  });
+
+  it('refuses a login from another browser, or after the request expired', () => {
+    given(grantDecider, [requested])
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10) })
+      .thenRefuses(InvalidRequest, /another browser/);
+    given(grantDecider, [requested])
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601) })
+      .thenRefuses(InvalidRequest, /expired/);
+  });
+
+  it('on consent, records it and issues a code bound to the request', () => {
+    given(grantDecider, [requested, authenticated])
+      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: sha256(code), now: at(0), codeTtlSeconds: 120 })
+      .then([consented, codeIssued]);
+  });
+
+  it('takes a consent decision once only', () => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued])
+      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: sha256('again'), now: at(1), codeTtlSeconds: 120 })
+      .thenRefuses(InvalidRequest);
+    given(grantDecider, [requested, authenticated, consented, codeIssued])
+      .when({ kind: 'DenyConsent', browserSessionHash: browser, now: at(1) })
+      .thenRefuses(InvalidRequest);
+  });
+
+  it('refuses consent before login', () => {
+    given(grantDecider, [requested])
+      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: 'h', now: at(1), codeTtlSeconds: 120 })
+      .thenRefuses(InvalidRequest);
+  });
+
+  it('records a denial', () => {
+    given(grantDecider, [requested, authenticated])
+      .when({ kind: 'DenyConsent', browserSessionHash: browser, now: at(1) })
+      .then([{ type: 'ConsentDenied', data: { grantId: 'g1', userId: 'u1', clientId: 'app' } }]);
+  });
+
+  it('redeems a valid code once for an access token', () => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued]).when(redeem()).then([
+      redeemed,
+      {
+        type: 'AccessTokenIssued',
+        data: {
+          grantId: 'g1', jti: 'j1', kid: 'k1', clientId: 'app', userId: 'u1', audience: 'https://rs', scopes: ['profile'],
+          issuedAt: at(60).toISOString(), expiresAt: at(360).toISOString(),
+        },
+      },
+    ]);
+  });
+
+  it.each<[string, Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>>]>([
+    ['a wrong code', { codeHash: sha256('g1.other') }],
+    ['an expired code', { now: at(120) }],
+    ['another client', { clientId: 'intruder' }],
+    ['another redirect_uri', { redirectUri: 'https://app.example/other' }],
+    ['a missing redirect_uri the request had', { redirectUri: undefined }],
+    ['a wrong code_verifier', { codeVerifier: 'x'.repeat(43) }],
+    ['a malformed code_verifier', { codeVerifier: 'short' }],
+  ])('refuses redemption with %s as invalid_grant', (_what, overrides) => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued]).when(redeem(overrides)).thenRefuses(InvalidGrant);
+  });
+
+  it('refuses a second redemption of the same code', () => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued, redeemed]).when(redeem()).thenRefuses(InvalidGrant);
+  });
+
+  it('refuses to redeem a code for a denied or unknown grant', () => {
+    given(grantDecider, [requested, authenticated, { type: 'ConsentDenied', data: { grantId: 'g1', userId: 'u1', clientId: 'app' } }])
+      .when(redeem())
+      .thenRefuses(InvalidGrant);
+    given(grantDecider, []).when(redeem()).thenRefuses(InvalidGrant);
+  });
+});
