@@ -6,6 +6,7 @@ export interface SigningKeyDocument {
   alg: SigningKeyGenerated['data']['alg'];
   publicJwk: Record<string, unknown>;
   status: 'published' | 'active';
+  activatedAt: string | null;
 }
 
 /**
@@ -18,9 +19,18 @@ export const signingKeysProjection = defineProjection<SigningKeyDocument>({
   evolve: (current, event) => {
     if (event.type === 'SigningKeyGenerated') {
       const key = event.data as unknown as SigningKeyGenerated['data'];
-      return { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, status: 'published' };
+      return { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, status: 'published', activatedAt: null };
     }
-    if (event.type === 'SigningKeyActivated' && current) return { ...current, status: 'active' };
+    if (event.type === 'SigningKeyActivated' && current) return { ...current, status: 'active', activatedAt: event.time };
     return current;
   },
 });
+
+/** The key new tokens are signed with: the most recently activated one. */
+export function activeSigningKey(keys: Iterable<SigningKeyDocument>): SigningKeyDocument | undefined {
+  let newest: SigningKeyDocument | undefined;
+  for (const key of keys) {
+    if (key.status === 'active' && (!newest || (key.activatedAt ?? '') > (newest.activatedAt ?? ''))) newest = key;
+  }
+  return newest;
+}

@@ -34,6 +34,7 @@ export interface GrantState {
   status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed';
   request: AuthorizationRequested['data'] | null;
   userId: string | null;
+  username: string | null;
   scopes: string[];
   codeHash: string | null;
   codeExpiresAt: string | null;
@@ -43,6 +44,7 @@ export const initialGrantState: GrantState = {
   status: 'none',
   request: null,
   userId: null,
+  username: null,
   scopes: [],
   codeHash: null,
   codeExpiresAt: null,
@@ -53,7 +55,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
     case 'AuthorizationRequested':
       return { ...state, status: 'requested', request: event.data };
     case 'UserAuthenticated':
-      return { ...state, status: 'authenticated', userId: event.data.userId };
+      return { ...state, status: 'authenticated', userId: event.data.userId, username: event.data.username };
     case 'ConsentGranted':
       return { ...state, scopes: event.data.scopes };
     case 'ConsentDenied':

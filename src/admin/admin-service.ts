@@ -1,0 +1,71 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import { ActivateSigningKey, GenerateSigningKey, RegisterClient, RegisterUser } from '../commands/registration.commands.js';
+import type { Ports } from '../commands/ports.js';
+import { commandContext } from '../cqrs/command-context.js';
+import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
+import { hashPassword } from '../credentials/password.js';
+import type { ClientRegistered } from '../domain/events.js';
+import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
+import { randomUUID } from 'node:crypto';
+
+export interface NewClient {
+  clientId: string;
+  name: string;
+  clientType: 'confidential' | 'public';
+  redirectUris: string[];
+  scopes: string[];
+  tokenEndpointAuthMethod?: ClientRegistered['data']['tokenEndpointAuthMethod'];
+}
+
+/**
+ * Registration of clients, users and keys: one piece of code for the command line, the
+ * demo seed and the tests. Each secret goes to the secret store and only there.
+ */
+export class AdminService {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly ports: Pick<Ports, 'secrets'>,
+  ) {}
+
+  /** Returns the client secret in clear, once; only its hash is kept. */
+  async registerClient(client: NewClient, clientSecret?: string): Promise<{ clientId: string; clientSecret: string | null }> {
+    const method = client.tokenEndpointAuthMethod ?? (client.clientType === 'public' ? 'none' : 'client_secret_basic');
+    await this.commandBus.execute(
+      new RegisterClient(
+        {
+          clientId: client.clientId,
+          name: client.name,
+          clientType: client.clientType,
+          redirectUris: client.redirectUris,
+          scopes: client.scopes,
+          tokenEndpointAuthMethod: method,
+          grantTypes: ['authorization_code'],
+        },
+        commandContext(),
+      ),
+    );
+    if (client.clientType === 'public') return { clientId: client.clientId, clientSecret: null };
+    const secret = clientSecret ?? generateClientSecret();
+    this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
+    return { clientId: client.clientId, clientSecret: secret };
+  }
+
+  async registerUser(user: { username: string; password: string; name: string; email?: string | null }): Promise<{ userId: string; position: number }> {
+    if (user.password.length < 8) throw new Error('a password needs at least 8 characters');
+    const userId = randomUUID();
+    const decision = await this.commandBus.execute(
+      new RegisterUser({ userId, username: user.username, name: user.name, email: user.email ?? null }, commandContext()),
+    );
+    this.ports.secrets.put('password', userId, await hashPassword(user.password));
+    return { userId, position: decision.position };
+  }
+
+  /** Publishes a new key, then activates it: the private half goes to the key store first. */
+  async rotateSigningKey(): Promise<{ kid: string; position: number }> {
+    const key = await generateSigningKey();
+    this.ports.secrets.put('signing_key', key.kid, JSON.stringify(key.privateJwk));
+    await this.commandBus.execute(new GenerateSigningKey({ kid: key.kid, alg: SIGNING_ALG, publicJwk: key.publicJwk as Record<string, unknown> }, commandContext()));
+    const activated = await this.commandBus.execute(new ActivateSigningKey(key.kid, commandContext()));
+    return { kid: key.kid, position: activated.position };
+  }
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../config/config.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import type { EventStore } from '../event-store/event-store.js';
+import type { AccessTokenSigner } from '../keys/signing-keys.js';
+import type { ProjectionStore } from '../../projections/projection-store.js';
+
+/** What command handlers are given: the record, the secrets, and the read side. */
+export interface Ports {
+  store: EventStore;
+  secrets: SecretStore;
+  signer: AccessTokenSigner;
+  readModel: ProjectionStore;
+  config: Config;
+}

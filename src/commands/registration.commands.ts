@@ -1,0 +1,37 @@
+import type { CommandContext } from '../cqrs/command-context.js';
+import { clientDecider, type ClientCommand, type ClientState } from '../domain/client.js';
+import { streams, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
+import { signingKeyDecider, type SigningKeyCommand, type SigningKeyState } from '../domain/signing-key.js';
+import { userDecider, type UserCommand } from '../domain/user.js';
+import { deciderHandler, StreamCommand } from './stream-command.js';
+
+export class RegisterClient extends StreamCommand<ClientCommand, ClientState> {
+  constructor(client: ClientRegistered['data'], context: CommandContext) {
+    super(streams.client(client.clientId), { kind: 'RegisterClient', client }, context);
+  }
+}
+
+export class RegisterUser extends StreamCommand<UserCommand, { registered: boolean }> {
+  constructor(user: UserRegistered['data'], context: CommandContext) {
+    super(streams.user(user.username), { kind: 'RegisterUser', user }, context);
+  }
+}
+
+export class GenerateSigningKey extends StreamCommand<SigningKeyCommand, SigningKeyState> {
+  constructor(key: SigningKeyGenerated['data'], context: CommandContext) {
+    super(streams.signingKey(key.kid), { kind: 'GenerateSigningKey', key }, context);
+  }
+}
+
+export class ActivateSigningKey extends StreamCommand<SigningKeyCommand, SigningKeyState> {
+  constructor(kid: string, context: CommandContext) {
+    super(streams.signingKey(kid), { kind: 'ActivateSigningKey' }, context);
+  }
+}
+
+export const registrationHandlers = [
+  deciderHandler(RegisterClient, clientDecider),
+  deciderHandler(RegisterUser, userDecider),
+  deciderHandler(GenerateSigningKey, signingKeyDecider),
+  deciderHandler(ActivateSigningKey, signingKeyDecider),
+];

@@ -1,0 +1,49 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret';
+
+/**
+ * What must never enter an event: password hashes, client secret hashes, private
+ * signing keys and the server's own keys. One SQLite file, readable by its owner only.
+ */
+export class SecretStore {
+  private readonly db: Database.Database;
+  private readonly select;
+  private readonly upsert;
+  private readonly insertIfAbsent;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    this.db = new Database(file);
+    if (file !== ':memory:') chmodSync(file, 0o600);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec('CREATE TABLE IF NOT EXISTS secrets (kind TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, name))');
+    this.select = this.db.prepare<[Kind, string], { value: string }>('SELECT value FROM secrets WHERE kind = ? AND name = ?');
+    this.upsert = this.db.prepare<[Kind, string, string]>(
+      'INSERT INTO secrets (kind, name, value) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value',
+    );
+    this.insertIfAbsent = this.db.prepare<[Kind, string, string]>('INSERT OR IGNORE INTO secrets (kind, name, value) VALUES (?, ?, ?)');
+  }
+
+  get(kind: Kind, name: string): string | undefined {
+    return this.select.get(kind, name)?.value;
+  }
+
+  put(kind: Kind, name: string, value: string): void {
+    this.upsert.run(kind, name, value);
+  }
+
+  /** A random key of the server's own (CSRF tokens, ...), made on first use and kept. */
+  serverKey(name: string): Buffer {
+    this.insertIfAbsent.run('server_secret', name, randomBytes(32).toString('base64url'));
+    return Buffer.from(this.get('server_secret', name)!, 'base64url');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

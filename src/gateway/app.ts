@@ -1,0 +1,39 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { requestId } from '../http/request-id.js';
+import { securityHeaders } from '../http/security-headers.js';
+import { handleErrors } from './errors.js';
+import type { Gateway } from './gateway-context.js';
+import { authorizeRoute } from './routes/authorize.route.js';
+import { interactionRoutes } from './routes/interaction.routes.js';
+import { jwksRoute } from './routes/jwks.route.js';
+import { metadataRoute } from './routes/metadata.route.js';
+import { tokenRoute } from './routes/token.route.js';
+
+/** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
+export function createGatewayApp(gateway: Gateway, scopesSupported: readonly string[]): Koa {
+  const app = new Koa();
+  // Errors are answered by handleErrors; Koa's default would print stacks.
+  app.silent = true;
+  const router = new Router();
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  metadataRoute(router, gateway, scopesSupported);
+  jwksRoute(router, gateway);
+  authorizeRoute(router, gateway);
+  interactionRoutes(router, gateway);
+  tokenRoute(router, gateway);
+  app.use(requestId());
+  app.use(securityHeaders());
+  app.use(handleErrors(gateway.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  app.use(async (ctx) => {
+    if (ctx.status === 404 && !ctx.body) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found' };
+    }
+  });
+  return app;
+}

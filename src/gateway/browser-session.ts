@@ -1,0 +1,41 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import { constantTimeEqual, sha256 } from '../domain/crypto.js';
+import { InvalidRequest } from '../domain/oauth-errors.js';
+
+const COOKIE = 'as_session';
+
+function readCookie(ctx: Context, name: string): string | undefined {
+  for (const part of (ctx.get('cookie') || '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
+
+/**
+ * The browser's session with the authorization server: a random id in an HttpOnly,
+ * SameSite=Lax cookie (Secure when the issuer is https). Authorization requests record
+ * only its hash, and login and consent are accepted only from the same browser.
+ */
+export function browserSession(ctx: Context, secure: boolean, create: boolean): string | undefined {
+  const existing = readCookie(ctx, COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  if (!create) return undefined;
+  const id = randomBytes(32).toString('base64url');
+  ctx.append('Set-Cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
+  return id;
+}
+
+export const sessionHash = (sessionId: string): string => sha256(sessionId);
+
+/** CSRF token for a form: bound to the browser session and to the authorization request. */
+export function csrfToken(key: Buffer, sessionId: string, grantId: string): string {
+  return createHmac('sha256', key).update(`${sessionId}.${grantId}`).digest('base64url');
+}
+
+export function checkCsrf(key: Buffer, sessionId: string | undefined, grantId: string, token: string | undefined): void {
+  if (!sessionId || !token || !constantTimeEqual(csrfToken(key, sessionId, grantId), token)) {
+    throw new InvalidRequest('the form has expired or did not come from this site; start again from the application');
+  }
+}

@@ -1,0 +1,55 @@
+import type { Context, Middleware } from 'koa';
+import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
+import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
+import { html, page } from '../http/html.js';
+
+export interface Logger {
+  error(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Logs to stderr as JSON lines; only messages and ids, never request bodies or headers. */
+export const consoleLogger: Logger = {
+  error: (message, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), message, ...fields })),
+  info: (message, fields) => console.log(JSON.stringify({ level: 'info', time: new Date().toISOString(), message, ...fields })),
+};
+
+/** Anything that is not an OAuth error is a server error, answered without detail. */
+export function asOAuthError(error: unknown): OAuthError | undefined {
+  if (error instanceof OAuthError) return error;
+  if (error instanceof ConcurrencyConflict) return new TemporarilyUnavailable('too many concurrent changes, try again');
+  // Koa's own HTTP errors (malformed URLs, ...) are client errors too.
+  const status = (error as { status?: number; expose?: boolean }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return Object.assign(new InvalidRequest('malformed request'), { status });
+  }
+  return undefined;
+}
+
+export function errorPage(ctx: Context, status: number, title: string, detail: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = page(title, html`<h1>${title}</h1><p class="error">${detail}</p><p class="muted">Go back to the application and start again.</p>`);
+}
+
+/** JSON errors (RFC 6749 section 5.2) for API routes; an HTML page for browser routes. */
+export const handleErrors = (logger: Logger): Middleware => async (ctx, next) => {
+  try {
+    await next();
+  } catch (error) {
+    const oauth = asOAuthError(error);
+    if (!oauth) {
+      logger.error('request failed', { method: ctx.method, path: ctx.path, error: (error as Error)?.name, requestId: ctx.state.requestId });
+    }
+    const status = oauth?.status ?? 500;
+    const code = oauth?.code ?? 'server_error';
+    const description = oauth?.description ?? 'the server could not answer this request';
+    if (ctx.state.browserRoute) {
+      errorPage(ctx, status, status >= 500 ? 'Something went wrong' : 'This request cannot be completed', description);
+      return;
+    }
+    ctx.status = status;
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: code, error_description: description };
+  }
+};

@@ -1,0 +1,29 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import type { Ports } from '../commands/ports.js';
+import { commandContext, type CommandContext } from '../cqrs/command-context.js';
+import { fold } from '../cqrs/decider.js';
+import type { GrantEvent } from '../domain/events.js';
+import { streams } from '../domain/events.js';
+import { grantDecider, type GrantState } from '../domain/grant.js';
+import type { Context } from 'koa';
+import type { Logger } from './errors.js';
+
+/** What the routes share: the command bus to act, the ports to read. */
+export interface Gateway {
+  commandBus: CommandBus;
+  ports: Ports;
+  csrfKey: Buffer;
+  logger: Logger;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The current state of one authorization, folded from its stream (the authoritative state). */
+export async function loadGrant(gateway: Gateway, grantId: string | undefined): Promise<GrantState> {
+  if (!grantId || !UUID.test(grantId)) return grantDecider.initialState;
+  const events = await gateway.ports.store.readStream(streams.grant(grantId));
+  return fold(grantDecider, events as unknown as GrantEvent[]);
+}
+
+/** Each request's commands carry its request id as their correlation id. */
+export const contextOf = (ctx: Context): CommandContext => commandContext(ctx.state.requestId as string);

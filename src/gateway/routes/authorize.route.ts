@@ -1,0 +1,93 @@
+import type Router from '@koa/router';
+import type { ClientDocument } from '../../../projections/clients.projection.js';
+import { RequestAuthorization } from '../../commands/grant.commands.js';
+import { InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient, UnsupportedResponseType } from '../../domain/oauth-errors.js';
+import { isValidS256Challenge } from '../../domain/pkce.js';
+import { isValidScopeToken, parseScope } from '../../domain/scope.js';
+import { redirectToClient } from '../authorization-response.js';
+import { browserSession, sessionHash } from '../browser-session.js';
+import { errorPage } from '../errors.js';
+import { contextOf, type Gateway } from '../gateway-context.js';
+
+/**
+ * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
+ * client and its redirect URI are known good, errors are shown to the user and never
+ * redirected: a redirect to an unchecked URI would make this an open redirector.
+ */
+export function authorizeRoute(router: Router, gateway: Gateway): void {
+  const { config, readModel } = gateway.ports;
+  router.get('/authorize', async (ctx) => {
+    ctx.state.browserRoute = true;
+    const search = new URLSearchParams(ctx.querystring);
+    const single = (name: string): string | undefined => {
+      const values = search.getAll(name);
+      if (values.length > 1) throw new InvalidRequest(`parameter ${name} must not be repeated`);
+      return values[0];
+    };
+
+    let clientId: string | undefined;
+    let redirectParam: string | undefined;
+    try {
+      clientId = single('client_id');
+      redirectParam = single('redirect_uri');
+    } catch (error) {
+      return errorPage(ctx, 400, 'Invalid authorization request', (error as OAuthError).description);
+    }
+    const client = clientId ? readModel.get<ClientDocument>('clients', clientId) : undefined;
+    if (!client) return errorPage(ctx, 400, 'Unknown application', 'The application that sent you here is not registered with this server.');
+    if (redirectParam !== undefined && !client.redirectUris.includes(redirectParam)) {
+      return errorPage(ctx, 400, 'Invalid redirect URI', 'The application asked to send you to an address it has not registered.');
+    }
+    if (redirectParam === undefined && client.redirectUris.length !== 1) {
+      return errorPage(ctx, 400, 'Missing redirect URI', 'The application did not say where to send you back.');
+    }
+    const redirectUri = redirectParam ?? client.redirectUris[0];
+
+    let state: string | undefined;
+    try {
+      state = single('state');
+      const responseType = single('response_type');
+      const scope = single('scope');
+      const codeChallenge = single('code_challenge');
+      const codeChallengeMethod = single('code_challenge_method');
+      for (const name of new Set(search.keys())) single(name);
+
+      if (!responseType) throw new InvalidRequest('response_type is required');
+      if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
+      if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');
+      if (!codeChallenge) throw new InvalidRequest('PKCE is required: send code_challenge and code_challenge_method=S256');
+      if (codeChallengeMethod !== 'S256') throw new InvalidRequest('code_challenge_method must be S256');
+      if (!isValidS256Challenge(codeChallenge)) throw new InvalidRequest('code_challenge is not a valid S256 challenge');
+      const requested = parseScope(scope);
+      if (scope !== undefined && (requested.length === 0 || !requested.every(isValidScopeToken))) throw new InvalidScope('scope is malformed');
+      const scopes = requested.length > 0 ? requested : client.scopes;
+      const unknown = scopes.filter((s) => !client.scopes.includes(s));
+      if (unknown.length > 0) throw new InvalidScope(`scope not allowed for this client: ${unknown.join(' ')}`);
+
+      const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
+      const context = contextOf(ctx);
+      const grantId = context.newId();
+      await gateway.commandBus.execute(
+        new RequestAuthorization(
+          {
+            grantId,
+            clientId: client.clientId,
+            redirectUri,
+            redirectUriSent: redirectParam !== undefined,
+            scopes,
+            state: state ?? null,
+            codeChallenge,
+            codeChallengeMethod: 'S256',
+            browserSessionHash: sessionHash(session),
+          },
+          context,
+        ),
+      );
+      ctx.status = 303;
+      ctx.redirect(`/login?request=${grantId}`);
+    } catch (error) {
+      if (!(error instanceof OAuthError)) throw error;
+      redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });
+    }
+  });
+}

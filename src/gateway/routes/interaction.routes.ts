@@ -1,0 +1,116 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ClientDocument } from '../../../projections/clients.projection.js';
+import { AuthenticateUser, DenyConsent, GrantConsent, LoginFailed } from '../../commands/grant.commands.js';
+import type { GrantState } from '../../domain/grant.js';
+import { InvalidRequest } from '../../domain/oauth-errors.js';
+import { formParams, queryParams } from '../../http/form.js';
+import { html, page } from '../../http/html.js';
+import { redirectToClient } from '../authorization-response.js';
+import { browserSession, checkCsrf, csrfToken, sessionHash } from '../browser-session.js';
+import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
+
+const SCOPE_DESCRIPTIONS: Record<string, string> = {
+  profile: 'See your profile: your name, username and email address',
+  'items:read': 'See your list of items',
+};
+
+/**
+ * Step 2, user authorization: a password login, then a consent page. Both are forms
+ * bound to the browser session and to the one authorization request by a CSRF token;
+ * framing is refused by the security headers on every page.
+ */
+export function interactionRoutes(router: Router, gateway: Gateway): void {
+  const { config, readModel } = gateway.ports;
+  const secure = config.issuer.startsWith('https:');
+
+  async function interaction(ctx: Context, grantId: string | undefined, status: GrantState['status']) {
+    ctx.state.browserRoute = true;
+    const session = browserSession(ctx, secure, false);
+    const grant = await loadGrant(gateway, grantId);
+    if (!grantId || !grant.request || !session || grant.request.browserSessionHash !== sessionHash(session)) {
+      throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
+    }
+    if (grant.status !== status) throw new InvalidRequest('this step of the sign-in is already done; start again from the application');
+    const client = readModel.get<ClientDocument>('clients', grant.request.clientId);
+    if (!client) throw new InvalidRequest('the application is no longer registered');
+    return { grant, request: grant.request, session, client, csrf: csrfToken(gateway.csrfKey, session, grantId) };
+  }
+
+  function loginPage(ctx: Context, grantId: string, clientName: string, csrf: string, failed: boolean) {
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = page(
+      'Sign in',
+      html`<h1>Sign in</h1><p>to continue to <strong>${clientName}</strong></p>
+${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` : ''}
+<form method="post" action="/login">
+<input type="hidden" name="request" value="${grantId}"><input type="hidden" name="csrf" value="${csrf}">
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>`,
+    );
+  }
+
+  router.get('/login', async (ctx) => {
+    const grantId = queryParams(ctx).request;
+    const { client, csrf } = await interaction(ctx, grantId, 'requested');
+    loginPage(ctx, grantId, client.name, csrf, false);
+  });
+
+  router.post('/login', async (ctx) => {
+    ctx.state.browserRoute = true;
+    const form = await formParams(ctx);
+    const { session, client, csrf } = await interaction(ctx, form.request, 'requested');
+    checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
+    try {
+      await gateway.commandBus.execute(new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', sessionHash(session), contextOf(ctx)));
+    } catch (error) {
+      if (!(error instanceof LoginFailed)) throw error;
+      ctx.status = 401;
+      return loginPage(ctx, form.request, client.name, csrf, true);
+    }
+    ctx.status = 303;
+    ctx.redirect(`/consent?request=${form.request}`);
+  });
+
+  router.get('/consent', async (ctx) => {
+    const grantId = queryParams(ctx).request;
+    const { grant, request, client, csrf } = await interaction(ctx, grantId, 'authenticated');
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = page(
+      'Allow access?',
+      html`<h1>Allow <strong>${client.name}</strong> to access your account?</h1>
+<p class="muted">Signed in as ${grant.username}</p>
+<p>${client.name} will be able to:</p>
+<ul class="scopes">${request.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s} <code>${s}</code></li>`)}</ul>
+<form method="post" action="/consent">
+<input type="hidden" name="request" value="${grantId}"><input type="hidden" name="csrf" value="${csrf}">
+<button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
+</form><p class="muted">You will be sent back to ${new URL(request.redirectUri).origin}</p>`,
+    );
+  });
+
+  router.post('/consent', async (ctx) => {
+    ctx.state.browserRoute = true;
+    const form = await formParams(ctx);
+    const { request, session } = await interaction(ctx, form.request, 'authenticated');
+    checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
+    const context = contextOf(ctx);
+    // Step 3: the authorization code goes back to the client through the browser.
+    if (form.decision === 'approve') {
+      const { code } = await gateway.commandBus.execute(new GrantConsent(form.request, sessionHash(session), context));
+      return redirectToClient(ctx, request.redirectUri, config.issuer, { code, state: request.state });
+    }
+    if (form.decision === 'deny') {
+      await gateway.commandBus.execute(new DenyConsent(form.request, sessionHash(session), context));
+      return redirectToClient(ctx, request.redirectUri, config.issuer, {
+        error: 'access_denied',
+        error_description: 'the user denied access',
+        state: request.state,
+      });
+    }
+    throw new InvalidRequest('decision must be approve or deny');
+  });
+}

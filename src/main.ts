@@ -1,0 +1,75 @@
+import { ConfigError, loadConfig } from './config/config.js';
+import { createDemoClientApp } from './demo-client/app.js';
+import { consoleLogger } from './gateway/errors.js';
+import { openEventBus } from './system/adapters.js';
+import { startAuthorizationServer } from './system/authorization-server.js';
+import { seedDemo } from './system/demo-seed.js';
+import { listen } from './system/listen.js';
+import { startResourceServer } from './system/resource-server.js';
+
+/**
+ * `npm start`: the authorization server, the resource server and the demo client, on the
+ * embedded defaults (SQLite event store, in-process bus) unless EVENTSTOREDB_URL and
+ * NATS_URL say otherwise.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const bus = await openEventBus(config);
+  const as = await startAuthorizationServer(config, { bus });
+  const seed = config.seedDemo ? await seedDemo(as, config) : undefined;
+  const rs = await startResourceServer(config, { bus });
+  const demo = seed
+    ? await listen(
+        createDemoClientApp({
+          issuer: config.issuer,
+          resourceServerUrl: config.resourceServerUrl,
+          clientId: seed.webClient.clientId,
+          clientSecret: seed.webClient.clientSecret,
+          redirectUri: seed.webClient.redirectUri,
+          scope: 'profile items:read',
+        }),
+        config.host,
+        config.demoClientPort,
+      )
+    : undefined;
+
+  const lines = [
+    '',
+    'Event-sourced OAuth 2.0 authorization server is running',
+    `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${new URL(config.eventStoreDbUrl).host}` : `SQLite in ${config.dataDir}`}`,
+    `  event bus:            ${config.natsUrl ? `NATS JetStream ${config.natsUrl}` : 'in-process'}`,
+    `  authorization server: ${config.issuer}   (metadata: ${config.issuer}/.well-known/oauth-authorization-server)`,
+    `  resource server:      ${config.resourceServerUrl}`,
+  ];
+  if (seed) {
+    lines.push(
+      `  demo client:          ${config.demoClientUrl}   <- open this in a browser`,
+      `  demo user:            ${seed.user.username} / ${seed.user.password}`,
+      `  demo clients:         ${seed.webClient.clientId} (confidential, secret in ${config.dataDir}/demo-client.json), ${seed.publicClient.clientId} (public)`,
+    );
+  }
+  lines.push('Stop with Ctrl+C.', '');
+  console.log(lines.join('\n'));
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    await demo?.close();
+    await rs.close();
+    await as.close();
+    await bus.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    consoleLogger.error('failed to start', { error: (error as Error)?.message });
+  }
+  process.exit(1);
+});

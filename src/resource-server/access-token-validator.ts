@@ -1,0 +1,96 @@
+import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
+import type { ProjectionStore } from '../../projections/projection-store.js';
+import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import { tokenStatusKey, type AccessTokenStatus } from '../../projections/token-status.projection.js';
+import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
+import { parseScope } from '../domain/scope.js';
+import { SIGNING_ALG } from '../keys/signing-keys.js';
+
+export interface ValidatedToken {
+  sub: string;
+  clientId: string;
+  scopes: string[];
+  jti: string;
+  claims: JWTPayload;
+}
+
+/** RFC 6750 section 2.1: `Bearer` and a b64token. */
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+
+/**
+ * Validates RFC 9068 access tokens locally: the key comes from the signing-key
+ * projection (no call to the authorization server per request), then signature, `typ`,
+ * `alg`, `iss`, `aud`, `exp` with bounded clock skew, and the token-status projection.
+ */
+export class AccessTokenValidator {
+  private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+
+  constructor(
+    private readonly readModel: ProjectionStore,
+    private readonly issuer: string,
+    private readonly audience: string,
+    private readonly clockToleranceSeconds = 30,
+  ) {}
+
+  /** Undefined header: no credentials at all (RFC 6750 section 3.1 asks for a bare challenge). */
+  async validate(authorization: string | undefined): Promise<ValidatedToken> {
+    if (!authorization) throw new MissingToken('no access token');
+    const match = BEARER.exec(authorization.trim());
+    if (!match) throw new InvalidRequest('the Authorization header must be "Bearer <access token>"');
+    const token = match[1];
+
+    let kid: string | undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== SIGNING_ALG) throw new InvalidToken('unexpected signing algorithm');
+      kid = header.kid;
+    } catch (error) {
+      if (error instanceof InvalidToken) throw error;
+      throw new InvalidToken('the access token is malformed');
+    }
+    const key = kid ? this.keyFor(kid) : undefined;
+    if (!key) throw new InvalidToken('the access token is signed by an unknown key');
+
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, await key, {
+        issuer: this.issuer,
+        audience: this.audience,
+        algorithms: [SIGNING_ALG],
+        typ: 'at+jwt',
+        clockTolerance: this.clockToleranceSeconds,
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new InvalidToken('the access token has expired');
+      if (error instanceof joseErrors.JOSEError) throw new InvalidToken('the access token is invalid');
+      throw error;
+    }
+
+    const jti = String(claims.jti);
+    const status = this.readModel.get<AccessTokenStatus>('token-status', tokenStatusKey.accessToken(jti));
+    // Unknown here only means the projection has not seen the issuance yet: the signature vouches for it.
+    if (status && !status.active) throw new InvalidToken('the access token has been revoked');
+
+    return {
+      sub: String(claims.sub),
+      clientId: String(claims.client_id),
+      scopes: parseScope(typeof claims.scope === 'string' ? claims.scope : undefined),
+      jti,
+      claims,
+    };
+  }
+
+  private keyFor(kid: string): Promise<CryptoKey | Uint8Array> | undefined {
+    const doc = this.readModel.get<SigningKeyDocument>('signing-keys', kid);
+    if (!doc) return undefined;
+    let key = this.keys.get(kid);
+    if (!key) {
+      key = importJWK(doc.publicJwk, SIGNING_ALG);
+      this.keys.set(kid, key);
+    }
+    return key;
+  }
+}
+
+export class MissingToken extends InvalidToken {}

@@ -1,0 +1,91 @@
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import type { ProjectionStore } from '../../projections/projection-store.js';
+import { userKey, type UserDocument } from '../../projections/users.projection.js';
+import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
+import { requestId } from '../http/request-id.js';
+import { securityHeaders } from '../http/security-headers.js';
+import type { Logger } from '../gateway/errors.js';
+import { AccessTokenValidator, MissingToken, type ValidatedToken } from './access-token-validator.js';
+import { ItemsStore } from './items.js';
+
+const REALM = 'resource-server';
+
+const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+
+/** RFC 6750 section 3: the error goes in WWW-Authenticate as well as in the body. */
+function answerError(ctx: Context, error: OAuthError, scope?: string): void {
+  ctx.status = error.status;
+  ctx.set('Cache-Control', 'no-store');
+  if (error instanceof MissingToken) {
+    ctx.set('WWW-Authenticate', `Bearer realm=${quote(REALM)}`);
+    ctx.body = { error: 'invalid_token', error_description: error.description };
+    return;
+  }
+  const params = [`realm=${quote(REALM)}`, `error=${quote(error.code)}`, `error_description=${quote(error.description)}`];
+  if (scope) params.push(`scope=${quote(scope)}`);
+  ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  ctx.body = { error: error.code, error_description: error.description };
+}
+
+/**
+ * Steps 6 and 7: the client calls with a bearer token and the resource server answers,
+ * having checked the token itself against its projections.
+ */
+export function createResourceServerApp(readModel: ProjectionStore, issuer: string, audience: string, logger: Logger): Koa {
+  const validator = new AccessTokenValidator(readModel, issuer, audience);
+  const items = new ItemsStore();
+  const app = new Koa();
+  app.silent = true;
+  const router = new Router();
+
+  const protect = (scope: string) => async (ctx: Context, next: () => Promise<unknown>) => {
+    let token: ValidatedToken;
+    try {
+      token = await validator.validate(ctx.get('authorization') || undefined);
+      if (!token.scopes.includes(scope)) throw new InsufficientScope(`this resource needs the ${scope} scope`);
+    } catch (error) {
+      if (error instanceof OAuthError) return answerError(ctx, error, scope);
+      throw error;
+    }
+    ctx.state.token = token;
+    await next();
+  };
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/api/profile', protect('profile'), (ctx) => {
+    const token = ctx.state.token as ValidatedToken;
+    const user = readModel.get<UserDocument>('users', userKey.byId(token.sub));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { sub: token.sub, username: user?.username ?? null, name: user?.name ?? null, email: user?.email ?? null };
+  });
+  router.get('/api/items', protect('items:read'), (ctx) => {
+    const token = ctx.state.token as ValidatedToken;
+    const user = readModel.get<UserDocument>('users', userKey.byId(token.sub));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { items: items.list(token.sub, user?.username ?? token.sub) };
+  });
+
+  app.use(requestId());
+  app.use(securityHeaders());
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (typeof status === 'number' && status < 500) {
+        ctx.status = status;
+        ctx.body = { error: 'invalid_request' };
+        return;
+      }
+      logger.error('resource request failed', { path: ctx.path, error: (error as Error)?.name, requestId: ctx.state.requestId });
+      ctx.status = 500;
+      ctx.body = { error: 'server_error' };
+    }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}

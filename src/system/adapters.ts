@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { MemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpoint-store.js';
+import { SqliteCheckpointStore } from '../checkpoints/sqlite-checkpoint-store.js';
+import type { Config } from '../config/config.js';
+import type { EventBus } from '../event-bus/event-bus.js';
+import { InProcessEventBus } from '../event-bus/in-process-event-bus.js';
+import { NatsJetStreamEventBus } from '../event-bus/nats-jetstream-event-bus.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.js';
+import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+
+/** EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory. */
+export function openEventStore(config: Config): EventStore {
+  return config.eventStoreDbUrl ? new EventStoreDbEventStore(config.eventStoreDbUrl) : new SqliteEventStore(join(config.dataDir, 'events.sqlite'));
+}
+
+/** NATS JetStream when NATS_URL is set, otherwise the in-process bus. */
+export async function openEventBus(config: Config): Promise<EventBus> {
+  return config.natsUrl ? NatsJetStreamEventBus.connect(config.natsUrl) : new InProcessEventBus();
+}
+
+/**
+ * The relay's checkpoint lives as long as what it publishes to: on disk for JetStream,
+ * in memory for the in-process bus, which starts empty and must be filled again.
+ */
+export function relayCheckpoints(config: Config): CheckpointStore {
+  return config.natsUrl ? new SqliteCheckpointStore(join(config.dataDir, 'checkpoints.sqlite')) : new MemoryCheckpointStore();
+}

@@ -1,0 +1,83 @@
+import type { CommandBus } from '@nestjs/cqrs';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import { AdminService } from '../admin/admin-service.js';
+import type { Ports } from '../commands/ports.js';
+import type { Config } from '../config/config.js';
+import type { EventBus } from '../event-bus/event-bus.js';
+import type { EventStore } from '../event-store/event-store.js';
+import { createGatewayApp } from '../gateway/app.js';
+import { consoleLogger, type Logger } from '../gateway/errors.js';
+import { Relay } from '../relay/relay.js';
+import { openEventBus, relayCheckpoints } from './adapters.js';
+import { openCommandSide } from './command-side.js';
+import { listen } from './listen.js';
+
+export const SCOPES_SUPPORTED = ['profile', 'items:read'] as const;
+
+export interface AuthorizationServer {
+  url: string;
+  port: number;
+  store: EventStore;
+  bus: EventBus;
+  relay: Relay;
+  readSide: ProjectionRunner;
+  commandBus: CommandBus;
+  admin: AdminService;
+  ports: Ports;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Share a bus with a resource server in the same process (the embedded default). */
+  bus?: EventBus;
+  logger?: Logger;
+  /** Listen on this port instead of the configured one (0: any free port). */
+  port?: number;
+}
+
+/**
+ * The authorization server: the event store (the record), its in-memory read side
+ * rebuilt from the store at start, the command bus, the relay to the event bus, and
+ * the Koa gateway.
+ */
+export async function startAuthorizationServer(config: Config, options: StartOptions = {}): Promise<AuthorizationServer> {
+  const logger = options.logger ?? consoleLogger;
+  const commandSide = await openCommandSide(config);
+  const { ports, readSide, commandBus, admin } = commandSide;
+  const { store, readModel, secrets } = ports;
+
+  const keys = readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument);
+  if (!activeSigningKey(keys)) {
+    const { kid, position } = await admin.rotateSigningKey();
+    await readSide.waitFor(position);
+    logger.info('generated the first signing key', { kid });
+  }
+
+  const bus = options.bus ?? (await openEventBus(config));
+  const checkpoints = relayCheckpoints(config);
+  const relay = new Relay(store, bus, checkpoints);
+  await relay.start();
+
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger }, SCOPES_SUPPORTED);
+  const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
+
+  return {
+    url: config.issuer,
+    port: http.port,
+    store,
+    bus,
+    relay,
+    readSide,
+    commandBus,
+    admin,
+    ports,
+    async close() {
+      await http.close();
+      await relay.stop();
+      if (!options.bus) await bus.close();
+      await checkpoints.close();
+      await commandSide.close();
+    },
+  };
+}

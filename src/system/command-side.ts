@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { CommandBus } from '@nestjs/cqrs';
+import { MemoryProjectionStore } from '../../projections/projection-store.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { authorizationServerProjections } from '../../projections/registry.js';
+import { AdminService } from '../admin/admin-service.js';
+import { grantHandlers } from '../commands/grant.commands.js';
+import type { Ports } from '../commands/ports.js';
+import { registrationHandlers } from '../commands/registration.commands.js';
+import type { Config } from '../config/config.js';
+import { SecretStore } from '../credentials/secret-store.js';
+import { startCommandBus } from '../cqrs/command-bus.js';
+import { AccessTokenSigner } from '../keys/signing-keys.js';
+import { openEventStore } from './adapters.js';
+
+export interface CommandSide {
+  ports: Ports;
+  readSide: ProjectionRunner;
+  commandBus: CommandBus;
+  admin: AdminService;
+  close(): Promise<void>;
+}
+
+/**
+ * The write side with what it reads: the event store, the secret store, the read side
+ * caught up with the store, and the command bus. The server and the command line share it.
+ */
+export async function openCommandSide(config: Config): Promise<CommandSide> {
+  const store = openEventStore(config);
+  const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
+  const readModel = new MemoryProjectionStore();
+  const readSide = new ProjectionRunner(authorizationServerProjections, readModel);
+  readSide.followStore(store);
+  await readSide.waitFor(await store.headPosition(), 60_000);
+  const signer = new AccessTokenSigner((kid) => {
+    const jwk = secrets.get('signing_key', kid);
+    return jwk ? JSON.parse(jwk) : undefined;
+  });
+  const ports: Ports = { store, secrets, signer, readModel, config };
+  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers]);
+  return {
+    ports,
+    readSide,
+    commandBus: cqrs.commandBus,
+    admin: new AdminService(cqrs.commandBus, ports),
+    async close() {
+      await readSide.stop();
+      await cqrs.close();
+      secrets.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClientDocument } from '../../projections/clients.projection.js';
+import { userKey } from '../../projections/users.projection.js';
+import type { Config } from '../config/config.js';
+import type { CommandSide } from './command-side.js';
+
+export const DEMO_USER = { username: 'alice', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com' };
+export const DEMO_WEB_CLIENT_ID = 'demo-web';
+export const DEMO_PUBLIC_CLIENT_ID = 'demo-public';
+
+export interface DemoSeed {
+  user: typeof DEMO_USER;
+  webClient: { clientId: string; clientSecret: string; redirectUri: string };
+  publicClient: { clientId: string; redirectUri: string };
+}
+
+/**
+ * A demo user and two demo clients, registered once through the same commands as the
+ * command line. The confidential client's secret is kept by the demo client in its own
+ * file, as any client keeps its credentials; the server keeps only its hash.
+ */
+export async function seedDemo(side: CommandSide, config: Config): Promise<DemoSeed> {
+  const { readModel } = side.ports;
+  const secretFile = join(config.dataDir, 'demo-client.json');
+  const webRedirect = `${config.demoClientUrl}/callback`;
+  const publicRedirect = `${config.demoClientUrl}/public/callback`;
+
+  if (!readModel.get('users', userKey.byUsername(DEMO_USER.username))) {
+    await side.admin.registerUser(DEMO_USER);
+  }
+  let clientSecret: string;
+  if (!readModel.get<ClientDocument>('clients', DEMO_WEB_CLIENT_ID) || !existsSync(secretFile)) {
+    if (readModel.get('clients', DEMO_WEB_CLIENT_ID)) {
+      throw new Error(`${secretFile} is missing: the demo client's secret is lost; remove the data directory to seed again`);
+    }
+    const registered = await side.admin.registerClient({
+      clientId: DEMO_WEB_CLIENT_ID, name: 'Demo web app', clientType: 'confidential', redirectUris: [webRedirect], scopes: ['profile', 'items:read'],
+    });
+    clientSecret = registered.clientSecret!;
+    writeFileSync(secretFile, JSON.stringify({ clientId: DEMO_WEB_CLIENT_ID, clientSecret }), { mode: 0o600 });
+  } else {
+    clientSecret = (JSON.parse(readFileSync(secretFile, 'utf8')) as { clientSecret: string }).clientSecret;
+  }
+  if (!readModel.get('clients', DEMO_PUBLIC_CLIENT_ID)) {
+    await side.admin.registerClient({
+      clientId: DEMO_PUBLIC_CLIENT_ID, name: 'Demo public app', clientType: 'public', redirectUris: [publicRedirect, 'http://127.0.0.1/callback'], scopes: ['profile', 'items:read'],
+    });
+  }
+  await side.readSide.waitFor(await side.ports.store.headPosition());
+  return {
+    user: DEMO_USER,
+    webClient: { clientId: DEMO_WEB_CLIENT_ID, clientSecret, redirectUri: webRedirect },
+    publicClient: { clientId: DEMO_PUBLIC_CLIENT_ID, redirectUri: publicRedirect },
+  };
+}
