@@ -1,0 +1,55 @@
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
+import type { Logger } from '../../src/gateway/errors.js';
+import { startAuthorizationServer, type AuthorizationServer } from '../../src/system/authorization-server.js';
+import { startResourceServer, type ResourceServer } from '../../src/system/resource-server.js';
+import { freePort } from './free-port.js';
+
+export interface TestSystem {
+  config: Config;
+  as: AuthorizationServer;
+  rs: ResourceServer;
+  logLines: string[];
+  close(): Promise<void>;
+}
+
+/** Logs into memory, so tests can read what would have been written. */
+export function memoryLogger(lines: string[]): Logger {
+  return {
+    error: (message, fields) => void lines.push(JSON.stringify({ level: 'error', message, ...fields })),
+    info: (message, fields) => void lines.push(JSON.stringify({ level: 'info', message, ...fields })),
+  };
+}
+
+/**
+ * The authorization server and the resource server on free loopback ports over a data
+ * directory. Embedded: one in-process bus between them. With natsUrl: each has its own
+ * NATS connection, and the resource server learns everything through JetStream.
+ */
+export async function startSystem(dataDir: string, options: { natsUrl?: string; env?: Record<string, string> } = {}): Promise<TestSystem> {
+  const [asPort, rsPort] = [await freePort(), await freePort()];
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    AS_PORT: String(asPort),
+    RS_PORT: String(rsPort),
+    SEED_DEMO: 'false',
+    ...(options.natsUrl ? { NATS_URL: options.natsUrl } : {}),
+    ...options.env,
+  });
+  const logLines: string[] = [];
+  const logger = memoryLogger(logLines);
+  const bus = options.natsUrl ? undefined : new InProcessEventBus();
+  const as = await startAuthorizationServer(config, { bus, logger });
+  const rs = await startResourceServer(config, { bus, logger });
+  return {
+    config,
+    as,
+    rs,
+    logLines,
+    async close() {
+      await rs.close();
+      await as.close();
+      await bus?.close();
+    },
+  };
+}
