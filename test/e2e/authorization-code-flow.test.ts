@@ -59,7 +59,7 @@ describe.each([['embedded (SQLite + in-process bus)', false], ['NATS JetStream',
     expect(await profile.json()).toEqual({ sub: payload.sub, username: 'alice', name: 'Alice', email: 'alice@example.com' });
     const items = await fetch(new URL('/api/items', rs), { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(items.status).toBe(200);
-    expect((await items.json()).items[0].title).toBe('Welcome, alice');
+    expect(((await items.json()) as { items: Array<{ title: string }> }).items[0].title).toBe('Welcome, alice');
   });
 
   it('serves a public client that authenticates with "none"', async () => {

@@ -225,7 +225,7 @@ describe('token endpoint', () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 400)).toHaveLength(19);
-    for (const r of responses.filter((r) => r.status === 400)) expect((await r.json()).error).toBe('invalid_grant');
+    for (const r of responses.filter((r) => r.status === 400)) expect(((await r.json()) as { error: string }).error).toBe('invalid_grant');
     const issued = (await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'AccessTokenIssued');
     const grantId = code.split('.')[0];
     expect(issued.filter((e) => e.data.grantId === grantId)).toHaveLength(1);

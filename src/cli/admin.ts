@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ClientDocument } from '../../projections/clients.projection.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { OAuthError } from '../domain/oauth-errors.js';
+import { openCommandSide } from '../system/command-side.js';
+
+const HELP = `oauth-admin: register clients and users in the authorization server's event store
+
+Usage:
+  oauth-admin client add --id <client_id> --name <name> --redirect-uri <uri> [--redirect-uri <uri>...]
+                         [--public] [--auth-method client_secret_basic|client_secret_post] [--scope "<scopes>"]
+  oauth-admin client list
+  oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
+
+It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL), so it
+works while the server runs. A confidential client's secret is printed once and kept
+only as a hash. Prefer --password-stdin: a --password shows in the process list.`;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  stdin(): string;
+}
+
+const processIo: Io = {
+  out: (line) => console.log(line),
+  err: (line) => console.error(line),
+  stdin: () => readFileSync(0, 'utf8'),
+};
+
+/** Runs one admin command; returns the process exit code. */
+export async function runAdmin(argv: string[], env: Record<string, string | undefined> = process.env, io: Io = processIo): Promise<number> {
+  const [noun, verb, ...rest] = argv;
+  if (!noun || noun === '--help' || noun === '-h' || rest.includes('--help')) {
+    io.out(HELP);
+    return noun ? 0 : 2;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        'redirect-uri': { type: 'string', multiple: true },
+        public: { type: 'boolean' },
+        'auth-method': { type: 'string' },
+        scope: { type: 'string' },
+        username: { type: 'string' },
+        email: { type: 'string' },
+        password: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    io.err(`oauth-admin: ${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const required = (name: keyof typeof parsed): string => {
+    const value = parsed[name];
+    if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+    return value;
+  };
+
+  let side;
+  try {
+    const config = loadConfig(env);
+    side = await openCommandSide(config);
+    const command = `${noun} ${verb ?? ''}`.trim();
+    switch (command) {
+      case 'client add': {
+        const isPublic = parsed.public === true;
+        const method = parsed['auth-method'];
+        if (method !== undefined && !['client_secret_basic', 'client_secret_post'].includes(method)) {
+          throw new UsageError('--auth-method must be client_secret_basic or client_secret_post');
+        }
+        if (isPublic && method) throw new UsageError('a public client has no secret, so no --auth-method');
+        const redirectUris = parsed['redirect-uri'] ?? [];
+        if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required');
+        const result = await side.admin.registerClient({
+          clientId: required('id'),
+          name: required('name'),
+          clientType: isPublic ? 'public' : 'confidential',
+          redirectUris,
+          scopes: (parsed.scope ?? 'profile items:read').split(' ').filter(Boolean),
+          tokenEndpointAuthMethod: isPublic ? 'none' : (method as ClientDocument['tokenEndpointAuthMethod'] | undefined),
+        });
+        io.out(`registered client ${result.clientId}`);
+        if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);
+        return 0;
+      }
+      case 'client list': {
+        for (const [, doc] of side.ports.readModel.entries('clients')) {
+          const client = doc as ClientDocument;
+          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.name}\t${client.redirectUris.join(' ')}`);
+        }
+        return 0;
+      }
+      case 'user add': {
+        const password = parsed['password-stdin'] ? io.stdin().replace(/\r?\n$/, '') : required('password');
+        const { userId } = await side.admin.registerUser({ username: required('username'), name: required('name'), email: parsed.email ?? null, password });
+        io.out(`registered user ${parsed.username} (sub ${userId})`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) io.err(`oauth-admin: ${error.message}\n\n${HELP}`);
+    else if (error instanceof ConfigError) io.err(error.message);
+    else if (error instanceof OAuthError) io.err(`oauth-admin: ${error.description}`);
+    else io.err(`oauth-admin: ${(error as Error).message}`);
+    return error instanceof UsageError ? 2 : 1;
+  } finally {
+    await side?.close();
+  }
+}
+
+class UsageError extends Error {}

@@ -1,0 +1,76 @@
+import { runAdmin, type Io } from '../../src/cli/admin.js';
+import { openCommandSide } from '../../src/system/command-side.js';
+import { loadConfig } from '../../src/config/config.js';
+import { runCodeFlow } from '../support/oauth-flow.js';
+import { startSystem } from '../support/system.js';
+import { tempDir } from '../support/temp-dir.js';
+
+function captureIo(stdin = ''): Io & { out_: string[]; err_: string[] } {
+  const out_: string[] = [];
+  const err_: string[] = [];
+  return { out_, err_, out: (l) => void out_.push(l), err: (l) => void err_.push(l), stdin: () => stdin };
+}
+
+describe('oauth-admin, the command line', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  const env = { DATA_DIR: dir.path };
+
+  it('registers a user and a client that then run the flow against a server on the same data', async () => {
+    const io = captureIo('a long enough password\n');
+    expect(await runAdmin(['user', 'add', '--username', 'bob', '--name', 'Bob', '--password-stdin'], env, io)).toBe(0);
+    expect(io.out_[0]).toMatch(/^registered user bob \(sub [0-9a-f-]{36}\)$/);
+
+    const clientIo = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'cli-app', '--name', 'CLI App', '--redirect-uri', 'http://127.0.0.1:9/cb', '--scope', 'profile'], env, clientIo)).toBe(0);
+    const secret = /^client_secret: (\S+)$/m.exec(clientIo.out_.join('\n'))![1];
+
+    const listIo = captureIo();
+    expect(await runAdmin(['client', 'list'], env, listIo)).toBe(0);
+    expect(listIo.out_.join('\n')).toContain('cli-app\tconfidential\tclient_secret_basic\tCLI App\thttp://127.0.0.1:9/cb');
+
+    const system = await startSystem(dir.path);
+    try {
+      const { tokens } = await runCodeFlow(system.config.issuer, { clientId: 'cli-app', clientSecret: secret, redirectUri: 'http://127.0.0.1:9/cb' }, { username: 'bob', password: 'a long enough password' }, 'profile');
+      expect(tokens.scope).toBe('profile');
+    } finally {
+      await system.close();
+    }
+  });
+
+  it('says clearly what is wrong, with a non-zero exit code', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['client', 'add', '--name', 'X', '--redirect-uri', 'http://127.0.0.1/cb'], /--id is required/],
+      [['client', 'add', '--id', 'x', '--name', 'X'], /--redirect-uri is required/],
+      [['client', 'add', '--id', 'y', '--name', 'Y', '--redirect-uri', 'not a uri'], /not an absolute URI/],
+      [['client', 'add', '--id', 'cli-app', '--name', 'Again', '--redirect-uri', 'http://127.0.0.1/cb'], /already registered/],
+      [['user', 'add', '--username', 'bob', '--name', 'Bob', '--password', 'another password'], /already exists/],
+      [['user', 'add', '--username', 'carol', '--name', 'Carol', '--password', 'short'], /at least 8 characters/],
+      [['client', 'remove'], /unknown command "client remove"/],
+      [['client', 'add', '--bogus'], /Unknown option '--bogus'/],
+    ];
+    for (const [argv, message] of cases) {
+      const io = captureIo();
+      expect(await runAdmin(argv, env, io)).toBeGreaterThan(0);
+      expect(io.err_.join('\n')).toMatch(message);
+    }
+    const bad = captureIo();
+    expect(await runAdmin(['client', 'list'], { DATA_DIR: dir.path, AS_PORT: 'x' }, bad)).toBe(1);
+    expect(bad.err_.join('\n')).toMatch(/AS_PORT must be a port number/);
+  });
+
+  it('prints help', async () => {
+    const io = captureIo();
+    expect(await runAdmin(['--help'], env, io)).toBe(0);
+    expect(io.out_[0]).toMatch(/^oauth-admin: register clients and users/);
+  });
+
+  it('keeps secrets out of the events it writes', async () => {
+    const side = await openCommandSide(loadConfig(env));
+    const events = JSON.stringify(await side.ports.store.readAll(0, 1000));
+    await side.close();
+    expect(events).not.toContain('a long enough password');
+    expect(events).not.toContain('scrypt$');
+    expect(events).not.toContain('sha256$');
+  });
+});
