@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config/config.js';
+import { ConfigError, loadConfig, type Service } from './config/config.js';
 import { createDemoClientApp } from './demo-client/app.js';
 import { consoleLogger } from './gateway/errors.js';
 import { openEventBus } from './system/adapters.js';
@@ -14,11 +14,12 @@ import { startResourceServer } from './system/resource-server.js';
  */
 async function main(): Promise<void> {
   const config = loadConfig();
+  const runs = (service: Service) => config.services.includes(service);
   const bus = await openEventBus(config);
-  const as = await startAuthorizationServer(config, { bus });
-  const seed = config.seedDemo ? await seedDemo(as, config) : undefined;
-  const rs = await startResourceServer(config, { bus });
-  const demo = seed
+  const as = runs('authorization-server') ? await startAuthorizationServer(config, { bus }) : undefined;
+  const seed = as && config.seedDemo ? await seedDemo(as, config) : undefined;
+  const rs = runs('resource-server') ? await startResourceServer(config, { bus }) : undefined;
+  const demo = seed && runs('demo-client')
     ? await listen(
         createDemoClientApp({
           issuer: config.issuer,
@@ -38,10 +39,10 @@ async function main(): Promise<void> {
     'Event-sourced OAuth 2.0 authorization server is running',
     `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${new URL(config.eventStoreDbUrl).host}` : `SQLite in ${config.dataDir}`}`,
     `  event bus:            ${config.natsUrl ? `NATS JetStream ${config.natsUrl}` : 'in-process'}`,
-    `  authorization server: ${config.issuer}   (metadata: ${config.issuer}/.well-known/oauth-authorization-server)`,
-    `  resource server:      ${config.resourceServerUrl}`,
   ];
-  if (seed) {
+  if (as) lines.push(`  authorization server: ${config.issuer}   (metadata: ${config.issuer}/.well-known/oauth-authorization-server)`);
+  if (rs) lines.push(`  resource server:      ${config.resourceServerUrl}`);
+  if (seed && demo) {
     lines.push(
       `  demo client:          ${config.demoClientUrl}   <- open this in a browser`,
       `  demo user:            ${seed.user.username} / ${seed.user.password}`,
@@ -56,8 +57,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await demo?.close();
-    await rs.close();
-    await as.close();
+    await rs?.close();
+    await as?.close();
     await bus.close();
     process.exit(0);
   };

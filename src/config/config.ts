@@ -14,7 +14,12 @@ export interface Config {
   accessTokenTtlSeconds: number;
   authorizationCodeTtlSeconds: number;
   seedDemo: boolean;
+  /** Which parts this process runs. */
+  services: Service[];
 }
+
+export const SERVICES = ['authorization-server', 'resource-server', 'demo-client'] as const;
+export type Service = (typeof SERVICES)[number];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -79,7 +84,16 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     authorizationCodeTtlSeconds: seconds('AUTHORIZATION_CODE_TTL', 60, 600),
     seedDemo: env.SEED_DEMO !== 'false',
+    services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
   };
+  const unknownServices = config.services.filter((s) => !(SERVICES as readonly string[]).includes(s));
+  if (unknownServices.length > 0) problems.push(`SERVICES must list some of ${SERVICES.join(', ')}, got "${unknownServices.join(',')}"`);
+  if (!config.services.includes('authorization-server') && !config.natsUrl) {
+    problems.push('SERVICES without authorization-server needs NATS_URL: the in-process bus cannot reach another process');
+  }
+  if (config.services.includes('demo-client') && !config.services.includes('authorization-server')) {
+    problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
+  }
   if (env.SEED_DEMO !== undefined && !['true', 'false'].includes(env.SEED_DEMO)) problems.push(`SEED_DEMO must be true or false, got "${env.SEED_DEMO}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -15,6 +15,13 @@ describe('configuration from the environment', () => {
       .toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', eventStoreDbUrl: 'esdb://db:2113?tls=false', issuer: 'https://as.example', authorizationServerPort: 8080 });
   });
 
+  it('runs all services by default, and refuses a lone resource server without NATS', () => {
+    expect(loadConfig({}).services).toEqual(['authorization-server', 'resource-server', 'demo-client']);
+    expect(loadConfig({ SERVICES: 'resource-server', NATS_URL: 'nats://n:4222' }).services).toEqual(['resource-server']);
+    expect(() => loadConfig({ SERVICES: 'resource-server' })).toThrow(/needs NATS_URL/);
+    expect(() => loadConfig({ SERVICES: 'authorization-server,cache' })).toThrow(/SERVICES must list some of/);
+  });
+
   it('names every bad value at once', () => {
     let error: ConfigError | undefined;
     try {

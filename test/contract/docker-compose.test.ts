@@ -1,0 +1,48 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadConfig } from '../../src/config/config.js';
+
+const compose = spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0;
+if (!compose) console.warn('SKIPPED: docker-compose is not installed (apt-get install -y docker-compose); the compose file was not parsed.');
+
+/** The environment blocks of our own services, read from the file as written. */
+function serviceEnvironments(text: string): Record<string, Record<string, string>> {
+  const services: Record<string, Record<string, string>> = {};
+  let service: string | undefined;
+  let inEnvironment = false;
+  for (const line of text.split('\n')) {
+    const top = /^ {2}([a-z-]+):$/.exec(line);
+    if (top) {
+      service = top[1];
+      inEnvironment = false;
+      continue;
+    }
+    if (/^ {4}environment:$/.test(line)) {
+      inEnvironment = true;
+      services[service!] = {};
+      continue;
+    }
+    const variable = /^ {6}([A-Z_]+): "(.*)"$/.exec(line);
+    if (inEnvironment && variable) services[service!][variable[1]] = variable[2];
+    else if (!/^ {6}/.test(line)) inEnvironment = false;
+  }
+  return services;
+}
+
+describe('docker-compose.yml', () => {
+  (compose ? it : it.skip)(`parses with docker-compose config${compose ? '' : ' (SKIPPED: docker-compose not installed)'}`, () => {
+    expect(() => execFileSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  it('configures our services with settings the server accepts, on EventStoreDB and NATS', () => {
+    const environments = serviceEnvironments(readFileSync('docker-compose.yml', 'utf8'));
+    expect(Object.keys(environments)).toEqual(expect.arrayContaining(['authorization-server', 'resource-server']));
+    const as = loadConfig(environments['authorization-server']);
+    expect(as.eventStoreDbUrl).toBe('esdb://eventstoredb:2113?tls=false');
+    expect(as.natsUrl).toBe('nats://nats:4222');
+    const rs = loadConfig(environments['resource-server']);
+    expect(rs.services).toEqual(['resource-server']);
+    expect(rs.issuer).toBe(as.issuer);
+    expect(rs.resourceServerUrl).toBe(as.resourceServerUrl);
+  });
+});
