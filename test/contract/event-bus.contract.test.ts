@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { subjectMatches, subjectOf, type EventBus } from '../../src/event-bus/event-bus.js';
 import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
 import { NatsJetStreamEventBus } from '../../src/event-bus/nats-jetstream-event-bus.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { waitFor } from '../support/wait-for.js';
 
 let nats: NatsServer;

@@ -5,7 +5,7 @@ import { EventStoreDbEventStore } from '../../src/event-store/eventstoredb-event
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { anEvent, uniqueStream } from '../support/events.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 
 const dir = tempDir();

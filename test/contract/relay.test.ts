@@ -6,8 +6,8 @@ import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { Relay } from '../../src/relay/relay.js';
 import { anEvent, uniqueStream } from '../support/events.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** Dies, once, exactly after the bus acknowledged a batch and before the checkpoint moves. */

@@ -3,7 +3,7 @@ import { openCommandSide } from '../../src/system/command-side.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
 import { startSystem } from '../support/system.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 
 function captureIo(stdin = ''): Io & { out_: string[]; err_: string[] } {
   const out_: string[] = [];

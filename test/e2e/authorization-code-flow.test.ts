@@ -1,9 +1,9 @@
 import * as oauth from 'oauth4webapi';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { runCodeFlow, type FlowClient } from '../support/oauth-flow.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { startSystem, type TestSystem } from '../support/system.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };

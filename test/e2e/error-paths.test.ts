@@ -3,7 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { SignJWT, generateKeyPair } from 'jose';
 import { authorizationUrl, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
 import { startSystem, type TestSystem } from '../support/system.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };

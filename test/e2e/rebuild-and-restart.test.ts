@@ -2,9 +2,9 @@ import type { ProjectionStore } from '../../projections/projection-store.js';
 import { rebuildProjection } from '../../projections/projection-runner.js';
 import { projectionRegistry } from '../../projections/registry.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { startSystem, type TestSystem } from '../support/system.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 

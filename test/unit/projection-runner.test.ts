@@ -6,7 +6,7 @@ import { SqliteProjectionStore } from '../../projections/sqlite-projection-store
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { anEvent } from '../support/events.js';
-import { tempDir } from '../support/temp-dir.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
 
 const counts = defineProjection<number>({
   name: 'counts',

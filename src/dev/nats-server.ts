@@ -1,3 +1,4 @@
+// Dev tooling: a private nats-server for tests and benchmarks, never used by the servers themselves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
