@@ -1,0 +1,116 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { createDemoClientApp } from '../../src/demo-client/app.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { DEMO_USER, seedDemo } from '../../src/system/demo-seed.js';
+import { listen } from '../../src/system/listen.js';
+import { freePort } from '../support/free-port.js';
+import { startSystem, type TestSystem } from '../support/system.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`SKIPPED: the real-browser tests. ${CHROMIUM} is missing (apt-get install -y chromium).`);
+const maybe = hasChromium ? it : it.skip;
+const skipped = hasChromium ? '' : ' (SKIPPED: no chromium)';
+
+describe(`a person in a real browser (Chromium)${skipped}`, () => {
+  const dir = tempDir();
+  let system: TestSystem;
+  let demo: Awaited<ReturnType<typeof listen>>;
+  let demoUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!hasChromium) return;
+    const demoPort = await freePort();
+    demoUrl = `http://127.0.0.1:${demoPort}`;
+    system = await startSystem(dir.path, { env: { DEMO_PORT: String(demoPort) } });
+    const seed = await seedDemo(system.as, system.config);
+    demo = await listen(
+      createDemoClientApp({
+        issuer: system.config.issuer,
+        resourceServerUrl: system.config.resourceServerUrl,
+        clientId: seed.webClient.clientId,
+        clientSecret: seed.webClient.clientSecret,
+        redirectUri: seed.webClient.redirectUri,
+        scope: 'profile items:read',
+      }),
+      '127.0.0.1',
+      demoPort,
+    );
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    if (!hasChromium) return;
+    await browser?.close();
+    await demo?.close();
+    await system?.close();
+    dir.remove();
+  });
+
+  maybe('signs in, consents, and sees the resources the demo client fetched', async () => {
+    const page = await browser.newPage();
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.fill('#username', DEMO_USER.username);
+    await page.fill('#password', DEMO_USER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/consent\?request=/);
+    expect(await page.textContent('h1')).toContain('Demo web app');
+    expect(await page.textContent('ul.scopes')).toContain('items:read');
+    await page.click('button[value=approve]');
+    await page.waitForURL(`${demoUrl}/callback**`);
+    const profile = JSON.parse((await page.textContent('#profile'))!);
+    expect(profile).toMatchObject({ username: 'alice', name: DEMO_USER.name });
+    expect(await page.textContent('#items')).toContain('Welcome, alice');
+    await page.screenshot({ path: `${dir.path}/signed-in.png` });
+    await page.close();
+  });
+
+  maybe('denies, and the client shows access_denied', async () => {
+    const page = await browser.newPage();
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.fill('#username', DEMO_USER.username);
+    await page.fill('#password', DEMO_USER.password);
+    await page.click('button[type=submit]');
+    await page.click('button[value=deny]');
+    await page.waitForURL(`${demoUrl}/callback**`);
+    expect(await page.textContent('#error')).toContain('access_denied');
+    await page.close();
+  });
+
+  maybe('refuses to render the login page inside a frame', async () => {
+    const page = await browser.newPage();
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    const loginUrl = page.url();
+    // A framing page of another origin on the same site (so the session cookie still goes
+    // along) and with no policy of its own: only the login page's headers can stop it.
+    const framer = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<!doctype html><iframe id="f" src="${loginUrl}" width="400" height="400"></iframe>`);
+    });
+    await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
+    try {
+      await page.goto(`http://127.0.0.1:${(framer.address() as AddressInfo).port}/`);
+      await page.waitForTimeout(500);
+      const frame = page.frames().find((f) => f !== page.mainFrame())!;
+      expect(frame).toBeDefined();
+      expect(await frame.locator('input[name=password]').count()).toBe(0);
+    } finally {
+      framer.close();
+    }
+    // The same page opened at the top level renders its form: the frame is what was refused.
+    await page.goto(loginUrl);
+    expect(await page.locator('input[name=password]').count()).toBe(1);
+    await page.close();
+  });
+});

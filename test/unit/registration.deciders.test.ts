@@ -1,0 +1,58 @@
+import { clientDecider } from '../../src/domain/client.js';
+import type { ClientRegistered } from '../../src/domain/events.js';
+import { InvalidRequest } from '../../src/domain/oauth-errors.js';
+import { signingKeyDecider } from '../../src/domain/signing-key.js';
+import { userDecider } from '../../src/domain/user.js';
+import { given } from '../support/given-when-then.js';
+
+const client: ClientRegistered['data'] = {
+  clientId: 'app', name: 'App', clientType: 'confidential', redirectUris: ['https://app.example/cb'], scopes: ['profile'],
+  tokenEndpointAuthMethod: 'client_secret_basic', grantTypes: ['authorization_code'],
+};
+const registered = { type: 'ClientRegistered' as const, data: client };
+
+describe('client decider', () => {
+  it('registers a new client', () => {
+    given(clientDecider, []).when({ kind: 'RegisterClient', client }).then([registered]);
+  });
+  it('refuses a client id that exists', () => {
+    given(clientDecider, [registered]).when({ kind: 'RegisterClient', client }).thenRefuses(InvalidRequest, /already registered/);
+  });
+  it.each([
+    ['a relative redirect URI', { redirectUris: ['/cb'] }, /not an absolute URI/],
+    ['a redirect URI with a fragment', { redirectUris: ['https://app.example/cb#x'] }, /without a fragment/],
+    ['no redirect URI', { redirectUris: [] }, /at least one redirect URI/],
+    ['a public client with a secret method', { clientType: 'public' as const }, /public clients, and only they/],
+    ['a confidential client without authentication', { tokenEndpointAuthMethod: 'none' as const }, /public clients, and only they/],
+    ['a client id with spaces', { clientId: 'my app' }, /client_id must be/],
+  ])('refuses %s', (_what, override, message) => {
+    given(clientDecider, []).when({ kind: 'RegisterClient', client: { ...client, ...override } }).thenRefuses(InvalidRequest, message);
+  });
+});
+
+describe('user decider', () => {
+  const user = { userId: 'u1', username: 'alice', name: 'Alice', email: null };
+  it('registers a user once', () => {
+    given(userDecider, []).when({ kind: 'RegisterUser', user }).then([{ type: 'UserRegistered', data: user }]);
+    given(userDecider, [{ type: 'UserRegistered', data: user }]).when({ kind: 'RegisterUser', user }).thenRefuses(InvalidRequest, /already exists/);
+  });
+  it('refuses a username with spaces', () => {
+    given(userDecider, []).when({ kind: 'RegisterUser', user: { ...user, username: 'al ice' } }).thenRefuses(InvalidRequest);
+  });
+});
+
+describe('signing key decider', () => {
+  const key = { kid: 'k1', alg: 'ES256' as const, publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } };
+  const generated = { type: 'SigningKeyGenerated' as const, data: key };
+  it('publishes a key, then activates it', () => {
+    given(signingKeyDecider, []).when({ kind: 'GenerateSigningKey', key }).then([generated]);
+    given(signingKeyDecider, [generated]).when({ kind: 'ActivateSigningKey' }).then([{ type: 'SigningKeyActivated', data: { kid: 'k1' } }]);
+  });
+  it('never records a private key', () => {
+    given(signingKeyDecider, []).when({ kind: 'GenerateSigningKey', key: { ...key, publicJwk: { ...key.publicJwk, d: 'secret' } } }).thenRefuses(InvalidRequest, /private key/);
+  });
+  it('activates only a generated key, once', () => {
+    given(signingKeyDecider, []).when({ kind: 'ActivateSigningKey' }).thenRefuses(InvalidRequest);
+    given(signingKeyDecider, [generated, { type: 'SigningKeyActivated', data: { kid: 'k1' } }]).when({ kind: 'ActivateSigningKey' }).thenRefuses(InvalidRequest);
+  });
+});
