@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { NatsJetStreamEventBus } from '../../src/event-bus/nats-jetstream-event-bus.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { runCodeFlow, type FlowClient } from '../support/oauth-flow.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
@@ -82,9 +83,19 @@ describe.each([['embedded (SQLite + in-process bus)', false], ['NATS JetStream',
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toMatch(/"d":"/); // no private JWK member
+    const logs = system.logLines.join('\n');
+    for (const secret of [code, tokens.access_token, confidential.clientSecret!, alice.password]) expect(logs).not.toContain(secret);
     if (withNats) {
-      // And JetStream carried the same events: the relay published all of them.
+      // What JetStream carried, read back by a subscriber of our own: the same events, no secret either.
       await waitFor(() => system.as.relay.publishedPosition === all[all.length - 1].position, 'the relay');
+      const bus = await NatsJetStreamEventBus.connect(nats!.url);
+      const carried: RecordedEvent[] = [];
+      await bus.consume('secret-audit', 'oauth.>', async (event) => void carried.push(event));
+      await waitFor(() => carried.length === all.length, 'every event over NATS');
+      await bus.close();
+      expect(carried.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      const wire = JSON.stringify(carried);
+      for (const secret of [code, tokens.access_token, confidential.clientSecret!, alice.password]) expect(wire).not.toContain(secret);
     }
   });
 });

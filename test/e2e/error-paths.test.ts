@@ -104,6 +104,14 @@ describe('login and consent pages', () => {
     return { browser, page, html: await page.text() };
   }
 
+  it('answer a broken or repeated request link with an error page, not a 500', async () => {
+    for (const path of ['/login', '/login?request=nope', '/login?request=a&request=b', '/consent', `/consent?request=${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`]) {
+      const response = await fetch(`${issuer}${path}`);
+      expect(response.status).toBe(400);
+      expect(response.headers.get('content-type')).toMatch(/text\/html/);
+    }
+  });
+
   it('refuse to be framed and escape what clients registered', async () => {
     const { page, html } = await toLoginPage();
     expect(page.headers.get('x-frame-options')).toBe('DENY');

@@ -53,6 +53,7 @@ ${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` :
   }
 
   router.get('/login', async (ctx) => {
+    ctx.state.browserRoute = true;
     const grantId = queryParams(ctx).request;
     const { client, csrf } = await interaction(ctx, grantId, 'requested');
     loginPage(ctx, grantId, client.name, csrf, false);
@@ -75,6 +76,7 @@ ${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` :
   });
 
   router.get('/consent', async (ctx) => {
+    ctx.state.browserRoute = true;
     const grantId = queryParams(ctx).request;
     const { grant, request, client, csrf } = await interaction(ctx, grantId, 'authenticated');
     ctx.type = 'html';
