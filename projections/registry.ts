@@ -1,4 +1,5 @@
 import { clientsProjection } from './clients.projection.js';
+import { grantsProjection } from './grants.projection.js';
 import type { Projection } from './projection.js';
 import { signingKeysProjection } from './signing-keys.projection.js';
 import { tokenStatusProjection } from './token-status.projection.js';
@@ -10,10 +11,11 @@ export const projectionRegistry: readonly Projection[] = [
   usersProjection,
   signingKeysProjection,
   tokenStatusProjection,
+  grantsProjection,
 ] as Projection[];
 
 /** The authorization server's read side. */
-export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection] as Projection[];
+export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection] as Projection[];
 
 /** What a resource server needs to validate tokens and serve a profile. */
 export const resourceServerProjections = [signingKeysProjection, tokenStatusProjection, usersProjection] as Projection[];

@@ -1,17 +1,20 @@
-import type { SigningKeyGenerated } from '../src/domain/events.js';
+import type { SigningKeyGenerated, SigningKeyRotated } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
 export interface SigningKeyDocument {
   kid: string;
   alg: SigningKeyGenerated['data']['alg'];
   publicJwk: Record<string, unknown>;
-  status: 'published' | 'active';
+  /** published: announced, signs nothing yet; active: signs; superseded: verifies only; retired: refused. */
+  status: 'published' | 'active' | 'superseded' | 'retired';
+  activateAfter: string | null;
   activatedAt: string | null;
+  retireAfter: string | null;
 }
 
 /**
- * Public signing keys by kid: the JWKS, and what a resource server verifies tokens
- * with, without calling the authorization server.
+ * Public signing keys by kid, with their lifecycle: the JWKS, and what a resource
+ * server verifies tokens with, without calling the authorization server.
  */
 export const signingKeysProjection = defineProjection<SigningKeyDocument>({
   name: 'signing-keys',
@@ -19,10 +22,22 @@ export const signingKeysProjection = defineProjection<SigningKeyDocument>({
   evolve: (current, event) => {
     if (event.type === 'SigningKeyGenerated') {
       const key = event.data as unknown as SigningKeyGenerated['data'];
-      return { kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, status: 'published', activatedAt: null };
+      return {
+        kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, status: 'published',
+        activateAfter: key.activateAfter ?? null, activatedAt: null, retireAfter: null,
+      };
     }
-    if (event.type === 'SigningKeyActivated' && current) return { ...current, status: 'active', activatedAt: event.time };
-    return current;
+    if (!current) return current;
+    switch (event.type) {
+      case 'SigningKeyActivated':
+        return { ...current, status: 'active', activatedAt: event.time };
+      case 'SigningKeyRotated':
+        return { ...current, status: 'superseded', retireAfter: (event.data as unknown as SigningKeyRotated['data']).retireAfter };
+      case 'SigningKeyRetired':
+        return { ...current, status: 'retired' };
+      default:
+        return current;
+    }
   },
 });
 
@@ -34,3 +49,6 @@ export function activeSigningKey(keys: Iterable<SigningKeyDocument>): SigningKey
   }
   return newest;
 }
+
+/** Keys that verify tokens: every one published and not yet retired. */
+export const verifies = (key: SigningKeyDocument | undefined): key is SigningKeyDocument => !!key && key.status !== 'retired';

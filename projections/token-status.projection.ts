@@ -1,24 +1,63 @@
-import type { AccessTokenIssued } from '../src/domain/events.js';
+import type { AccessTokenIssued, GrantRevoked, TokenRevoked } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
 export interface AccessTokenStatus {
   grantId: string;
   clientId: string;
-  userId: string;
+  userId: string | null;
   expiresAt: string;
   active: boolean;
 }
+export interface GrantStatus {
+  revoked: true;
+  reason: GrantRevoked['data']['reason'];
+  revokedAt: string;
+}
+export type TokenStatusDocument = AccessTokenStatus | GrantStatus;
 
 export const tokenStatusKey = {
   accessToken: (jti: string) => `at:${jti}`,
+  grant: (grantId: string) => `grant:${grantId}`,
 };
 
-/** What the resource server checks, beyond the signature, before it serves a token. */
-export const tokenStatusProjection = defineProjection<AccessTokenStatus>({
+/**
+ * What the resource server checks, beyond the signature, before it serves a token:
+ * whether the token itself, or the grant it was issued under, has been revoked.
+ */
+export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
   name: 'token-status',
-  keysOf: (event) => (event.type === 'AccessTokenIssued' ? [tokenStatusKey.accessToken(String(event.data.jti))] : []),
-  evolve: (_current, event) => {
-    const token = event.data as unknown as AccessTokenIssued['data'];
-    return { grantId: token.grantId, clientId: token.clientId, userId: token.userId, expiresAt: token.expiresAt, active: true };
+  keysOf: (event) => {
+    switch (event.type) {
+      case 'AccessTokenIssued':
+      case 'TokenRevoked':
+        return [tokenStatusKey.accessToken(String(event.data.jti))];
+      case 'GrantRevoked':
+        return [tokenStatusKey.grant(String(event.data.grantId))];
+      default:
+        return [];
+    }
+  },
+  evolve: (current, event) => {
+    switch (event.type) {
+      case 'AccessTokenIssued': {
+        const token = event.data as unknown as AccessTokenIssued['data'];
+        return { grantId: token.grantId, clientId: token.clientId, userId: token.userId, expiresAt: token.expiresAt, active: true };
+      }
+      case 'TokenRevoked': {
+        const revoked = event.data as unknown as TokenRevoked['data'];
+        return current && 'active' in current ? { ...current, active: false } : current ?? { grantId: revoked.grantId, clientId: '', userId: null, expiresAt: '', active: false };
+      }
+      case 'GrantRevoked':
+        return { revoked: true, reason: (event.data as unknown as GrantRevoked['data']).reason, revokedAt: event.time };
+      default:
+        return current;
+    }
   },
 });
+
+/** Whether the resource server must refuse a token with this jti, issued under this grant. */
+export function isRevoked(lookup: (key: string) => TokenStatusDocument | undefined, jti: string, grantId: string): boolean {
+  const token = lookup(tokenStatusKey.accessToken(jti));
+  if (token && 'active' in token && !token.active) return true;
+  return lookup(tokenStatusKey.grant(grantId)) !== undefined;
+}

@@ -1,10 +1,10 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { ActivateSigningKey, GenerateSigningKey, RegisterClient, RegisterUser } from '../commands/registration.commands.js';
+import { GenerateSigningKey, RegisterClient, RegisterUser } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { commandContext } from '../cqrs/command-context.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
 import { hashPassword } from '../credentials/password.js';
-import type { ClientRegistered } from '../domain/events.js';
+import type { ClientRegistered, GrantType } from '../domain/events.js';
 import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
 
@@ -15,6 +15,10 @@ export interface NewClient {
   redirectUris: string[];
   scopes: string[];
   tokenEndpointAuthMethod?: ClientRegistered['data']['tokenEndpointAuthMethod'];
+  /** Default: authorization_code and refresh_token. */
+  grantTypes?: GrantType[];
+  /** Public keys, for private_key_jwt. */
+  jwks?: ClientRegistered['data']['jwks'];
 }
 
 /**
@@ -39,12 +43,13 @@ export class AdminService {
           redirectUris: client.redirectUris,
           scopes: client.scopes,
           tokenEndpointAuthMethod: method,
-          grantTypes: ['authorization_code'],
+          grantTypes: client.grantTypes ?? ['authorization_code', 'refresh_token'],
+          ...(client.jwks ? { jwks: client.jwks } : {}),
         },
         commandContext(),
       ),
     );
-    if (client.clientType === 'public') return { clientId: client.clientId, clientSecret: null };
+    if (client.clientType === 'public' || method === 'private_key_jwt') return { clientId: client.clientId, clientSecret: null };
     const secret = clientSecret ?? generateClientSecret();
     this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
     return { clientId: client.clientId, clientSecret: secret };
@@ -60,12 +65,17 @@ export class AdminService {
     return { userId, position: decision.position };
   }
 
-  /** Publishes a new key, then activates it: the private half goes to the key store first. */
-  async rotateSigningKey(): Promise<{ kid: string; position: number }> {
+  /**
+   * Rotation, first stage: a new key is published now and signs from `activateAfterSeconds`
+   * on (the key lifecycle activates it). The private half goes to the key store first.
+   */
+  async rotateSigningKey(activateAfterSeconds: number): Promise<{ kid: string; activateAfter: string; position: number }> {
     const key = await generateSigningKey();
     this.ports.secrets.put('signing_key', key.kid, JSON.stringify(key.privateJwk));
-    await this.commandBus.execute(new GenerateSigningKey({ kid: key.kid, alg: SIGNING_ALG, publicJwk: key.publicJwk as Record<string, unknown> }, commandContext()));
-    const activated = await this.commandBus.execute(new ActivateSigningKey(key.kid, commandContext()));
-    return { kid: key.kid, position: activated.position };
+    const activateAfter = new Date(Date.now() + activateAfterSeconds * 1000).toISOString();
+    const { position } = await this.commandBus.execute(
+      new GenerateSigningKey({ kid: key.kid, alg: SIGNING_ALG, publicJwk: key.publicJwk as Record<string, unknown>, activateAfter }, commandContext()),
+    );
+    return { kid: key.kid, activateAfter, position };
   }
 }

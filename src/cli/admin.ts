@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClientDocument } from '../../projections/clients.projection.js';
+import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import type { GrantType } from '../domain/events.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { openCommandSide } from '../system/command-side.js';
@@ -9,9 +11,13 @@ const HELP = `oauth-admin: register clients and users in the authorization serve
 
 Usage:
   oauth-admin client add --id <client_id> --name <name> --redirect-uri <uri> [--redirect-uri <uri>...]
-                         [--public] [--auth-method client_secret_basic|client_secret_post] [--scope "<scopes>"]
+                         [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt]
+                         [--jwks-file <public JWKS, for private_key_jwt>] [--scope "<scopes>"]
+                         [--grant-type authorization_code|refresh_token|client_credentials ...]
   oauth-admin client list
   oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
+  oauth-admin keys rotate [--activate-after <seconds>]   publish a new signing key; it signs from then on
+  oauth-admin keys list
 
 It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL), so it
 works while the server runs. A confidential client's secret is printed once and kept
@@ -51,6 +57,9 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         email: { type: 'string' },
         password: { type: 'string' },
         'password-stdin': { type: 'boolean' },
+        'grant-type': { type: 'string', multiple: true },
+        'jwks-file': { type: 'string' },
+        'activate-after': { type: 'string' },
       },
       strict: true,
     }).values;
@@ -73,9 +82,13 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'client add': {
         const isPublic = parsed.public === true;
         const method = parsed['auth-method'];
-        if (method !== undefined && !['client_secret_basic', 'client_secret_post'].includes(method)) {
-          throw new UsageError('--auth-method must be client_secret_basic or client_secret_post');
+        if (method !== undefined && !['client_secret_basic', 'client_secret_post', 'private_key_jwt'].includes(method)) {
+          throw new UsageError('--auth-method must be client_secret_basic, client_secret_post or private_key_jwt');
         }
+        const grantTypes = parsed['grant-type'] as GrantType[] | undefined;
+        const unknownGrant = grantTypes?.find((g) => !['authorization_code', 'refresh_token', 'client_credentials'].includes(g));
+        if (unknownGrant) throw new UsageError(`unknown --grant-type ${unknownGrant}`);
+        const jwks = parsed['jwks-file'] ? (JSON.parse(readFileSync(parsed['jwks-file'], 'utf8')) as ClientDocument['jwks']) : undefined;
         if (isPublic && method) throw new UsageError('a public client has no secret, so no --auth-method');
         const redirectUris = parsed['redirect-uri'] ?? [];
         if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required');
@@ -86,6 +99,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           redirectUris,
           scopes: (parsed.scope ?? 'profile items:read').split(' ').filter(Boolean),
           tokenEndpointAuthMethod: isPublic ? 'none' : (method as ClientDocument['tokenEndpointAuthMethod'] | undefined),
+          grantTypes,
+          jwks,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);
@@ -94,7 +109,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'client list': {
         for (const [, doc] of side.ports.readModel.entries('clients')) {
           const client = doc as ClientDocument;
-          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.name}\t${client.redirectUris.join(' ')}`);
+          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}`);
         }
         return 0;
       }
@@ -102,6 +117,20 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         const password = parsed['password-stdin'] ? io.stdin().replace(/\r?\n$/, '') : required('password');
         const { userId } = await side.admin.registerUser({ username: required('username'), name: required('name'), email: parsed.email ?? null, password });
         io.out(`registered user ${parsed.username} (sub ${userId})`);
+        return 0;
+      }
+      case 'keys rotate': {
+        const delay = parsed['activate-after'] === undefined ? config.signingKeyActivationDelaySeconds : Number(parsed['activate-after']);
+        if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-after must be a whole number of seconds');
+        const { kid, activateAfter } = await side.admin.rotateSigningKey(delay);
+        io.out(`published signing key ${kid}; a running authorization server signs with it from ${activateAfter}`);
+        return 0;
+      }
+      case 'keys list': {
+        for (const [, doc] of side.ports.readModel.entries('signing-keys')) {
+          const key = doc as SigningKeyDocument;
+          io.out(`${key.kid}\t${key.status}\tactivate after ${key.activateAfter ?? '-'}\tretire after ${key.retireAfter ?? '-'}`);
+        }
         return 0;
       }
       default:

@@ -4,12 +4,13 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
+import { grantIdOf } from '../keys/access-token-validator.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../credentials/password.js';
 import { sha256 } from '../domain/crypto.js';
-import { streams, type AccessTokenIssued, type AuthorizationRequested } from '../domain/events.js';
-import { grantDecider, type GrantCommand, type GrantState } from '../domain/grant.js';
+import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
+import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken } from '../domain/grant.js';
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import type { Ports } from './ports.js';
@@ -110,6 +111,50 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope: string;
+  refresh_token?: string;
+}
+
+/** Codes, refresh tokens and access token ids start with their grant's id, so each finds its stream. */
+export function grantIdOfToken(token: string, refuse: () => Error): string {
+  const match = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{20,64}$/.exec(token);
+  if (!match) throw refuse();
+  return match[1];
+}
+const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
+const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
+const randomPart = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+/**
+ * What every token-issuing handler shares: a new access token's id and key before the
+ * decision, and after it (only once the issuance is on record) the signed JWT and the
+ * response. If the append failed, no token exists.
+ */
+class TokenIssuer {
+  constructor(private readonly ports: Ports) {}
+
+  newAccessToken(grantId: string): NewAccessToken {
+    const { readModel, config } = this.ports;
+    const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
+    if (!key) throw new TemporarilyUnavailable('no active signing key');
+    return { jti: `${grantId}.${randomPart(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };
+  }
+
+  newRefreshToken(grantId: string): { token: string; hash: string; ttlSeconds: number } {
+    const token = `${grantId}.${randomPart(32)}`;
+    return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds };
+  }
+
+  async respond(events: Decision<GrantState>['events'], refreshToken: string | undefined): Promise<TokenResponse> {
+    const issued = events.find((e) => e.type === 'AccessTokenIssued')!.data as AccessTokenIssued['data'];
+    const response: TokenResponse = {
+      access_token: await this.ports.signer.sign(accessTokenClaims(this.ports.config.issuer, issued), issued.kid),
+      token_type: 'Bearer',
+      expires_in: Math.round((Date.parse(issued.expiresAt) - Date.parse(issued.issuedAt)) / 1000),
+      scope: formatScope(issued.scopes),
+    };
+    if (refreshToken && events.some((e) => e.type === 'RefreshTokenIssued')) response.refresh_token = refreshToken;
+    return response;
+  }
 }
 
 export class RedeemAuthorizationCode extends StreamCommand<never, GrantState, TokenResponse> {
@@ -118,27 +163,25 @@ export class RedeemAuthorizationCode extends StreamCommand<never, GrantState, To
     readonly clientId: string,
     readonly redirectUri: string | undefined,
     readonly codeVerifier: string,
+    /** Whether the client is registered for the refresh_token grant. */
+    readonly withRefreshToken: boolean,
     context: CommandContext,
   ) {
-    super(streams.grant(grantIdOfCode(code)), undefined as never, context);
+    super(streams.grant(grantIdOfToken(code, badCode)), undefined as never, context);
   }
-}
-
-function grantIdOfCode(code: string): string {
-  const match = /^([0-9a-f-]{36})\.[A-Za-z0-9_-]{43}$/.exec(code);
-  if (!match) throw new InvalidGrant('the authorization code is invalid, expired or already used');
-  return match[1];
 }
 
 @CommandHandler(RedeemAuthorizationCode)
 export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAuthorizationCode> {
-  constructor(@Inject(PORTS) private readonly ports: Ports) {}
+  private readonly issuer: TokenIssuer;
+  constructor(@Inject(PORTS) private readonly ports: Ports) {
+    this.issuer = new TokenIssuer(ports);
+  }
   async execute(command: RedeemAuthorizationCode): Promise<TokenResponse> {
-    const { config, readModel, store, signer } = this.ports;
-    const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
-    if (!key) throw new TemporarilyUnavailable('no active signing key');
+    const grantId = grantIdOfToken(command.code, badCode);
+    const refresh = command.withRefreshToken ? this.issuer.newRefreshToken(grantId) : undefined;
     const { events } = await decideAndAppend(
-      store,
+      this.ports.store,
       command.stream,
       grantDecider,
       {
@@ -148,26 +191,116 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
         redirectUri: command.redirectUri,
         codeVerifier: command.codeVerifier,
         now: command.context.now,
-        token: { jti: command.context.newId(), kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds },
+        token: this.issuer.newAccessToken(grantId),
+        refreshToken: refresh,
       },
       command.context,
     );
-    // Signed only once the issuance is on record: if the append failed, no token exists.
-    const issued = events.find((e) => e.type === 'AccessTokenIssued')!.data as AccessTokenIssued['data'];
-    return {
-      access_token: await signer.sign(accessTokenClaims(config.issuer, issued), issued.kid),
-      token_type: 'Bearer',
-      expires_in: config.accessTokenTtlSeconds,
-      scope: formatScope(issued.scopes),
-    };
+    return this.issuer.respond(events, refresh?.token);
   }
 }
 
-/** RFC 9068 section 2.2. */
+export class RefreshAccessToken extends StreamCommand<never, GrantState, TokenResponse> {
+  constructor(
+    readonly refreshToken: string,
+    readonly clientId: string,
+    readonly scopes: string[] | undefined,
+    context: CommandContext,
+  ) {
+    super(streams.grant(grantIdOfToken(refreshToken, badRefreshToken)), undefined as never, context);
+  }
+}
+
+@CommandHandler(RefreshAccessToken)
+export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessToken> {
+  private readonly issuer: TokenIssuer;
+  constructor(@Inject(PORTS) private readonly ports: Ports) {
+    this.issuer = new TokenIssuer(ports);
+  }
+  async execute(command: RefreshAccessToken): Promise<TokenResponse> {
+    const grantId = grantIdOfToken(command.refreshToken, badRefreshToken);
+    const next = this.issuer.newRefreshToken(grantId);
+    const { events } = await decideAndAppend(
+      this.ports.store,
+      command.stream,
+      grantDecider,
+      {
+        kind: 'RefreshAccessToken',
+        refreshTokenHash: sha256(command.refreshToken),
+        clientId: command.clientId,
+        scopes: command.scopes,
+        now: command.context.now,
+        token: this.issuer.newAccessToken(grantId),
+        refreshToken: next,
+      },
+      command.context,
+    );
+    return this.issuer.respond(events, next.token);
+  }
+}
+
+export class IssueClientCredentialsToken extends StreamCommand<never, GrantState, TokenResponse> {
+  constructor(
+    readonly grantId: string,
+    readonly clientId: string,
+    readonly scopes: string[],
+    context: CommandContext,
+  ) {
+    super(streams.grant(grantId), undefined as never, context);
+  }
+}
+
+@CommandHandler(IssueClientCredentialsToken)
+export class IssueClientCredentialsTokenHandler implements ICommandHandler<IssueClientCredentialsToken> {
+  private readonly issuer: TokenIssuer;
+  constructor(@Inject(PORTS) private readonly ports: Ports) {
+    this.issuer = new TokenIssuer(ports);
+  }
+  async execute(command: IssueClientCredentialsToken): Promise<TokenResponse> {
+    const { events } = await decideAndAppend(
+      this.ports.store,
+      command.stream,
+      grantDecider,
+      {
+        kind: 'IssueClientCredentialsToken',
+        grantId: command.grantId,
+        clientId: command.clientId,
+        scopes: command.scopes,
+        now: command.context.now,
+        token: this.issuer.newAccessToken(command.grantId),
+      },
+      command.context,
+    );
+    return this.issuer.respond(events, undefined);
+  }
+}
+
+/** RFC 7009: revoke an access token by its id, or a refresh token (and with it its grant). */
+export class RevokeAccessToken extends StreamCommand<GrantCommand, GrantState> {
+  constructor(jti: string, clientId: string, context: CommandContext) {
+    super(streams.grant(grantIdOf(jti)), { kind: 'RevokeAccessToken', jti, clientId, by: `client:${clientId}` }, context);
+  }
+}
+export class RevokeRefreshToken extends StreamCommand<GrantCommand, GrantState> {
+  constructor(refreshToken: string, clientId: string, context: CommandContext) {
+    super(
+      streams.grant(grantIdOfToken(refreshToken, badRefreshToken)),
+      { kind: 'RevokeRefreshToken', refreshTokenHash: sha256(refreshToken), clientId, by: `client:${clientId}` },
+      context,
+    );
+  }
+}
+export class RevokeGrant extends StreamCommand<GrantCommand, GrantState> {
+  constructor(grantId: string, reason: GrantRevoked['data']['reason'], by: string, userId: string | undefined, context: CommandContext) {
+    super(streams.grant(grantId), { kind: 'RevokeGrant', reason, by, userId }, context);
+  }
+}
+
+/** RFC 9068 section 2.2; for client_credentials the client is its own subject. */
 export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['data']) {
   return {
     iss: issuer,
-    sub: issued.userId,
+    sub: issued.userId ?? issued.clientId,
     aud: issued.audience,
     client_id: issued.clientId,
     scope: formatScope(issued.scopes),
@@ -180,6 +313,11 @@ export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['dat
 export const grantHandlers = [
   deciderHandler(RequestAuthorization, grantDecider),
   deciderHandler(DenyConsent, grantDecider),
+  deciderHandler(RevokeAccessToken, grantDecider),
+  deciderHandler(RevokeRefreshToken, grantDecider),
+  deciderHandler(RevokeGrant, grantDecider),
+  RefreshAccessTokenHandler,
+  IssueClientCredentialsTokenHandler,
   AuthenticateUserHandler,
   GrantConsentHandler,
   RedeemAuthorizationCodeHandler,

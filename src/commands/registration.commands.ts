@@ -29,9 +29,23 @@ export class ActivateSigningKey extends StreamCommand<SigningKeyCommand, Signing
   }
 }
 
+export class SupersedeSigningKey extends StreamCommand<SigningKeyCommand, SigningKeyState> {
+  constructor(kid: string, supersededBy: string, retireAfter: string, context: CommandContext) {
+    super(streams.signingKey(kid), { kind: 'SupersedeSigningKey', supersededBy, retireAfter }, context);
+  }
+}
+
+export class RetireSigningKey extends StreamCommand<SigningKeyCommand, SigningKeyState> {
+  constructor(kid: string, context: CommandContext) {
+    super(streams.signingKey(kid), { kind: 'RetireSigningKey' }, context);
+  }
+}
+
 export const registrationHandlers = [
   deciderHandler(RegisterClient, clientDecider),
   deciderHandler(RegisterUser, userDecider),
   deciderHandler(GenerateSigningKey, signingKeyDecider),
   deciderHandler(ActivateSigningKey, signingKeyDecider),
+  deciderHandler(SupersedeSigningKey, signingKeyDecider),
+  deciderHandler(RetireSigningKey, signingKeyDecider),
 ];

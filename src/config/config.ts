@@ -13,6 +13,11 @@ export interface Config {
   natsUrl: string | null;
   accessTokenTtlSeconds: number;
   authorizationCodeTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** How long a new signing key is published before it signs (JWKS caches must have seen it). */
+  signingKeyActivationDelaySeconds: number;
+  /** How often the key lifecycle (activate, supersede, retire) is checked. */
+  keyLifecycleIntervalMs: number;
   seedDemo: boolean;
   /** Which parts this process runs. */
   services: Service[];
@@ -44,13 +49,15 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(value) || value < 0 || value > 65535) problems.push(`${name} must be a port number from 0 to 65535, got "${raw}"`);
     return value;
   };
-  const seconds = (name: string, fallback: number, max: number): number => {
+  const whole = (unit: string) => (name: string, fallback: number, max: number, min = 1): number => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1 || value > max) problems.push(`${name} must be a whole number of seconds from 1 to ${max}, got "${raw}"`);
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max}, got "${raw}"`);
     return value;
   };
+  const seconds = whole('seconds');
+  const milliseconds = whole('milliseconds');
   const url = (name: string, fallback: string | null, protocols: string[]): string | null => {
     const raw = env[name];
     if (raw === undefined || raw === '') return fallback;
@@ -83,6 +90,9 @@ export function loadConfig(env: Env = process.env): Config {
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     authorizationCodeTtlSeconds: seconds('AUTHORIZATION_CODE_TTL', 60, 600),
+    refreshTokenTtlSeconds: seconds('REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
+    signingKeyActivationDelaySeconds: seconds('SIGNING_KEY_ACTIVATION_DELAY', 90, 86_400, 0),
+    keyLifecycleIntervalMs: milliseconds('KEY_LIFECYCLE_INTERVAL_MS', 5000, 3_600_000, 10),
     seedDemo: env.SEED_DEMO !== 'false',
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
   };

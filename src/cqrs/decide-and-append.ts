@@ -1,7 +1,7 @@
 import type { DomainEvent, NewEvent, RecordedEvent } from '../event-store/event-envelope.js';
 import { WrongExpectedVersionError, type EventStore } from '../event-store/event-store.js';
 import type { CommandContext } from './command-context.js';
-import type { Decider } from './decider.js';
+import { RefusedWithEvents, type Decider } from './decider.js';
 
 /** Another writer changed the stream between our read and our append, more often than we retry. */
 export class ConcurrencyConflict extends Error {
@@ -22,7 +22,8 @@ export interface Decision<State> {
 /**
  * The one path every command handler takes: load the stream, fold it, decide, append
  * with the exact expected revision. On a lost race it decides again on the fresh stream,
- * where the rule itself usually refuses (a code already redeemed); after `retries` lost
+ * where the rule itself usually refuses (a code already redeemed). A refusal that must be
+ * recorded (RefusedWithEvents) is appended first, then thrown. After `retries` lost
  * races it gives up with ConcurrencyConflict, never with two outcomes.
  */
 export async function decideAndAppend<Command, State, Event extends DomainEvent>(
@@ -37,8 +38,19 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
     const history = await store.readStream(stream);
     let state = decider.initialState;
     for (const event of history) state = decider.evolve(state, event as unknown as Event);
-    const decided = decider.decide(command, state);
-    if (decided.length === 0) return { events: [], position: 0, state };
+    let decided: Event[];
+    let refusal: Error | undefined;
+    try {
+      decided = decider.decide(command, state);
+    } catch (error) {
+      if (!(error instanceof RefusedWithEvents)) throw error;
+      decided = error.events as Event[];
+      refusal = error.refusal;
+    }
+    if (decided.length === 0) {
+      if (refusal) throw refusal;
+      return { events: [], position: 0, state };
+    }
     const expected = history.length === 0 ? 'no_stream' : history[history.length - 1].revision;
     const toAppend: NewEvent[] = decided.map((event) => ({
       id: context.newId(),
@@ -53,6 +65,7 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       const { position, revision } = await store.append(stream, toAppend, expected);
       const first = revision - toAppend.length + 1;
       const events = toAppend.map((event, i) => ({ ...event, stream, revision: first + i }));
+      if (refusal) throw refusal;
       for (const event of decided) state = decider.evolve(state, event);
       return { events, position, state };
     } catch (error) {

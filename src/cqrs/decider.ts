@@ -13,3 +13,18 @@ export interface Decider<Command, State, Event extends DomainEvent = DomainEvent
 export function fold<State, Event extends DomainEvent>(decider: Pick<Decider<unknown, State, Event>, 'evolve' | 'initialState'>, events: readonly Event[]): State {
   return events.reduce(decider.evolve, decider.initialState);
 }
+
+/**
+ * A refusal that must still be recorded: `decide` throws it with the events to append
+ * (a replayed code, a reused refresh token), and the command path appends them before
+ * it hands the caller the inner error.
+ */
+export class RefusedWithEvents<Event extends DomainEvent = DomainEvent> extends Error {
+  override readonly name = 'RefusedWithEvents';
+  constructor(
+    readonly events: Event[],
+    readonly refusal: Error,
+  ) {
+    super(refusal.message);
+  }
+}

@@ -28,6 +28,13 @@ export const clientDecider: Decider<ClientCommand, ClientState, ClientEvent> = {
     if ((client.clientType === 'public') !== (client.tokenEndpointAuthMethod === 'none')) {
       throw new InvalidRequest('public clients, and only they, authenticate with "none"');
     }
+    if (client.clientType === 'public' && client.grantTypes.includes('client_credentials')) {
+      throw new InvalidRequest('a public client cannot use client_credentials: it cannot keep a secret');
+    }
+    if ((client.tokenEndpointAuthMethod === 'private_key_jwt') !== (client.jwks !== undefined && client.jwks.keys.length > 0)) {
+      throw new InvalidRequest('private_key_jwt, and only it, needs the client\'s public keys (jwks)');
+    }
+    if (client.jwks?.keys.some((key) => 'd' in key || 'p' in key || 'k' in key)) throw new InvalidRequest('jwks must hold public keys only');
     return [{ type: 'ClientRegistered', data: client }];
   },
 };

@@ -13,10 +13,13 @@ export interface ClientRegistered {
     clientType: 'confidential' | 'public';
     redirectUris: string[];
     scopes: string[];
-    tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
-    grantTypes: string[];
+    tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+    grantTypes: GrantType[];
+    /** Public keys for private_key_jwt (RFC 7523); never a private member. */
+    jwks?: { keys: Array<Record<string, unknown>> };
   };
 }
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
 export type ClientEvent = ClientRegistered;
 
 // user-<username>
@@ -27,15 +30,27 @@ export interface UserRegistered {
 export type UserEvent = UserRegistered;
 
 // signingkey-<kid>
+/** Published in the JWKS from now on; signs nothing before `activateAfter`. */
 export interface SigningKeyGenerated {
   type: 'SigningKeyGenerated';
-  data: { kid: string; alg: 'ES256'; publicJwk: Record<string, unknown> };
+  data: { kid: string; alg: 'ES256'; publicJwk: Record<string, unknown>; activateAfter?: string };
 }
+/** New tokens are signed with this key from now on. */
 export interface SigningKeyActivated {
   type: 'SigningKeyActivated';
   data: { kid: string };
 }
-export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated;
+/** A newer key took over; this one still verifies the tokens it signed until `retireAfter`. */
+export interface SigningKeyRotated {
+  type: 'SigningKeyRotated';
+  data: { kid: string; supersededBy: string; retireAfter: string };
+}
+/** Gone from the JWKS; tokens it signed are refused. */
+export interface SigningKeyRetired {
+  type: 'SigningKeyRetired';
+  data: { kid: string };
+}
+export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated | SigningKeyRotated | SigningKeyRetired;
 
 // grant-<grantId>: one authorization, from the request to the tokens issued under it
 export interface AuthorizationRequested {
@@ -79,14 +94,47 @@ export interface AccessTokenIssued {
   type: 'AccessTokenIssued';
   data: {
     grantId: string;
+    grantType: 'authorization_code' | 'refresh_token' | 'client_credentials';
     jti: string;
     kid: string;
     clientId: string;
-    userId: string;
+    /** Null for client_credentials: the client acts for itself. */
+    userId: string | null;
     audience: string;
     scopes: string[];
     issuedAt: string;
     expiresAt: string;
+  };
+}
+export interface RefreshTokenIssued {
+  type: 'RefreshTokenIssued';
+  data: { grantId: string; tokenHash: string; expiresAt: string };
+}
+/** The presented refresh token is spent; its successor was issued in the same append. */
+export interface RefreshTokenRotated {
+  type: 'RefreshTokenRotated';
+  data: { grantId: string; previousTokenHash: string };
+}
+export interface RefreshTokenReuseDetected {
+  type: 'RefreshTokenReuseDetected';
+  data: { grantId: string; clientId: string; tokenHash: string };
+}
+export interface AuthorizationCodeReplayDetected {
+  type: 'AuthorizationCodeReplayDetected';
+  data: { grantId: string; clientId: string };
+}
+export interface TokenRevoked {
+  type: 'TokenRevoked';
+  data: { grantId: string; jti: string; by: string };
+}
+export interface GrantRevoked {
+  type: 'GrantRevoked';
+  data: {
+    grantId: string;
+    reason: 'refresh_token_reuse' | 'authorization_code_replay' | 'refresh_token_revoked' | 'revoked_by_user';
+    by: string;
+    clientId: string;
+    userId: string | null;
   };
 }
 export type GrantEvent =
@@ -96,7 +144,13 @@ export type GrantEvent =
   | ConsentDenied
   | AuthorizationCodeIssued
   | AuthorizationCodeRedeemed
-  | AccessTokenIssued;
+  | AccessTokenIssued
+  | RefreshTokenIssued
+  | RefreshTokenRotated
+  | RefreshTokenReuseDetected
+  | AuthorizationCodeReplayDetected
+  | TokenRevoked
+  | GrantRevoked;
 
 export type OAuthEvent = ClientEvent | UserEvent | SigningKeyEvent | GrantEvent;
 

@@ -1,13 +1,26 @@
-import type { Decider } from '../cqrs/decider.js';
+import { RefusedWithEvents, type Decider } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
-import type { AuthorizationRequested, GrantEvent } from './events.js';
-import { InvalidGrant, InvalidRequest } from './oauth-errors.js';
+import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
+import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
 
 /**
  * One authorization grant, from the authorization request through login, consent and
- * the code to the tokens issued for it (RFC 6749 section 4.1, RFC 7636).
+ * the code to every token issued under it, refreshed, and revoked (RFC 6749 sections
+ * 4.1, 4.4 and 6, RFC 7636, RFC 7009, RFC 9700 section 4.14).
  */
+
+/** What the handler prepares for a new access token: ids and keys come from outside. */
+export interface NewAccessToken {
+  jti: string;
+  kid: string;
+  audience: string;
+  ttlSeconds: number;
+}
+export interface NewRefreshToken {
+  hash: string;
+  ttlSeconds: number;
+}
 
 export type GrantCommand =
   | {
@@ -27,33 +40,69 @@ export type GrantCommand =
       redirectUri: string | undefined;
       codeVerifier: string;
       now: Date;
-      token: { jti: string; kid: string; audience: string; ttlSeconds: number };
-    };
+      token: NewAccessToken;
+      /** Absent when the client may not refresh. */
+      refreshToken?: NewRefreshToken;
+    }
+  | {
+      kind: 'RefreshAccessToken';
+      refreshTokenHash: string;
+      clientId: string;
+      /** A narrower scope than granted, or undefined for the same (RFC 6749 section 6). */
+      scopes: string[] | undefined;
+      now: Date;
+      token: NewAccessToken;
+      refreshToken: NewRefreshToken;
+    }
+  | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
+  | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string }
+  | { kind: 'RevokeRefreshToken'; refreshTokenHash: string; clientId: string; by: string }
+  | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string };
+
+export interface AccessTokenState {
+  expiresAt: string;
+  revoked: boolean;
+}
 
 export interface GrantState {
-  status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed';
+  status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed' | 'client_credentials';
+  grantId: string | null;
   request: AuthorizationRequested['data'] | null;
+  clientId: string | null;
   userId: string | null;
   username: string | null;
   scopes: string[];
   codeHash: string | null;
   codeExpiresAt: string | null;
+  refreshTokenHash: string | null;
+  refreshTokenExpiresAt: string | null;
+  /** Hashes of refresh tokens already rotated: presenting one again means it was stolen. */
+  spentRefreshTokenHashes: string[];
+  accessTokens: Record<string, AccessTokenState>;
+  revoked: boolean;
 }
 
 export const initialGrantState: GrantState = {
   status: 'none',
+  grantId: null,
   request: null,
+  clientId: null,
   userId: null,
   username: null,
   scopes: [],
   codeHash: null,
   codeExpiresAt: null,
+  refreshTokenHash: null,
+  refreshTokenExpiresAt: null,
+  spentRefreshTokenHashes: [],
+  accessTokens: {},
+  revoked: false,
 };
 
 export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
   switch (event.type) {
     case 'AuthorizationRequested':
-      return { ...state, status: 'requested', request: event.data };
+      return { ...state, status: 'requested', grantId: event.data.grantId, request: event.data, clientId: event.data.clientId };
     case 'UserAuthenticated':
       return { ...state, status: 'authenticated', userId: event.data.userId, username: event.data.username };
     case 'ConsentGranted':
@@ -64,8 +113,31 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       return { ...state, status: 'code_issued', codeHash: event.data.codeHash, codeExpiresAt: event.data.expiresAt };
     case 'AuthorizationCodeRedeemed':
       return { ...state, status: 'redeemed' };
-    case 'AccessTokenIssued':
+    case 'AccessTokenIssued': {
+      const token = event.data;
+      const base = token.grantType === 'client_credentials'
+        ? { status: 'client_credentials' as const, grantId: token.grantId, clientId: token.clientId, scopes: token.scopes }
+        : {};
+      return { ...state, ...base, accessTokens: { ...state.accessTokens, [token.jti]: { expiresAt: token.expiresAt, revoked: false } } };
+    }
+    case 'RefreshTokenIssued':
+      return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt };
+    case 'RefreshTokenRotated':
+      return {
+        ...state,
+        refreshTokenHash: null,
+        refreshTokenExpiresAt: null,
+        spentRefreshTokenHashes: [...state.spentRefreshTokenHashes, event.data.previousTokenHash],
+      };
+    case 'RefreshTokenReuseDetected':
+    case 'AuthorizationCodeReplayDetected':
       return state;
+    case 'TokenRevoked': {
+      const token = state.accessTokens[event.data.jti];
+      return token ? { ...state, accessTokens: { ...state.accessTokens, [event.data.jti]: { ...token, revoked: true } } } : state;
+    }
+    case 'GrantRevoked':
+      return { ...state, revoked: true, refreshTokenHash: null, refreshTokenExpiresAt: null };
   }
 }
 
@@ -82,39 +154,64 @@ function interactive(state: GrantState, browserSessionHash: string, now: Date): 
   return request;
 }
 
+function accessTokenIssued(
+  state: Pick<GrantState, 'grantId' | 'clientId' | 'userId'>,
+  grantType: AccessTokenIssued['data']['grantType'],
+  scopes: string[],
+  token: NewAccessToken,
+  now: Date,
+): AccessTokenIssued {
+  return {
+    type: 'AccessTokenIssued',
+    data: {
+      grantId: state.grantId!,
+      grantType,
+      jti: token.jti,
+      kid: token.kid,
+      clientId: state.clientId!,
+      userId: state.userId,
+      audience: token.audience,
+      scopes,
+      issuedAt: now.toISOString(),
+      expiresAt: later(now, token.ttlSeconds),
+    },
+  };
+}
+
+const grantRevoked = (state: GrantState, reason: GrantRevoked['data']['reason'], by: string): GrantRevoked => ({
+  type: 'GrantRevoked',
+  data: { grantId: state.grantId!, reason, by, clientId: state.clientId!, userId: state.userId },
+});
+
+/** Revokes the grant and everything issued under it, recording why, then refuses. */
+function revokeAndRefuse(state: GrantState, detected: GrantEvent, reason: GrantRevoked['data']['reason'], refusal: Error): never {
+  if (state.revoked) throw refusal;
+  throw new RefusedWithEvents([detected, grantRevoked(state, reason, 'authorization-server')], refusal);
+}
+
+// One message for every way a code or refresh token can be bad: a caller learns nothing about which.
+const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
+const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
+
 export function decideGrant(command: GrantCommand, state: GrantState): GrantEvent[] {
   switch (command.kind) {
     case 'RequestAuthorization': {
       if (state.status !== 'none') throw new InvalidRequest('authorization request already exists');
-      return [
-        {
-          type: 'AuthorizationRequested',
-          data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) },
-        },
-      ];
+      return [{ type: 'AuthorizationRequested', data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) } }];
     }
     case 'AuthenticateUser': {
       const request = interactive(state, command.browserSessionHash, command.now);
       if (state.status !== 'requested') throw new InvalidRequest('the user has already signed in for this request');
       return [
-        {
-          type: 'UserAuthenticated',
-          data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' },
-        },
+        { type: 'UserAuthenticated', data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' } },
       ];
     }
     case 'GrantConsent': {
       const request = interactive(state, command.browserSessionHash, command.now);
       if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
       return [
-        {
-          type: 'ConsentGranted',
-          data: { grantId: request.grantId, userId: state.userId, clientId: request.clientId, scopes: request.scopes },
-        },
-        {
-          type: 'AuthorizationCodeIssued',
-          data: { grantId: request.grantId, codeHash: command.codeHash, expiresAt: later(command.now, command.codeTtlSeconds) },
-        },
+        { type: 'ConsentGranted', data: { grantId: request.grantId, userId: state.userId, clientId: request.clientId, scopes: request.scopes } },
+        { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash: command.codeHash, expiresAt: later(command.now, command.codeTtlSeconds) } },
       ];
     }
     case 'DenyConsent': {
@@ -124,35 +221,77 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
     }
     case 'RedeemAuthorizationCode': {
       const request = state.request;
-      // One message for every way a code can be bad: a caller learns nothing about which.
-      const refuse = () => new InvalidGrant('the authorization code is invalid, expired or already used');
-      if (!request || !state.codeHash || !state.codeExpiresAt || !state.userId) throw refuse();
-      if (!constantTimeEqual(state.codeHash, command.codeHash)) throw refuse();
-      if (state.status !== 'code_issued') throw refuse();
-      if (command.now.toISOString() >= state.codeExpiresAt) throw refuse();
-      if (request.clientId !== command.clientId) throw refuse();
-      if (request.redirectUriSent ? command.redirectUri !== request.redirectUri : command.redirectUri !== undefined && command.redirectUri !== request.redirectUri) {
-        throw new InvalidGrant('redirect_uri does not match the authorization request');
+      if (!request || !state.codeHash || !state.codeExpiresAt || !state.userId) throw badCode();
+      if (!constantTimeEqual(state.codeHash, command.codeHash)) throw badCode();
+      if (state.status === 'redeemed' && request.clientId === command.clientId) {
+        // RFC 6749 section 4.1.2: a code used twice revokes what was issued for it.
+        revokeAndRefuse(state, { type: 'AuthorizationCodeReplayDetected', data: { grantId: request.grantId, clientId: command.clientId } }, 'authorization_code_replay', badCode());
       }
+      if (state.status !== 'code_issued' || state.revoked) throw badCode();
+      if (command.now.toISOString() >= state.codeExpiresAt) throw badCode();
+      if (request.clientId !== command.clientId) throw badCode();
+      const redirectOk = request.redirectUriSent
+        ? command.redirectUri === request.redirectUri
+        : command.redirectUri === undefined || command.redirectUri === request.redirectUri;
+      if (!redirectOk) throw new InvalidGrant('redirect_uri does not match the authorization request');
       if (!verifiesS256(command.codeVerifier, request.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
-      const { token } = command;
-      return [
+      const events: GrantEvent[] = [
         { type: 'AuthorizationCodeRedeemed', data: { grantId: request.grantId, clientId: request.clientId } },
-        {
-          type: 'AccessTokenIssued',
-          data: {
-            grantId: request.grantId,
-            jti: token.jti,
-            kid: token.kid,
-            clientId: request.clientId,
-            userId: state.userId,
-            audience: token.audience,
-            scopes: state.scopes,
-            issuedAt: command.now.toISOString(),
-            expiresAt: later(command.now, token.ttlSeconds),
-          },
-        },
+        accessTokenIssued(state, 'authorization_code', state.scopes, command.token, command.now),
       ];
+      if (command.refreshToken) {
+        events.push({
+          type: 'RefreshTokenIssued',
+          data: { grantId: request.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds) },
+        });
+      }
+      return events;
+    }
+    case 'RefreshAccessToken': {
+      if (!state.grantId || state.clientId !== command.clientId) throw badRefreshToken();
+      const spent = state.spentRefreshTokenHashes.some((hash) => constantTimeEqual(hash, command.refreshTokenHash));
+      if (spent) {
+        revokeAndRefuse(
+          state,
+          { type: 'RefreshTokenReuseDetected', data: { grantId: state.grantId, clientId: command.clientId, tokenHash: command.refreshTokenHash } },
+          'refresh_token_reuse',
+          badRefreshToken(),
+        );
+      }
+      if (state.revoked || !state.refreshTokenHash || !state.refreshTokenExpiresAt) throw badRefreshToken();
+      if (!constantTimeEqual(state.refreshTokenHash, command.refreshTokenHash)) throw badRefreshToken();
+      if (command.now.toISOString() >= state.refreshTokenExpiresAt) throw badRefreshToken();
+      const scopes = command.scopes ?? state.scopes;
+      const wider = scopes.filter((s) => !state.scopes.includes(s));
+      if (wider.length > 0) throw new InvalidScope(`scope exceeds what was granted: ${wider.join(' ')}`);
+      return [
+        { type: 'RefreshTokenRotated', data: { grantId: state.grantId, previousTokenHash: state.refreshTokenHash } },
+        { type: 'RefreshTokenIssued', data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds) } },
+        accessTokenIssued(state, 'refresh_token', scopes, command.token, command.now),
+      ];
+    }
+    case 'IssueClientCredentialsToken': {
+      if (state.status !== 'none') throw new InvalidRequest('grant already exists');
+      return [accessTokenIssued({ grantId: command.grantId, clientId: command.clientId, userId: null }, 'client_credentials', command.scopes, command.token, command.now)];
+    }
+    case 'RevokeAccessToken': {
+      const token = state.accessTokens[command.jti];
+      // RFC 7009 section 2.2: revoking what is unknown or already revoked is a success with no
+      // effect; so is another client's token, which this client must not learn about.
+      if (!state.grantId || !token || token.revoked || state.revoked || state.clientId !== command.clientId) return [];
+      return [{ type: 'TokenRevoked', data: { grantId: state.grantId, jti: command.jti, by: command.by } }];
+    }
+    case 'RevokeRefreshToken': {
+      // RFC 7009 section 2.1: revoking a refresh token revokes the grant's access tokens too.
+      if (!state.grantId || state.revoked || state.clientId !== command.clientId) return [];
+      if (!state.refreshTokenHash || !constantTimeEqual(state.refreshTokenHash, command.refreshTokenHash)) return [];
+      return [grantRevoked(state, 'refresh_token_revoked', command.by)];
+    }
+    case 'RevokeGrant': {
+      if (!state.grantId) throw new InvalidRequest('unknown grant');
+      if (command.userId !== undefined && command.userId !== state.userId) throw new InvalidRequest('unknown grant');
+      if (state.revoked) return [];
+      return [grantRevoked(state, command.reason, command.by)];
     }
   }
 }

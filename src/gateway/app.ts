@@ -9,6 +9,9 @@ import { interactionRoutes } from './routes/interaction.routes.js';
 import { jwksRoute } from './routes/jwks.route.js';
 import { metadataRoute } from './routes/metadata.route.js';
 import { tokenRoute } from './routes/token.route.js';
+import { revocationRoute } from './routes/revocation.route.js';
+import { introspectionRoute } from './routes/introspection.route.js';
+import { AccessTokenValidator } from '../keys/access-token-validator.js';
 
 /** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
 export function createGatewayApp(gateway: Gateway, scopesSupported: readonly string[]): Koa {
@@ -24,6 +27,9 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   authorizeRoute(router, gateway);
   interactionRoutes(router, gateway);
   tokenRoute(router, gateway);
+  const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
+  revocationRoute(router, gateway, validator);
+  introspectionRoute(router, gateway, validator);
   app.use(requestId());
   app.use(securityHeaders());
   app.use(handleErrors(gateway.logger));

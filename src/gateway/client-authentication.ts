@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import type { ClientDocument } from '../../projections/clients.projection.js';
 import type { Ports } from '../commands/ports.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
@@ -7,6 +8,11 @@ import type { Params } from '../http/form.js';
 
 /** invalid_client after HTTP Basic: RFC 6749 section 5.2 asks for 401 with a Basic challenge. */
 export class InvalidClientBasic extends InvalidClient {}
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
+/** Assertions may live at most this long, which bounds how long their jti must be remembered. */
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 
 function decodeBasic(header: string): { id: string; secret: string } | undefined {
   const match = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header.trim());
@@ -24,36 +30,91 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
 }
 
 /**
- * Authenticates the client at the token endpoint with exactly one method: HTTP Basic,
- * a secret in the body, or none for a public client. The method must be the one the
- * client registered.
+ * Authenticates the client at the token, revocation and introspection endpoints with
+ * exactly one method: HTTP Basic, a secret in the body, a private_key_jwt assertion
+ * (RFC 7523) signed with one of its registered keys, or none for a public client. The
+ * method must be the one the client registered.
  */
-export function authenticateClient(ctx: Context, params: Params, ports: Pick<Ports, 'readModel' | 'secrets'>): ClientDocument {
-  const authorization = ctx.get('authorization');
-  if (authorization) {
-    const basic = decodeBasic(authorization);
-    if (!basic) throw new InvalidClientBasic('malformed HTTP Basic credentials');
-    if (params.client_secret !== undefined) throw new InvalidRequest('use one client authentication method, not two');
-    if (params.client_id !== undefined && params.client_id !== basic.id) throw new InvalidRequest('client_id does not match the authenticated client');
-    return checkSecret(basic.id, basic.secret, 'client_secret_basic', ports, InvalidClientBasic);
-  }
-  if (params.client_id === undefined) throw new InvalidClient('client authentication is required');
-  if (params.client_secret !== undefined) return checkSecret(params.client_id, params.client_secret, 'client_secret_post', ports, InvalidClient);
-  const client = ports.readModel.get<ClientDocument>('clients', params.client_id);
-  if (!client || client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('client authentication failed');
-  return client;
-}
+export class ClientAuthenticator {
+  /** jti of assertions already used, until they expire: an assertion is good once. */
+  private readonly usedAssertions = new Map<string, number>();
 
-function checkSecret(
-  clientId: string,
-  secret: string,
-  method: ClientDocument['tokenEndpointAuthMethod'],
-  ports: Pick<Ports, 'readModel' | 'secrets'>,
-  ErrorClass: typeof InvalidClient,
-): ClientDocument {
-  const client = ports.readModel.get<ClientDocument>('clients', clientId);
-  const stored = client ? ports.secrets.get('client_secret', client.clientId) : undefined;
-  const valid = stored !== undefined && verifyClientSecret(secret, stored);
-  if (!client || !valid || client.tokenEndpointAuthMethod !== method) throw new ErrorClass('client authentication failed');
-  return client;
+  constructor(
+    private readonly ports: Pick<Ports, 'readModel' | 'secrets'>,
+    private readonly issuer: string,
+  ) {}
+
+  async authenticate(ctx: Context, params: Params): Promise<ClientDocument> {
+    const authorization = ctx.get('authorization');
+    const assertion = params.client_assertion !== undefined || params.client_assertion_type !== undefined;
+    const methods = [authorization !== '', params.client_secret !== undefined, assertion].filter(Boolean).length;
+    if (methods > 1) throw new InvalidRequest('use one client authentication method, not two');
+    if (authorization) {
+      const basic = decodeBasic(authorization);
+      if (!basic) throw new InvalidClientBasic('malformed HTTP Basic credentials');
+      if (params.client_id !== undefined && params.client_id !== basic.id) throw new InvalidRequest('client_id does not match the authenticated client');
+      return this.checkSecret(basic.id, basic.secret, 'client_secret_basic', InvalidClientBasic);
+    }
+    if (assertion) return this.checkAssertion(ctx, params);
+    if (params.client_id === undefined) throw new InvalidClient('client authentication is required');
+    if (params.client_secret !== undefined) return this.checkSecret(params.client_id, params.client_secret, 'client_secret_post', InvalidClient);
+    const client = this.client(params.client_id);
+    if (!client || client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('client authentication failed');
+    return client;
+  }
+
+  private client(clientId: string): ClientDocument | undefined {
+    return this.ports.readModel.get<ClientDocument>('clients', clientId);
+  }
+
+  private checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): ClientDocument {
+    const client = this.client(clientId);
+    const stored = client ? this.ports.secrets.get('client_secret', client.clientId) : undefined;
+    const valid = stored !== undefined && verifyClientSecret(secret, stored);
+    if (!client || !valid || client.tokenEndpointAuthMethod !== method) throw new ErrorClass('client authentication failed');
+    return client;
+  }
+
+  private async checkAssertion(ctx: Context, params: Params): Promise<ClientDocument> {
+    if (params.client_assertion_type !== JWT_BEARER_ASSERTION || !params.client_assertion) {
+      throw new InvalidClient(`client_assertion_type must be ${JWT_BEARER_ASSERTION}, with a client_assertion`);
+    }
+    const failed = () => new InvalidClient('client authentication failed');
+    let claimedId: string | undefined;
+    try {
+      claimedId = decodeJwt(params.client_assertion).sub;
+    } catch {
+      throw failed();
+    }
+    if (!claimedId || (params.client_id !== undefined && params.client_id !== claimedId)) throw failed();
+    const client = this.client(claimedId);
+    if (!client || client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) throw failed();
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(params.client_assertion, createLocalJWKSet(client.jwks as JSONWebKeySet), {
+        issuer: client.clientId,
+        subject: client.clientId,
+        // RFC 7523 section 3: the audience identifies this server; its token endpoint URL or
+        // the issuer, and the endpoint the assertion was sent to, are all accepted.
+        audience: [this.issuer, `${this.issuer}/token`, `${this.issuer}${ctx.path}`],
+        algorithms: ASSERTION_ALGORITHMS,
+        requiredClaims: ['exp', 'jti'],
+        clockTolerance: 30,
+      }));
+    } catch {
+      throw failed();
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS) throw new InvalidClient(`client assertions may live at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds`);
+    this.forgetExpired(now);
+    const key = `${client.clientId}\u0000${payload.jti}`;
+    if (this.usedAssertions.has(key)) throw new InvalidClient('this client assertion was already used');
+    this.usedAssertions.set(key, payload.exp! + 30);
+    return client;
+  }
+
+  private forgetExpired(now: number): void {
+    if (this.usedAssertions.size < 1024) return;
+    for (const [key, expiry] of this.usedAssertions) if (expiry < now) this.usedAssertions.delete(key);
+  }
 }

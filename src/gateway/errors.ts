@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { html, page } from '../http/html.js';
+import { InvalidClientBasic } from './client-authentication.js';
 
 export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
@@ -50,6 +51,8 @@ export const handleErrors = (logger: Logger): Middleware => async (ctx, next) =>
     }
     ctx.status = status;
     ctx.set('Cache-Control', 'no-store');
+    // RFC 6749 section 5.2: a client that tried HTTP Basic and failed gets a Basic challenge.
+    if (error instanceof InvalidClientBasic) ctx.set('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
     ctx.body = { error: code, error_description: description };
   }
 };

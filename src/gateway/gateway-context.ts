@@ -6,6 +6,7 @@ import type { GrantEvent } from '../domain/events.js';
 import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
+import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from './errors.js';
 
 /** What the routes share: the command bus to act, the ports to read. */
@@ -14,6 +15,7 @@ export interface Gateway {
   ports: Ports;
   csrfKey: Buffer;
   logger: Logger;
+  clients: ClientAuthenticator;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

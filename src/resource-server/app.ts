@@ -6,7 +6,7 @@ import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { requestId } from '../http/request-id.js';
 import { securityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../gateway/errors.js';
-import { AccessTokenValidator, MissingToken, type ValidatedToken } from './access-token-validator.js';
+import { AccessTokenValidator, MissingToken, type ValidatedToken } from '../keys/access-token-validator.js';
 import { ItemsStore } from './items.js';
 
 const REALM = 'resource-server';

@@ -1,13 +1,15 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../event-bus/event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { createGatewayApp } from '../gateway/app.js';
+import { ClientAuthenticator } from '../gateway/client-authentication.js';
 import { consoleLogger, type Logger } from '../gateway/errors.js';
+import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { Relay } from '../relay/relay.js';
 import { openEventBus, relayCheckpoints } from './adapters.js';
 import { openCommandSide } from './command-side.js';
@@ -48,18 +50,23 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const { store, readModel, secrets } = ports;
 
   const keys = readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument);
-  if (!activeSigningKey(keys)) {
-    const { kid, position } = await admin.rotateSigningKey();
+  if (keys.length === 0) {
+    // No token exists yet that anyone must verify, so the first key may sign at once.
+    const { kid, position } = await admin.rotateSigningKey(0);
     await readSide.waitFor(position);
     logger.info('generated the first signing key', { kid });
   }
+  const keyLifecycle = new KeyLifecycle(commandBus, readSide, config.accessTokenTtlSeconds, logger);
+  await keyLifecycle.tick();
+  keyLifecycle.start(config.keyLifecycleIntervalMs);
 
   const bus = options.bus ?? (await openEventBus(config));
   const checkpoints = relayCheckpoints(config);
   const relay = new Relay(store, bus, checkpoints);
   await relay.start();
 
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger }, SCOPES_SUPPORTED);
+  const clients = new ClientAuthenticator(ports, config.issuer);
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients }, SCOPES_SUPPORTED);
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
 
   return {
@@ -74,6 +81,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     ports,
     async close() {
       await http.close();
+      await keyLifecycle.stop();
       await relay.stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();

@@ -27,7 +27,7 @@ describe('oauth-admin, the command line', () => {
 
     const listIo = captureIo();
     expect(await runAdmin(['client', 'list'], env, listIo)).toBe(0);
-    expect(listIo.out_.join('\n')).toContain('cli-app\tconfidential\tclient_secret_basic\tCLI App\thttp://127.0.0.1:9/cb');
+    expect(listIo.out_.join('\n')).toContain('cli-app\tconfidential\tclient_secret_basic\tauthorization_code,refresh_token\tCLI App\thttp://127.0.0.1:9/cb');
 
     const system = await startSystem(dir.path);
     try {

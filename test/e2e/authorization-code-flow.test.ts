@@ -76,10 +76,11 @@ describe.each([['embedded (SQLite + in-process bus)', false], ['NATS JetStream',
     const grant = all.filter((e) => e.stream === issued.stream).map((e) => e.type);
     expect(grant).toEqual([
       'AuthorizationRequested', 'UserAuthenticated', 'ConsentGranted', 'AuthorizationCodeIssued', 'AuthorizationCodeRedeemed', 'AccessTokenIssued',
+      'RefreshTokenIssued',
     ]);
     expect(issued.stream).toMatch(/^grant-/);
     const everything = JSON.stringify(all);
-    for (const secret of [code, code.split('.')[1], tokens.access_token, confidential.clientSecret!, alice.password]) {
+    for (const secret of [code, code.split('.')[1], tokens.access_token, tokens.refresh_token!, tokens.refresh_token!.split('.')[1], confidential.clientSecret!, alice.password]) {
       expect(everything).not.toContain(secret);
     }
     expect(everything).not.toMatch(/"d":"/); // no private JWK member

@@ -82,7 +82,7 @@ describe('grant decider', () => {
       {
         type: 'AccessTokenIssued',
         data: {
-          grantId: 'g1', jti: 'j1', kid: 'k1', clientId: 'app', userId: 'u1', audience: 'https://rs', scopes: ['profile'],
+          grantId: 'g1', grantType: 'authorization_code', jti: 'j1', kid: 'k1', clientId: 'app', userId: 'u1', audience: 'https://rs', scopes: ['profile'],
           issuedAt: at(60).toISOString(), expiresAt: at(360).toISOString(),
         },
       },
@@ -101,8 +101,18 @@ describe('grant decider', () => {
     given(grantDecider, [requested, authenticated, consented, codeIssued]).when(redeem(overrides)).thenRefuses(InvalidGrant);
   });
 
-  it('refuses a second redemption of the same code', () => {
-    given(grantDecider, [requested, authenticated, consented, codeIssued, redeemed]).when(redeem()).thenRefuses(InvalidGrant);
+  it('answers a second redemption of the same code with invalid_grant, and revokes the grant first', () => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued, redeemed]).when(redeem()).thenRecordsAndRefuses(
+      [
+        { type: 'AuthorizationCodeReplayDetected', data: { grantId: 'g1', clientId: 'app' } },
+        { type: 'GrantRevoked', data: { grantId: 'g1', reason: 'authorization_code_replay', by: 'authorization-server', clientId: 'app', userId: 'u1' } },
+      ],
+      InvalidGrant,
+    );
+  });
+
+  it('does not revoke anything for a wrong code presented after redemption', () => {
+    given(grantDecider, [requested, authenticated, consented, codeIssued, redeemed]).when(redeem({ codeHash: sha256('g1.guess') })).thenRefuses(InvalidGrant);
   });
 
   it('refuses to redeem a code for a denied or unknown grant', () => {

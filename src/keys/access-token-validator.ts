@@ -1,10 +1,10 @@
 import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import type { ProjectionStore } from '../../projections/projection-store.js';
-import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
-import { tokenStatusKey, type AccessTokenStatus } from '../../projections/token-status.projection.js';
+import { verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
 import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
 import { parseScope } from '../domain/scope.js';
-import { SIGNING_ALG } from '../keys/signing-keys.js';
+import { SIGNING_ALG } from './signing-keys.js';
 
 export interface ValidatedToken {
   sub: string;
@@ -19,8 +19,11 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
 /**
  * Validates RFC 9068 access tokens locally: the key comes from the signing-key
- * projection (no call to the authorization server per request), then signature, `typ`,
- * `alg`, `iss`, `aud`, `exp` with bounded clock skew, and the token-status projection.
+ * projection (no call to the authorization server per request; retired keys are
+ * refused), then signature, `typ`, `alg`, `iss`, `aud`, `exp` with bounded clock skew,
+ * and the token-status projection (the token or its grant revoked). The resource
+ * server uses it per request; the authorization server to read tokens presented for
+ * revocation and introspection.
  */
 export class AccessTokenValidator {
   private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
@@ -68,9 +71,10 @@ export class AccessTokenValidator {
     }
 
     const jti = String(claims.jti);
-    const status = this.readModel.get<AccessTokenStatus>('token-status', tokenStatusKey.accessToken(jti));
-    // Unknown here only means the projection has not seen the issuance yet: the signature vouches for it.
-    if (status && !status.active) throw new InvalidToken('the access token has been revoked');
+    // A jti the projection has not seen yet only means it lags: the signature vouches for the token.
+    if (isRevoked((key) => this.readModel.get<TokenStatusDocument>('token-status', key), jti, grantIdOf(jti))) {
+      throw new InvalidToken('the access token has been revoked');
+    }
 
     return {
       sub: String(claims.sub),
@@ -83,7 +87,7 @@ export class AccessTokenValidator {
 
   private keyFor(kid: string): Promise<CryptoKey | Uint8Array> | undefined {
     const doc = this.readModel.get<SigningKeyDocument>('signing-keys', kid);
-    if (!doc) return undefined;
+    if (!verifies(doc)) return undefined;
     let key = this.keys.get(kid);
     if (!key) {
       key = importJWK(doc.publicJwk, SIGNING_ALG);
@@ -94,3 +98,6 @@ export class AccessTokenValidator {
 }
 
 export class MissingToken extends InvalidToken {}
+
+/** Access token ids, like codes and refresh tokens, start with their grant's id. */
+export const grantIdOf = (tokenId: string): string => tokenId.slice(0, tokenId.indexOf('.') === -1 ? tokenId.length : tokenId.indexOf('.'));

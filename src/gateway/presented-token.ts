@@ -1,0 +1,40 @@
+import type { JWTPayload } from 'jose';
+import { grantIdOfToken } from '../commands/grant.commands.js';
+import { fold } from '../cqrs/decider.js';
+import { sha256 } from '../domain/crypto.js';
+import { streams, type GrantEvent } from '../domain/events.js';
+import { grantDecider, type GrantState } from '../domain/grant.js';
+import { OAuthError } from '../domain/oauth-errors.js';
+import { grantIdOf, type AccessTokenValidator } from '../keys/access-token-validator.js';
+import type { Gateway } from './gateway-context.js';
+
+export type PresentedToken =
+  | { kind: 'access_token'; jti: string; grantId: string; claims: JWTPayload; grant: GrantState }
+  | { kind: 'refresh_token'; grantId: string; tokenHash: string; grant: GrantState };
+
+/**
+ * What a token presented for revocation or introspection is, read from the authoritative
+ * state: the grant's own stream, not a read model that could lag. Undefined when the
+ * token is not one of ours, malformed, expired or badly signed.
+ */
+export async function readPresentedToken(gateway: Gateway, validator: AccessTokenValidator, token: string): Promise<PresentedToken | undefined> {
+  const grantOf = async (grantId: string) =>
+    fold(grantDecider, (await gateway.ports.store.readStream(streams.grant(grantId))) as unknown as GrantEvent[]);
+  if (token.split('.').length === 3) {
+    try {
+      const { jti, claims } = await validator.validate(`Bearer ${token}`);
+      const grantId = grantIdOf(jti);
+      return { kind: 'access_token', jti, grantId, claims, grant: await grantOf(grantId) };
+    } catch (error) {
+      if (error instanceof OAuthError) return undefined;
+      throw error;
+    }
+  }
+  let grantId: string;
+  try {
+    grantId = grantIdOfToken(token, () => new Error('not a refresh token'));
+  } catch {
+    return undefined;
+  }
+  return { kind: 'refresh_token', grantId, tokenHash: sha256(token), grant: await grantOf(grantId) };
+}
