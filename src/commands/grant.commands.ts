@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
-import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import { grantIdOf } from '../keys/access-token-validator.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../credentials/password.js';
+import { checkUserPassword } from '../credentials/user-login.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken } from '../domain/grant.js';
@@ -52,11 +51,8 @@ export class AuthenticateUser extends StreamCommand<never, GrantState> {
 export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: AuthenticateUser): Promise<Decision<GrantState>> {
-    const userId = this.ports.readModel.get<string>('users', userKey.byUsername(command.username));
-    const user = userId ? this.ports.readModel.get<UserDocument>('users', userKey.byId(userId)) : undefined;
-    const stored = (user && this.ports.secrets.get('password', user.userId)) ?? DUMMY_PASSWORD_HASH;
-    const valid = await verifyPassword(command.password, stored);
-    if (!user || !valid) throw new LoginFailed('invalid username or password');
+    const user = await checkUserPassword(this.ports, command.username, command.password);
+    if (!user) throw new LoginFailed('invalid username or password');
     return decideAndAppend(
       this.ports.store,
       command.stream,

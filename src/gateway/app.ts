@@ -4,6 +4,7 @@ import { requestId } from '../http/request-id.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { handleErrors } from './errors.js';
 import type { Gateway } from './gateway-context.js';
+import { accountRoutes } from './routes/account.routes.js';
 import { authorizeRoute } from './routes/authorize.route.js';
 import { interactionRoutes } from './routes/interaction.routes.js';
 import { jwksRoute } from './routes/jwks.route.js';
@@ -30,6 +31,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
   revocationRoute(router, gateway, validator);
   introspectionRoute(router, gateway, validator);
+  accountRoutes(router, gateway);
   app.use(requestId());
   app.use(securityHeaders());
   app.use(handleErrors(gateway.logger));

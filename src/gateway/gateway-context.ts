@@ -6,6 +6,7 @@ import type { GrantEvent } from '../domain/events.js';
 import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
+import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from './errors.js';
 
@@ -16,6 +17,8 @@ export interface Gateway {
   csrfKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;
+  /** The read side, to wait for one's own writes before showing a page. */
+  readSide: ProjectionRunner;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -24,6 +24,7 @@ export interface AuthorizationServer {
   bus: EventBus;
   relay: Relay;
   readSide: ProjectionRunner;
+  keyLifecycle: KeyLifecycle;
   commandBus: CommandBus;
   admin: AdminService;
   ports: Ports;
@@ -66,7 +67,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   await relay.start();
 
   const clients = new ClientAuthenticator(ports, config.issuer);
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients }, SCOPES_SUPPORTED);
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide }, SCOPES_SUPPORTED);
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
 
   return {
@@ -76,6 +77,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     bus,
     relay,
     readSide,
+    keyLifecycle,
     commandBus,
     admin,
     ports,

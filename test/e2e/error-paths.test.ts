@@ -237,6 +237,9 @@ describe('token endpoint', () => {
     const issued = (await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'AccessTokenIssued');
     const grantId = code.split('.')[0];
     expect(issued.filter((e) => e.data.grantId === grantId)).toHaveLength(1);
+    // The losers are indistinguishable from a replay (RFC 6749 section 4.1.2): the grant is revoked once.
+    const grantEvents = (await system.as.store.readStream(`grant-${grantId}`)).map((e) => e.type);
+    expect(grantEvents.filter((t) => t === 'GrantRevoked')).toHaveLength(1);
   });
 
   it('answers an unknown path with 404 and a wrong method with 405, never 500', async () => {

@@ -1,7 +1,7 @@
 import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { grantDecider, type GrantCommand } from '../../src/domain/grant.js';
-import { InvalidGrant, InvalidRequest } from '../../src/domain/oauth-errors.js';
+import { InvalidGrant, InvalidRequest, InvalidScope } from '../../src/domain/oauth-errors.js';
 import { given } from '../support/given-when-then.js';
 
 const t0 = new Date('2026-11-22T10:00:00.000Z');
@@ -120,5 +120,90 @@ describe('grant decider', () => {
       .when(redeem())
       .thenRefuses(InvalidGrant);
     given(grantDecider, []).when(redeem()).thenRefuses(InvalidGrant);
+  });
+});
+
+describe('grant decider: tokens after the code', () => {
+  const refreshIssued: GrantEvent = { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_400).toISOString() } };
+  const accessIssued: GrantEvent = {
+    type: 'AccessTokenIssued',
+    data: { grantId: 'g1', grantType: 'authorization_code', jti: 'g1.j1', kid: 'k1', clientId: 'app', userId: 'u1', audience: 'https://rs', scopes: ['profile'], issuedAt: at(60).toISOString(), expiresAt: at(360).toISOString() },
+  };
+  const issued = [requested, authenticated, consented, codeIssued, redeemed, accessIssued, refreshIssued];
+  const rotated: GrantEvent = { type: 'RefreshTokenRotated', data: { grantId: 'g1', previousTokenHash: sha256('g1.r1') } };
+  const refreshWith = (token: string, overrides: Partial<Extract<GrantCommand, { kind: 'RefreshAccessToken' }>> = {}): GrantCommand => ({
+    kind: 'RefreshAccessToken', refreshTokenHash: sha256(token), clientId: 'app', scopes: undefined, now: at(120),
+    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, ...overrides,
+  });
+  const revokedFor = (reason: string) => ({ type: 'GrantRevoked' as const, data: { grantId: 'g1', reason: reason as never, by: 'authorization-server', clientId: 'app', userId: 'u1' } });
+
+  it('issues a refresh token with the code when asked to', () => {
+    const events = grantDecider.decide(redeem({ refreshToken: { hash: sha256('g1.r1'), ttlSeconds: 86_400 } }), issued.slice(0, 4).reduce(grantDecider.evolve, grantDecider.initialState));
+    expect(events.map((e) => e.type)).toEqual(['AuthorizationCodeRedeemed', 'AccessTokenIssued', 'RefreshTokenIssued']);
+    expect(events[2]).toEqual({ type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_460).toISOString() } });
+  });
+
+  it('rotates a refresh token: the old one spent, a new one and an access token issued', () => {
+    given(grantDecider, issued).when(refreshWith('g1.r1')).then([
+      rotated,
+      { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r2'), expiresAt: at(86_520).toISOString() } },
+      { type: 'AccessTokenIssued', data: { ...accessIssued.data, grantType: 'refresh_token', jti: 'g1.j2', issuedAt: at(120).toISOString(), expiresAt: at(420).toISOString() } },
+    ] as GrantEvent[]);
+  });
+
+  it('treats a spent refresh token as stolen: records the reuse, revokes the grant, refuses', () => {
+    given(grantDecider, [...issued, rotated]).when(refreshWith('g1.r1')).thenRecordsAndRefuses(
+      [{ type: 'RefreshTokenReuseDetected', data: { grantId: 'g1', clientId: 'app', tokenHash: sha256('g1.r1') } }, revokedFor('refresh_token_reuse')],
+      InvalidGrant,
+    );
+  });
+
+  it('refuses a refresh after the grant was revoked, without recording it again', () => {
+    given(grantDecider, [...issued, rotated, revokedFor('refresh_token_reuse')]).when(refreshWith('g1.r1')).thenRefuses(InvalidGrant);
+    given(grantDecider, [...issued, revokedFor('revoked_by_user')]).when(refreshWith('g1.r1')).thenRefuses(InvalidGrant);
+  });
+
+  it.each<[string, Partial<Extract<GrantCommand, { kind: 'RefreshAccessToken' }>>, string]>([
+    ['another client', { clientId: 'intruder' }, 'g1.r1'],
+    ['an expired refresh token', { now: at(86_460) }, 'g1.r1'],
+    ['an unknown refresh token', {}, 'g1.guess'],
+  ])('refuses a refresh by %s as invalid_grant', (_what, overrides, token) => {
+    given(grantDecider, issued).when(refreshWith(token, overrides)).thenRefuses(InvalidGrant);
+  });
+
+  it('narrows scope on refresh and refuses to widen it', () => {
+    const events = grantDecider.decide(refreshWith('g1.r1', { scopes: [] }), issued.reduce(grantDecider.evolve, grantDecider.initialState));
+    expect((events[2].data as { scopes: string[] }).scopes).toEqual([]);
+    given(grantDecider, issued).when(refreshWith('g1.r1', { scopes: ['profile', 'admin'] })).thenRefuses(InvalidScope);
+  });
+
+  it('revokes one access token of the client that owns it, and nothing for anyone else', () => {
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app' })
+      .then([{ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }]);
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'other', by: 'client:other' }).then([]);
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.unknown', clientId: 'app', by: 'client:app' }).then([]);
+    given(grantDecider, [...issued, { type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }])
+      .when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app' }).then([]);
+  });
+
+  it('revokes the grant when its current refresh token is revoked', () => {
+    given(grantDecider, issued).when({ kind: 'RevokeRefreshToken', refreshTokenHash: sha256('g1.r1'), clientId: 'app', by: 'client:app' })
+      .then([{ ...revokedFor('refresh_token_revoked'), data: { ...revokedFor('refresh_token_revoked').data, by: 'client:app' } }]);
+    given(grantDecider, issued).when({ kind: 'RevokeRefreshToken', refreshTokenHash: sha256('g1.other'), clientId: 'app', by: 'client:app' }).then([]);
+    given(grantDecider, issued).when({ kind: 'RevokeRefreshToken', refreshTokenHash: sha256('g1.r1'), clientId: 'other', by: 'client:other' }).then([]);
+  });
+
+  it('lets a user revoke only their own grant', () => {
+    given(grantDecider, issued).when({ kind: 'RevokeGrant', reason: 'revoked_by_user', by: 'user:u1', userId: 'u1' })
+      .then([{ ...revokedFor('revoked_by_user'), data: { ...revokedFor('revoked_by_user').data, by: 'user:u1' } }]);
+    given(grantDecider, issued).when({ kind: 'RevokeGrant', reason: 'revoked_by_user', by: 'user:u2', userId: 'u2' }).thenRefuses(InvalidRequest);
+  });
+
+  it('issues a client_credentials token on a new grant only', () => {
+    const token = { jti: 'g2.j', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 };
+    given(grantDecider, []).when({ kind: 'IssueClientCredentialsToken', grantId: 'g2', clientId: 'machine', scopes: ['items:read'], now: t0, token }).then([
+      { type: 'AccessTokenIssued', data: { grantId: 'g2', grantType: 'client_credentials', jti: 'g2.j', kid: 'k1', clientId: 'machine', userId: null, audience: 'https://rs', scopes: ['items:read'], issuedAt: t0.toISOString(), expiresAt: at(300).toISOString() } },
+    ]);
+    given(grantDecider, [requested]).when({ kind: 'IssueClientCredentialsToken', grantId: 'g1', clientId: 'machine', scopes: [], now: t0, token }).thenRefuses(InvalidRequest);
   });
 });

@@ -41,6 +41,20 @@ describe('user decider', () => {
   });
 });
 
+describe('client decider, grants and keys', () => {
+  it('refuses client_credentials for a public client', () => {
+    given(clientDecider, []).when({ kind: 'RegisterClient', client: { ...client, clientType: 'public', tokenEndpointAuthMethod: 'none', grantTypes: ['client_credentials'] } })
+      .thenRefuses(InvalidRequest, /public client cannot use client_credentials/);
+  });
+  it('needs public keys for private_key_jwt, and only public ones', () => {
+    const pk = { ...client, tokenEndpointAuthMethod: 'private_key_jwt' as const };
+    given(clientDecider, []).when({ kind: 'RegisterClient', client: pk }).thenRefuses(InvalidRequest, /needs the client's public keys/);
+    given(clientDecider, []).when({ kind: 'RegisterClient', client: { ...pk, jwks: { keys: [{ kty: 'EC', d: 'secret' }] } } }).thenRefuses(InvalidRequest, /public keys only/);
+    given(clientDecider, []).when({ kind: 'RegisterClient', client: { ...pk, jwks: { keys: [{ kty: 'EC', x: 'x', y: 'y', crv: 'P-256' }] } } })
+      .then([{ type: 'ClientRegistered', data: { ...pk, jwks: { keys: [{ kty: 'EC', x: 'x', y: 'y', crv: 'P-256' }] } } }]);
+  });
+});
+
 describe('signing key decider', () => {
   const key = { kid: 'k1', alg: 'ES256' as const, publicJwk: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' } };
   const generated = { type: 'SigningKeyGenerated' as const, data: key };
@@ -51,8 +65,17 @@ describe('signing key decider', () => {
   it('never records a private key', () => {
     given(signingKeyDecider, []).when({ kind: 'GenerateSigningKey', key: { ...key, publicJwk: { ...key.publicJwk, d: 'secret' } } }).thenRefuses(InvalidRequest, /private key/);
   });
-  it('activates only a generated key, once', () => {
+  it('activates only a published key, once', () => {
     given(signingKeyDecider, []).when({ kind: 'ActivateSigningKey' }).thenRefuses(InvalidRequest);
     given(signingKeyDecider, [generated, { type: 'SigningKeyActivated', data: { kid: 'k1' } }]).when({ kind: 'ActivateSigningKey' }).thenRefuses(InvalidRequest);
+  });
+
+  it('supersedes only the active key, and retires only a superseded one', () => {
+    const activated = { type: 'SigningKeyActivated' as const, data: { kid: 'k1' } };
+    const rotated = { type: 'SigningKeyRotated' as const, data: { kid: 'k1', supersededBy: 'k2', retireAfter: '2026-11-22T12:00:00.000Z' } };
+    given(signingKeyDecider, [generated]).when({ kind: 'SupersedeSigningKey', supersededBy: 'k2', retireAfter: rotated.data.retireAfter }).thenRefuses(InvalidRequest);
+    given(signingKeyDecider, [generated, activated]).when({ kind: 'SupersedeSigningKey', supersededBy: 'k2', retireAfter: rotated.data.retireAfter }).then([rotated]);
+    given(signingKeyDecider, [generated, activated]).when({ kind: 'RetireSigningKey' }).thenRefuses(InvalidRequest);
+    given(signingKeyDecider, [generated, activated, rotated]).when({ kind: 'RetireSigningKey' }).then([{ type: 'SigningKeyRetired', data: { kid: 'k1' } }]);
   });
 });

@@ -1,0 +1,106 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ClientDocument } from '../../../projections/clients.projection.js';
+import type { UserGrant } from '../../../projections/grants.projection.js';
+import { userKey, type UserDocument } from '../../../projections/users.projection.js';
+import { RevokeGrant } from '../../commands/grant.commands.js';
+import { checkUserPassword } from '../../credentials/user-login.js';
+import { InvalidRequest } from '../../domain/oauth-errors.js';
+import { formParams } from '../../http/form.js';
+import { html, page } from '../../http/html.js';
+import { AccountSessions } from '../account-sessions.js';
+import { browserSession, checkCsrf, csrfToken } from '../browser-session.js';
+import { contextOf, type Gateway } from '../gateway-context.js';
+
+const ACCOUNT_FORMS = 'account';
+
+/**
+ * The user's own page: which applications may act for them, with which scopes and since
+ * when, and a button to take that back. A revocation here reaches resource servers as a
+ * GrantRevoked event over the bus.
+ */
+export function accountRoutes(router: Router, gateway: Gateway): void {
+  const { config, readModel } = gateway.ports;
+  const secure = config.issuer.startsWith('https:');
+  const sessions = new AccountSessions(secure);
+
+  const formContext = (ctx: Context) => {
+    ctx.state.browserRoute = true;
+    const session = browserSession(ctx, secure, true)!;
+    return { session, csrf: csrfToken(gateway.csrfKey, session, ACCOUNT_FORMS) };
+  };
+  const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = page(title, body);
+  };
+  const loginForm = (ctx: Context, csrf: string, failed: boolean) =>
+    show(
+      ctx,
+      'Your account',
+      html`<h1>Sign in to your account</h1>
+${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` : ''}
+<form method="post" action="/account/login"><input type="hidden" name="csrf" value="${csrf}">
+<label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>`,
+      failed ? 401 : 200,
+    );
+
+  router.get('/account', async (ctx) => {
+    const { csrf } = formContext(ctx);
+    const userId = sessions.userOf(ctx);
+    if (!userId) return loginForm(ctx, csrf, false);
+    const user = readModel.get<UserDocument>('users', userKey.byId(userId));
+    const grants = Object.values(readModel.get<Record<string, UserGrant>>('grants', `user:${userId}`) ?? {})
+      .filter((grant) => grant.revokedAt === null)
+      .sort((a, b) => (a.grantedAt < b.grantedAt ? 1 : -1));
+    const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
+    show(
+      ctx,
+      'Your account',
+      html`<h1>Applications that can act for you</h1><p class="muted">Signed in as ${user?.username ?? userId}</p>
+${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</p>` : ''}
+<table id="grants">${grants.length ? html`<tr><th>Application</th><th>Scopes</th><th>Since</th><th></th></tr>` : ''}${grants.map(
+        (grant) => html`<tr data-grant="${grant.grantId}"><td>${clientName(grant.clientId)}</td><td><code>${grant.scopes.join(' ')}</code></td><td>${grant.grantedAt.replace('T', ' ').slice(0, 19)} UTC</td>
+<td><form method="post" action="/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="grant" value="${grant.grantId}"><button type="submit">Revoke</button></form></td></tr>`,
+      )}</table>
+<form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`,
+    );
+  });
+
+  router.post('/account/login', async (ctx) => {
+    const { session, csrf } = formContext(ctx);
+    const form = await formParams(ctx);
+    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    const user = await checkUserPassword(gateway.ports, form.username ?? '', form.password ?? '');
+    if (!user) return loginForm(ctx, csrf, true);
+    sessions.start(ctx, user.userId);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.post('/account/grants/revoke', async (ctx) => {
+    const { session } = formContext(ctx);
+    const form = await formParams(ctx);
+    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    const userId = sessions.userOf(ctx);
+    if (!userId) throw new InvalidRequest('sign in first');
+    if (!form.grant || !/^[0-9a-f-]{36}$/.test(form.grant)) throw new InvalidRequest('grant is required');
+    const { position } = await gateway.commandBus.execute(new RevokeGrant(form.grant, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx)));
+    // Show the page after the revocation, not before it.
+    if (position > 0) await gateway.readSide.waitFor(position);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.post('/account/logout', async (ctx) => {
+    const { session } = formContext(ctx);
+    const form = await formParams(ctx);
+    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    sessions.end(ctx);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+}

@@ -1,0 +1,304 @@
+import { createHash } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import * as oauth from 'oauth4webapi';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { clientAuth, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
+import { startSystem, type TestSystem } from '../support/system.js';
+import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
+
+const alice = { username: 'alice', password: 'correct horse battery' };
+const insecure = { [oauth.allowInsecureRequests]: true };
+const dir = tempDir();
+let nats: NatsServer;
+let system: TestSystem;
+let issuer: string;
+let as: oauth.AuthorizationServer;
+let web: FlowClient;
+let other: FlowClient;
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  system = await startSystem(dir.path, { natsUrl: nats.url, env: { KEY_LIFECYCLE_INTERVAL_MS: '50' } });
+  issuer = system.config.issuer;
+  await system.as.admin.registerUser({ ...alice, name: 'Alice' });
+  const a = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile', 'items:read'] });
+  web = { clientId: 'web', clientSecret: a.clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
+  const b = await system.as.admin.registerClient({ clientId: 'other', name: 'Other', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/other'], scopes: ['profile'] });
+  other = { clientId: 'other', clientSecret: b.clientSecret, redirectUri: 'http://127.0.0.1:9/other' };
+  await system.as.readSide.waitFor(await system.as.store.headPosition());
+  as = await discover(issuer);
+});
+afterAll(async () => {
+  await system.close();
+  await nats.dispose();
+  dir.remove();
+});
+
+/** Until the resource server's projections, fed over NATS, have seen everything appended so far. */
+const rsCaughtUp = async () => system.rs.projections.waitFor(await system.as.store.headPosition());
+const callRs = (accessToken: string, path = '/api/profile') =>
+  fetch(`${system.config.resourceServerUrl}${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
+const refresh = (client: FlowClient, refreshToken: string) =>
+  oauth.refreshTokenGrantRequest(as, { client_id: client.clientId }, clientAuth(client), refreshToken, insecure);
+const introspect = async (token: string, client: FlowClient = web) =>
+  oauth.processIntrospectionResponse(as, { client_id: client.clientId }, await oauth.introspectionRequest(as, { client_id: client.clientId }, clientAuth(client), token, insecure));
+const revoke = async (token: string, client: FlowClient = web, hint?: string) =>
+  oauth.processRevocationResponse(
+    await oauth.revocationRequest(as, { client_id: client.clientId }, clientAuth(client), token, { ...insecure, ...(hint ? { additionalParameters: { token_type_hint: hint } } : {}) }),
+  );
+const jtiOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).jti as string;
+/** The event types on the grant stream of an access token (its jti starts with the grant id). */
+const grantEvents = async (accessToken: string) => (await system.as.store.readStream(`grant-${jtiOf(accessToken).split('.')[0]}`)).map((e) => e.type);
+
+describe('refresh tokens', () => {
+  it('rotate on every use; the old one then revokes the whole grant, and the resource server refuses its tokens', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    expect(tokens.refresh_token).toMatch(/^[0-9a-f-]{36}\./);
+    const second = await oauth.processRefreshTokenResponse(as, { client_id: 'web' }, await refresh(web, tokens.refresh_token!));
+    expect(second.refresh_token).not.toBe(tokens.refresh_token);
+    expect(second.scope).toBe('profile items:read');
+    await rsCaughtUp();
+    expect((await callRs(second.access_token)).status).toBe(200);
+
+    const replayed = await refresh(web, tokens.refresh_token!);
+    expect(replayed.status).toBe(400);
+    expect(await replayed.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await grantEvents(tokens.access_token)).toEqual(expect.arrayContaining(['RefreshTokenRotated', 'RefreshTokenReuseDetected', 'GrantRevoked']));
+    // Every token of the grant is dead: the successor refresh token and both access tokens.
+    expect((await refresh(web, second.refresh_token!)).status).toBe(400);
+    expect(await introspect(second.access_token)).toMatchObject({ active: false });
+    await rsCaughtUp();
+    expect((await callRs(second.access_token)).status).toBe(401);
+    expect((await callRs(tokens.access_token)).status).toBe(401);
+  });
+
+  it('may narrow the scope, never widen it', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice, 'profile');
+    const wider = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${web.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, scope: 'profile items:read' }),
+    });
+    expect(wider.status).toBe(400);
+    expect(await wider.json()).toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('cannot be used by another client', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    expect((await refresh(other, tokens.refresh_token!)).status).toBe(400);
+    expect((await refresh(web, tokens.refresh_token!)).status).toBe(200);
+  });
+
+  it('twenty concurrent refreshes with one token: exactly one succeeds, and no two successors live', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => refresh(web, tokens.refresh_token!)));
+    const ok = responses.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    for (const r of responses.filter((r) => r.status !== 200)) {
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toBe('invalid_grant');
+    }
+    const events = await grantEvents(tokens.access_token);
+    expect(events.filter((t) => t === 'RefreshTokenRotated')).toHaveLength(1);
+    // The losers presented a spent token: to the server that is theft, so the grant is revoked.
+    expect(events).toContain('GrantRevoked');
+    const successor = ((await ok[0].json()) as { refresh_token: string }).refresh_token;
+    expect(await introspect(successor)).toMatchObject({ active: false });
+  });
+});
+
+describe('authorization code replay', () => {
+  it('answers invalid_grant and revokes the tokens issued from the code', async () => {
+    const client = { client_id: 'web' };
+    const url = new URL(as.authorization_endpoint!);
+    const verifier = oauth.generateRandomCodeVerifier();
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'web', redirect_uri: web.redirectUri, scope: 'profile', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+    const callback = oauth.validateAuthResponse(as, client, await signInAndDecide(new UserAgent(), issuer, url, alice), oauth.expectNoState);
+    const redeem = () => oauth.authorizationCodeGrantRequest(as, client, clientAuth(web), callback, web.redirectUri, verifier, insecure);
+    const tokens = await oauth.processAuthorizationCodeResponse(as, client, await redeem());
+    await rsCaughtUp();
+    expect((await callRs(tokens.access_token)).status).toBe(200);
+
+    const again = await redeem();
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await grantEvents(tokens.access_token)).toEqual(expect.arrayContaining(['AuthorizationCodeReplayDetected', 'GrantRevoked']));
+    expect(await introspect(tokens.access_token)).toMatchObject({ active: false });
+    expect(await introspect(tokens.refresh_token!)).toMatchObject({ active: false });
+    await rsCaughtUp();
+    expect((await callRs(tokens.access_token)).status).toBe(401);
+  });
+});
+
+describe('revocation (RFC 7009) and introspection (RFC 7662)', () => {
+  it('revokes an access token: inactive at once in introspection, refused by the resource server once the event arrives', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    expect(await introspect(tokens.access_token)).toMatchObject({ active: true, client_id: 'web', username: 'alice', scope: 'profile items:read', token_type: 'Bearer' });
+    await revoke(tokens.access_token, web, 'access_token');
+    expect(await introspect(tokens.access_token)).toEqual({ active: false });
+    await rsCaughtUp();
+    const refused = await callRs(tokens.access_token);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    // An access token revoked alone leaves the grant's refresh token alive.
+    expect(await introspect(tokens.refresh_token!)).toMatchObject({ active: true, token_type: 'refresh_token' });
+    expect(await grantEvents(tokens.access_token)).toContain('TokenRevoked');
+  });
+
+  it('revokes a refresh token and with it the grant', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    await revoke(tokens.refresh_token!, web, 'refresh_token');
+    expect(await introspect(tokens.refresh_token!)).toEqual({ active: false });
+    expect(await introspect(tokens.access_token)).toEqual({ active: false });
+    expect((await refresh(web, tokens.refresh_token!)).status).toBe(400);
+  });
+
+  it('answers 200 for unknown tokens and for another client\'s token, which stays active', async () => {
+    await revoke('not-a-token');
+    await revoke(`${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}.${'A'.repeat(43)}`, web, 'refresh_token');
+    const { tokens } = await runCodeFlow(issuer, web, alice);
+    await revoke(tokens.access_token, other);
+    await revoke(tokens.refresh_token!, other);
+    expect(await introspect(tokens.access_token)).toMatchObject({ active: true });
+    expect(await introspect(tokens.refresh_token!)).toMatchObject({ active: true });
+  });
+
+  it('requires client authentication, and introspection a confidential client', async () => {
+    const revokeAnon = await fetch(`${issuer}/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+    expect(revokeAnon.status).toBe(401);
+    const introspectAnon = await fetch(`${issuer}/introspect`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+    expect(introspectAnon.status).toBe(401);
+    expect(introspectAnon.headers.get('cache-control')).toBe('no-store');
+    const missing = await fetch(`${issuer}/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${web.clientSecret}`).toString('base64')}` },
+      body: '',
+    });
+    expect(missing.status).toBe(400);
+    expect(await introspect('garbage')).toEqual({ active: false });
+  });
+});
+
+describe('client_credentials and private_key_jwt', () => {
+  it('issues a machine token to a confidential client registered for it', async () => {
+    const { clientSecret } = await system.as.admin.registerClient({
+      clientId: 'machine', name: 'Machine', clientType: 'confidential', redirectUris: ['https://machine.example/cb'], scopes: ['items:read'], grantTypes: ['client_credentials'],
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const machine = { client_id: 'machine' };
+    const tokens = await oauth.processClientCredentialsResponse(
+      as, machine, await oauth.clientCredentialsGrantRequest(as, machine, oauth.ClientSecretBasic(clientSecret!), {}, insecure),
+    );
+    expect(tokens.refresh_token).toBeUndefined();
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ sub: 'machine', client_id: 'machine', scope: 'items:read' });
+    await rsCaughtUp();
+    expect((await callRs(tokens.access_token, '/api/items')).status).toBe(200);
+    // A client not registered for the grant may not use it.
+    const refused = await oauth.clientCredentialsGrantRequest(as, { client_id: 'web' }, clientAuth(web), {}, insecure);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'unauthorized_client' });
+  });
+
+  it('authenticates a client by a JWT signed with its registered key, once per assertion', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+    await system.as.admin.registerClient({
+      clientId: 'pkjwt', name: 'Key client', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/pk'], scopes: ['profile'],
+      tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'], jwks: { keys: [jwk] },
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const client = { client_id: 'pkjwt' };
+    const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: 'k1' });
+    // oauth4webapi, strict, through the whole code flow and a refresh.
+    const url = new URL(as.authorization_endpoint!);
+    const verifier = oauth.generateRandomCodeVerifier();
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'pkjwt', redirect_uri: 'http://127.0.0.1:9/pk', scope: 'profile', code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+    const callback = oauth.validateAuthResponse(as, client, await signInAndDecide(new UserAgent(), issuer, url, alice), oauth.expectNoState);
+    const tokens = await oauth.processAuthorizationCodeResponse(as, client, await oauth.authorizationCodeGrantRequest(as, client, auth, callback, 'http://127.0.0.1:9/pk', verifier, insecure));
+    await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, insecure));
+
+    const assertion = await new SignJWT({ jti: createHash('sha256').update(String(Math.random())).digest('hex') })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(`${issuer}/token`)
+      .setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+    const post = (body: Record<string, string>) => fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
+    expect((await post(form)).status).toBe(200);
+    const replay = await post(form);
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_client' });
+
+    const { privateKey: stranger } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ jti: 'forged' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
+      .setAudience(`${issuer}/token`).setIssuedAt().setExpirationTime('2m').sign(stranger);
+    expect((await post({ ...form, client_assertion: forged })).status).toBe(401);
+    const longLived = await new SignJWT({ jti: 'long' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
+      .setAudience(`${issuer}/token`).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+    expect((await post({ ...form, client_assertion: longLived })).status).toBe(401);
+  });
+});
+
+describe('signing key rotation, staged', () => {
+  it('publishes a new key before it signs, keeps the old one while its tokens live, then retires it', async () => {
+    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()).kid as string;
+    const jwksKids = async () => ((await (await fetch(`${issuer}/jwks.json`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    const before = await runCodeFlow(issuer, web, alice);
+    const oldKid = kidOf(before.tokens.access_token);
+
+    const { kid: newKid, position } = await system.as.admin.rotateSigningKey(3600);
+    await system.as.readSide.waitFor(position);
+    expect(await jwksKids()).toEqual(expect.arrayContaining([oldKid, newKid]));
+    // Published, not yet active: still signing with the old key.
+    expect(kidOf((await runCodeFlow(issuer, web, alice)).tokens.access_token)).toBe(oldKid);
+
+    await system.as.keyLifecycle.tick(new Date(Date.now() + 3601_000));
+    const after = await runCodeFlow(issuer, web, alice);
+    expect(kidOf(after.tokens.access_token)).toBe(newKid);
+    await rsCaughtUp();
+    // The resource server picked the new key up from its projection, and still takes the old key's tokens.
+    expect((await callRs(after.tokens.access_token)).status).toBe(200);
+    expect((await callRs(before.tokens.access_token)).status).toBe(200);
+    expect(await jwksKids()).toEqual(expect.arrayContaining([oldKid, newKid]));
+
+    // Once every token the old key signed has expired, it is retired: gone from the JWKS, refused.
+    await system.as.keyLifecycle.tick(new Date(Date.now() + 3601_000 + (system.config.accessTokenTtlSeconds + 61) * 1000));
+    expect(await jwksKids()).not.toContain(oldKid);
+    await rsCaughtUp();
+    expect((await callRs(before.tokens.access_token)).status).toBe(401);
+    expect((await callRs(after.tokens.access_token)).status).toBe(200);
+  });
+});
+
+describe('users manage their grants', () => {
+  it('lists the applications acting for the user and revokes one, which the resource server then refuses', async () => {
+    const { tokens } = await runCodeFlow(issuer, other, alice, 'profile');
+    const grantId = jtiOf(tokens.access_token).split('.')[0];
+    const browser = new UserAgent();
+    const loginPage = await browser.get(`${issuer}/account`);
+    expect(loginPage.headers.get('x-frame-options')).toBe('DENY');
+    const loginFields = hiddenFields(await loginPage.text());
+    const wrong = await browser.postForm(`${issuer}/account/login`, { ...loginFields, username: 'alice', password: 'nope nope' });
+    expect(wrong.status).toBe(401);
+    const login = await browser.postForm(`${issuer}/account/login`, { ...loginFields, ...alice });
+    expect(login.status).toBe(303);
+    const page = await (await browser.get(location(login, issuer).toString())).text();
+    expect(page).toContain(`data-grant="${grantId}"`);
+    expect(page).toMatch(new RegExp(`data-grant="${grantId}"><td>Other</td><td><code>profile</code></td><td>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC`));
+
+    const row = page.slice(page.indexOf(`data-grant="${grantId}"`));
+    const revokeForm = hiddenFields(row.slice(0, row.indexOf('</form>')));
+    // Without its CSRF token the revocation is refused.
+    expect((await browser.postForm(`${issuer}/account/grants/revoke`, { grant: grantId })).status).toBe(400);
+    // Another user's session cannot revoke it either: a fresh browser has none.
+    expect((await new UserAgent().postForm(`${issuer}/account/grants/revoke`, revokeForm)).status).toBe(400);
+    const revoked = await browser.postForm(`${issuer}/account/grants/revoke`, revokeForm);
+    expect(revoked.status).toBe(303);
+    const after = await (await browser.get(`${issuer}/account`)).text();
+    expect(after).not.toContain(`data-grant="${grantId}"`);
+    expect((await system.as.store.readStream(`grant-${grantId}`)).map((e) => e.type)).toContain('GrantRevoked');
+    await rsCaughtUp();
+    expect((await callRs(tokens.access_token)).status).toBe(401);
+    expect(await introspect(tokens.refresh_token!, other)).toEqual({ active: false });
+  });
+});
