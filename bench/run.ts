@@ -1,5 +1,5 @@
 /**
- * Backbone benchmarks: `npm run bench`. Prints figures, asserts nothing; compare runs
+ * Benchmarks: `npm run bench` (the backbone, then revocation propagation). Prints figures, asserts nothing; compare runs
  * side by side on one machine (each figure is the median of three runs).
  */
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ import { NatsJetStreamEventBus } from '../src/event-bus/nats-jetstream-event-bus
 import type { NewEvent } from '../src/event-store/event-envelope.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
 import { Relay } from '../src/relay/relay.js';
+import { revocationPropagation } from './revocation-propagation.js';
 
 const RUNS = 3;
 const dir = tempDir('oauth-bench-');
@@ -110,7 +111,8 @@ async function main() {
   });
   await source.close();
 
-  rows.push(['peak resident memory', fmt(process.resourceUsage().maxRSS / 1024), 'MB']);
+  rows.push(...(await revocationPropagation(Number(process.env.BENCH_REVOCATIONS ?? 1000))));
+  rows.push(['peak resident memory of the benchmark process', fmt(process.resourceUsage().maxRSS / 1024), 'MB']);
   console.log('\n| figure | value | unit |\n| --- | ---: | --- |');
   for (const [label, value, unit] of rows) console.log(`| ${label} | ${value} | ${unit} |`);
 }
