@@ -59,6 +59,32 @@ describe('oauth-admin, the command line', () => {
     expect(bad.err_.join('\n')).toMatch(/AS_PORT must be a port number/);
   });
 
+  it('rotates signing keys: a new key is published, with the time it starts signing', async () => {
+    const before = captureIo();
+    await runAdmin(['keys', 'list'], env, before);
+    const io = captureIo();
+    expect(await runAdmin(['keys', 'rotate', '--activate-after', '120'], env, io)).toBe(0);
+    const kid = /^published signing key ([0-9a-f-]{36}); a running authorization server signs with it from (\S+)$/.exec(io.out_[0])!;
+    expect(Date.parse(kid[2]) - Date.now()).toBeGreaterThan(100_000);
+    const after = captureIo();
+    await runAdmin(['keys', 'list'], env, after);
+    expect(after.out_).toHaveLength(before.out_.length + 1);
+    expect(after.out_.join('\n')).toContain(`${kid[1]}\tpublished\tactivate after ${kid[2]}`);
+    const bad = captureIo();
+    expect(await runAdmin(['keys', 'rotate', '--activate-after', 'soon'], env, bad)).toBe(2);
+  });
+
+  it('registers a machine client for client_credentials', async () => {
+    const io = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'robot', '--name', 'Robot', '--redirect-uri', 'https://r.example/cb', '--grant-type', 'client_credentials'], env, io)).toBe(0);
+    const list = captureIo();
+    await runAdmin(['client', 'list'], env, list);
+    expect(list.out_.join('\n')).toContain('robot\tconfidential\tclient_secret_basic\tclient_credentials\tRobot');
+    const bad = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'r2', '--name', 'R', '--redirect-uri', 'https://r.example/cb', '--grant-type', 'password'], env, bad)).toBe(2);
+    expect(bad.err_.join('\n')).toMatch(/unknown --grant-type password/);
+  });
+
   it('prints help', async () => {
     const io = captureIo();
     expect(await runAdmin(['--help'], env, io)).toBe(0);
