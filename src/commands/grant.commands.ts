@@ -9,7 +9,7 @@ import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
 import { checkUserPassword } from '../credentials/user-login.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
-import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken } from '../domain/grant.js';
+import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import type { Ports } from './ports.js';
@@ -128,19 +128,31 @@ const randomPart = (bytes: number) => randomBytes(bytes).toString('base64url');
 class TokenIssuer {
   constructor(private readonly ports: Ports) {}
 
-  newAccessToken(grantId: string): NewAccessToken {
+  private newAccessToken(grantId: string): NewAccessToken {
     const { readModel, config } = this.ports;
     const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
     if (!key) throw new TemporarilyUnavailable('no active signing key');
     return { jti: `${grantId}.${randomPart(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };
   }
 
-  newRefreshToken(grantId: string): { token: string; hash: string; ttlSeconds: number } {
+  private newRefreshToken(grantId: string): { token: string; hash: string; ttlSeconds: number } {
     const token = `${grantId}.${randomPart(32)}`;
     return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds };
   }
 
-  async respond(events: Decision<GrantState>['events'], refreshToken: string | undefined): Promise<TokenResponse> {
+  /** Decides with a fresh access token (and refresh token if asked), appends, then signs and answers. */
+  async issue(
+    command: StreamCommand<never, GrantState, TokenResponse>,
+    grantId: string,
+    withRefreshToken: boolean,
+    decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined) => GrantCommand,
+  ): Promise<TokenResponse> {
+    const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
+    const { events } = await decideAndAppend(this.ports.store, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context);
+    return this.respond(events, refresh?.token);
+  }
+
+  private async respond(events: Decision<GrantState>['events'], refreshToken: string | undefined): Promise<TokenResponse> {
     const issued = events.find((e) => e.type === 'AccessTokenIssued')!.data as AccessTokenIssued['data'];
     const response: TokenResponse = {
       access_token: await this.ports.signer.sign(accessTokenClaims(this.ports.config.issuer, issued), issued.kid),
@@ -170,29 +182,20 @@ export class RedeemAuthorizationCode extends StreamCommand<never, GrantState, To
 @CommandHandler(RedeemAuthorizationCode)
 export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAuthorizationCode> {
   private readonly issuer: TokenIssuer;
-  constructor(@Inject(PORTS) private readonly ports: Ports) {
+  constructor(@Inject(PORTS) ports: Ports) {
     this.issuer = new TokenIssuer(ports);
   }
-  async execute(command: RedeemAuthorizationCode): Promise<TokenResponse> {
-    const grantId = grantIdOfToken(command.code, badCode);
-    const refresh = command.withRefreshToken ? this.issuer.newRefreshToken(grantId) : undefined;
-    const { events } = await decideAndAppend(
-      this.ports.store,
-      command.stream,
-      grantDecider,
-      {
-        kind: 'RedeemAuthorizationCode',
-        codeHash: sha256(command.code),
-        clientId: command.clientId,
-        redirectUri: command.redirectUri,
-        codeVerifier: command.codeVerifier,
-        now: command.context.now,
-        token: this.issuer.newAccessToken(grantId),
-        refreshToken: refresh,
-      },
-      command.context,
-    );
-    return this.issuer.respond(events, refresh?.token);
+  execute(command: RedeemAuthorizationCode): Promise<TokenResponse> {
+    return this.issuer.issue(command, grantIdOfToken(command.code, badCode), command.withRefreshToken, (token, refreshToken) => ({
+      kind: 'RedeemAuthorizationCode',
+      codeHash: sha256(command.code),
+      clientId: command.clientId,
+      redirectUri: command.redirectUri,
+      codeVerifier: command.codeVerifier,
+      now: command.context.now,
+      token,
+      refreshToken,
+    }));
   }
 }
 
@@ -210,28 +213,19 @@ export class RefreshAccessToken extends StreamCommand<never, GrantState, TokenRe
 @CommandHandler(RefreshAccessToken)
 export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessToken> {
   private readonly issuer: TokenIssuer;
-  constructor(@Inject(PORTS) private readonly ports: Ports) {
+  constructor(@Inject(PORTS) ports: Ports) {
     this.issuer = new TokenIssuer(ports);
   }
-  async execute(command: RefreshAccessToken): Promise<TokenResponse> {
-    const grantId = grantIdOfToken(command.refreshToken, badRefreshToken);
-    const next = this.issuer.newRefreshToken(grantId);
-    const { events } = await decideAndAppend(
-      this.ports.store,
-      command.stream,
-      grantDecider,
-      {
-        kind: 'RefreshAccessToken',
-        refreshTokenHash: sha256(command.refreshToken),
-        clientId: command.clientId,
-        scopes: command.scopes,
-        now: command.context.now,
-        token: this.issuer.newAccessToken(grantId),
-        refreshToken: next,
-      },
-      command.context,
-    );
-    return this.issuer.respond(events, next.token);
+  execute(command: RefreshAccessToken): Promise<TokenResponse> {
+    return this.issuer.issue(command, grantIdOfToken(command.refreshToken, badRefreshToken), true, (token, refreshToken) => ({
+      kind: 'RefreshAccessToken',
+      refreshTokenHash: sha256(command.refreshToken),
+      clientId: command.clientId,
+      scopes: command.scopes,
+      now: command.context.now,
+      token,
+      refreshToken: refreshToken!,
+    }));
   }
 }
 
@@ -249,25 +243,18 @@ export class IssueClientCredentialsToken extends StreamCommand<never, GrantState
 @CommandHandler(IssueClientCredentialsToken)
 export class IssueClientCredentialsTokenHandler implements ICommandHandler<IssueClientCredentialsToken> {
   private readonly issuer: TokenIssuer;
-  constructor(@Inject(PORTS) private readonly ports: Ports) {
+  constructor(@Inject(PORTS) ports: Ports) {
     this.issuer = new TokenIssuer(ports);
   }
-  async execute(command: IssueClientCredentialsToken): Promise<TokenResponse> {
-    const { events } = await decideAndAppend(
-      this.ports.store,
-      command.stream,
-      grantDecider,
-      {
-        kind: 'IssueClientCredentialsToken',
-        grantId: command.grantId,
-        clientId: command.clientId,
-        scopes: command.scopes,
-        now: command.context.now,
-        token: this.issuer.newAccessToken(command.grantId),
-      },
-      command.context,
-    );
-    return this.issuer.respond(events, undefined);
+  execute(command: IssueClientCredentialsToken): Promise<TokenResponse> {
+    return this.issuer.issue(command, command.grantId, false, (token) => ({
+      kind: 'IssueClientCredentialsToken',
+      grantId: command.grantId,
+      clientId: command.clientId,
+      scopes: command.scopes,
+      now: command.context.now,
+      token,
+    }));
   }
 }
 
