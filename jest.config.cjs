@@ -1,7 +1,7 @@
 // Jest on Node 20 cannot load ESM-only packages (jose 6, @nestjs 12, oauth4webapi 3,
 // the @nats-io v3 client), so @swc/jest compiles our TypeScript and those packages to
 // CommonJS. Type-checking is `npm run typecheck`, kept out of the test run for speed.
-const esmOnly = ['jose', '@nestjs', '@nats-io', 'oauth4webapi', 'uid', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm'];
+const esmOnly = ['jose', '@nestjs', '@nats-io', 'oauth4webapi', 'openid-client', 'uid', 'file-type', 'strtok3', 'token-types', 'peek-readable', '@tokenizer', 'uint8array-extras', 'load-esm'];
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

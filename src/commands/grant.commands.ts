@@ -6,7 +6,6 @@ import { PORTS } from '../cqrs/command-bus.js';
 import { grantIdOf } from '../keys/access-token-validator.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
-import { checkUserPassword } from '../credentials/user-login.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
@@ -30,16 +29,12 @@ export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
   }
 }
 
-/** The username or the password is wrong; which one, nobody is told. */
-export class LoginFailed extends Error {
-  override readonly name = 'LoginFailed';
-}
-
 export class AuthenticateUser extends StreamCommand<never, GrantState> {
   constructor(
     readonly grantId: string,
     readonly username: string,
     readonly password: string,
+    readonly address: string,
     readonly browserSessionHash: string,
     context: CommandContext,
   ) {
@@ -51,8 +46,7 @@ export class AuthenticateUser extends StreamCommand<never, GrantState> {
 export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: AuthenticateUser): Promise<Decision<GrantState>> {
-    const user = await checkUserPassword(this.ports, command.username, command.password);
-    if (!user) throw new LoginFailed('invalid username or password');
+    const user = await this.ports.loginGuard.signIn(command.username, command.password, command.address, command.context);
     return decideAndAppend(
       this.ports.store,
       command.stream,

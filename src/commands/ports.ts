@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { LoginGuard } from '../credentials/login-guard.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -11,4 +12,5 @@ export interface Ports {
   signer: AccessTokenSigner;
   readModel: ProjectionStore;
   config: Config;
+  loginGuard: LoginGuard;
 }

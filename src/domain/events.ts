@@ -29,6 +29,18 @@ export interface UserRegistered {
 }
 export type UserEvent = UserRegistered;
 
+// login-<sha256 of the lower-cased username>: failed sign-ins, for throttling and audit
+export interface LoginFailed {
+  type: 'LoginFailed';
+  data: { username: string; address: string; reason: 'bad_credentials' | 'throttled'; at: string };
+}
+/** Recorded only after failures: it closes the run of failures that throttling counts. */
+export interface LoginSucceeded {
+  type: 'LoginSucceeded';
+  data: { username: string; address: string; at: string };
+}
+export type LoginEvent = LoginFailed | LoginSucceeded;
+
 // signingkey-<kid>
 /** Published in the JWKS from now on; signs nothing before `activateAfter`. */
 export interface SigningKeyGenerated {
@@ -152,11 +164,12 @@ export type GrantEvent =
   | TokenRevoked
   | GrantRevoked;
 
-export type OAuthEvent = ClientEvent | UserEvent | SigningKeyEvent | GrantEvent;
+export type OAuthEvent = ClientEvent | UserEvent | LoginEvent | SigningKeyEvent | GrantEvent;
 
 export const streams = {
   client: (clientId: string) => `client-${clientId}`,
   user: (username: string) => `user-${username.toLowerCase()}`,
+  login: (usernameHash: string) => `login-${usernameHash}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
   grant: (grantId: string) => `grant-${grantId}`,
 };

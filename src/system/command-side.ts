@@ -8,6 +8,7 @@ import { grantHandlers } from '../commands/grant.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { registrationHandlers } from '../commands/registration.commands.js';
 import type { Config } from '../config/config.js';
+import { LoginGuard } from '../credentials/login-guard.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -36,7 +37,7 @@ export async function openCommandSide(config: Config): Promise<CommandSide> {
     const jwk = secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;
   });
-  const ports: Ports = { store, secrets, signer, readModel, config };
+  const ports: Ports = { store, secrets, signer, readModel, config, loginGuard: new LoginGuard({ store, readModel, secrets }) };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers]);
   return {
     ports,

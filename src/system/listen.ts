@@ -5,6 +5,9 @@ import type Koa from 'koa';
 export function listen(app: Koa, host: string, port: number): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
+    // Bounded waits against slow clients holding connections open (slowloris).
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address();

@@ -120,13 +120,16 @@ describe('login and consent pages', () => {
     expect(html).not.toContain('Web <App>');
   });
 
-  it('answer a wrong password with the form again, 401, and no event', async () => {
+  it('answer a wrong password with the form again, 401, and a LoginFailed event only', async () => {
     const { browser, html } = await toLoginPage();
     const before = await eventCount();
     const response = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), username: 'alice', password: 'wrong password' });
     expect(response.status).toBe(401);
     expect(await response.text()).toContain('Wrong username or password');
-    expect(await eventCount()).toBe(before);
+    const added = await system.as.store.readAll(before, 10);
+    expect(added.map((e) => e.type)).toEqual(['LoginFailed']);
+    expect(added[0].data).toMatchObject({ username: 'alice', reason: 'bad_credentials', address: '127.0.0.1' });
+    expect(JSON.stringify(added)).not.toContain('wrong password');
     const unknown = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), username: 'mallory', password: 'whatever1' });
     expect(unknown.status).toBe(401);
   });

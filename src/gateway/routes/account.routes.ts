@@ -4,13 +4,13 @@ import type { ClientDocument } from '../../../projections/clients.projection.js'
 import type { UserGrant } from '../../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
-import { checkUserPassword } from '../../credentials/user-login.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { AccountSessions } from '../account-sessions.js';
 import { browserSession, checkCsrf, csrfToken } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
+import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
 const ACCOUNT_FORMS = 'account';
 
@@ -35,23 +35,23 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page(title, body);
   };
-  const loginForm = (ctx: Context, csrf: string, failed: boolean) =>
+  const loginForm = (ctx: Context, csrf: string, failure: Error | undefined) =>
     show(
       ctx,
       'Your account',
       html`<h1>Sign in to your account</h1>
-${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` : ''}
+${loginFailureNotice(failure)}
 <form method="post" action="/account/login"><input type="hidden" name="csrf" value="${csrf}">
 <label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>`,
-      failed ? 401 : 200,
+      failure ? ctx.status : 200,
     );
 
   router.get('/account', async (ctx) => {
     const { csrf } = formContext(ctx);
     const userId = sessions.userOf(ctx);
-    if (!userId) return loginForm(ctx, csrf, false);
+    if (!userId) return loginForm(ctx, csrf, undefined);
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
     const grants = Object.values(readModel.get<Record<string, UserGrant>>('grants', `user:${userId}`) ?? {})
       .filter((grant) => grant.revokedAt === null)
@@ -74,8 +74,13 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
     const { session, csrf } = formContext(ctx);
     const form = await formParams(ctx);
     checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
-    const user = await checkUserPassword(gateway.ports, form.username ?? '', form.password ?? '');
-    if (!user) return loginForm(ctx, csrf, true);
+    let user;
+    try {
+      user = await gateway.ports.loginGuard.signIn(form.username ?? '', form.password ?? '', ctx.ip, contextOf(ctx));
+    } catch (error) {
+      if (!answerLoginFailure(ctx, error)) throw error;
+      return loginForm(ctx, csrf, error as Error);
+    }
     sessions.start(ctx, user.userId);
     ctx.status = 303;
     ctx.redirect('/account');

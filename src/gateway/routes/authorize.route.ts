@@ -3,6 +3,7 @@ import type { ClientDocument } from '../../../projections/clients.projection.js'
 import { RequestAuthorization } from '../../commands/grant.commands.js';
 import { InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient, UnsupportedResponseType } from '../../domain/oauth-errors.js';
 import { isValidS256Challenge } from '../../domain/pkce.js';
+import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
 import { browserSession, sessionHash } from '../browser-session.js';
@@ -35,7 +36,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
     }
     const client = clientId ? readModel.get<ClientDocument>('clients', clientId) : undefined;
     if (!client) return errorPage(ctx, 400, 'Unknown application', 'The application that sent you here is not registered with this server.');
-    if (redirectParam !== undefined && !client.redirectUris.includes(redirectParam)) {
+    if (redirectParam !== undefined && !matchesRegisteredRedirectUri(client.redirectUris, redirectParam, client.clientType)) {
       return errorPage(ctx, 400, 'Invalid redirect URI', 'The application asked to send you to an address it has not registered.');
     }
     if (redirectParam === undefined && client.redirectUris.length !== 1) {

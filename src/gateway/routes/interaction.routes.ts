@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientDocument } from '../../../projections/clients.projection.js';
-import { AuthenticateUser, DenyConsent, GrantConsent, LoginFailed } from '../../commands/grant.commands.js';
+import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
 import type { GrantState } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
@@ -9,6 +9,7 @@ import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
 import { browserSession, checkCsrf, csrfToken, sessionHash } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
+import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   profile: 'See your profile: your name, username and email address',
@@ -37,13 +38,13 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
     return { grant, request: grant.request, session, client, csrf: csrfToken(gateway.csrfKey, session, grantId) };
   }
 
-  function loginPage(ctx: Context, grantId: string, clientName: string, csrf: string, failed: boolean) {
+  function loginPage(ctx: Context, grantId: string, clientName: string, csrf: string, failure: Error | undefined) {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page(
       'Sign in',
       html`<h1>Sign in</h1><p>to continue to <strong>${clientName}</strong></p>
-${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` : ''}
+${loginFailureNotice(failure)}
 <form method="post" action="/login">
 <input type="hidden" name="request" value="${grantId}"><input type="hidden" name="csrf" value="${csrf}">
 <label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
@@ -56,7 +57,7 @@ ${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` :
     ctx.state.browserRoute = true;
     const grantId = queryParams(ctx).request;
     const { client, csrf } = await interaction(ctx, grantId, 'requested');
-    loginPage(ctx, grantId, client.name, csrf, false);
+    loginPage(ctx, grantId, client.name, csrf, undefined);
   });
 
   router.post('/login', async (ctx) => {
@@ -65,11 +66,10 @@ ${failed ? html`<p class="error" role="alert">Wrong username or password.</p>` :
     const { session, client, csrf } = await interaction(ctx, form.request, 'requested');
     checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
     try {
-      await gateway.commandBus.execute(new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', sessionHash(session), contextOf(ctx)));
+      await gateway.commandBus.execute(new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), contextOf(ctx)));
     } catch (error) {
-      if (!(error instanceof LoginFailed)) throw error;
-      ctx.status = 401;
-      return loginPage(ctx, form.request, client.name, csrf, true);
+      if (!answerLoginFailure(ctx, error)) throw error;
+      return loginPage(ctx, form.request, client.name, csrf, error as Error);
     }
     ctx.status = 303;
     ctx.redirect(`/consent?request=${form.request}`);

@@ -1,0 +1,83 @@
+import type { UserDocument } from '../../projections/users.projection.js';
+import type { CommandContext } from '../cqrs/command-context.js';
+import { decideAndAppend } from '../cqrs/decide-and-append.js';
+import { fold } from '../cqrs/decider.js';
+import { sha256 } from '../domain/crypto.js';
+import { streams, type LoginEvent } from '../domain/events.js';
+import { accountRetryAfter, FAILURE_WINDOW_SECONDS, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
+import type { EventStore } from '../event-store/event-store.js';
+import type { Ports } from '../commands/ports.js';
+import { checkUserPassword } from './user-login.js';
+
+/** The username or the password is wrong; which one, nobody is told. */
+export class LoginFailed extends Error {
+  override readonly name = 'LoginFailed';
+}
+
+/** Too many recent failures for this account or from this address. */
+export class LoginThrottled extends Error {
+  override readonly name = 'LoginThrottled';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`too many failed sign-in attempts; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`);
+  }
+}
+
+export const ADDRESS_FAILURE_LIMIT = 20;
+
+/**
+ * Every password check goes through here: it refuses throttled accounts and addresses,
+ * records each failure as a LoginFailed event on the username's login stream (the
+ * username is hashed into the stream name, so any input makes a valid name), and counts
+ * failures per address in memory.
+ */
+export class LoginGuard {
+  private readonly addressFailures = new Map<string, number[]>();
+
+  constructor(private readonly ports: { store: EventStore } & Pick<Ports, 'readModel' | 'secrets'>) {}
+
+  async signIn(username: string, password: string, address: string, context: CommandContext): Promise<UserDocument> {
+    const now = context.now;
+    const name = username.slice(0, 128);
+    const stream = streams.login(sha256(name.toLowerCase()));
+    const state = fold(loginAttemptsDecider, (await this.ports.store.readStream(stream)) as unknown as LoginEvent[]);
+    const record = (outcome: 'success' | 'bad_credentials' | 'throttled') => {
+      const command: LoginAttemptCommand =
+        outcome === 'success'
+          ? { kind: 'RecordLoginSuccess', username: name, address, now }
+          : { kind: 'RecordLoginFailure', username: name, address, reason: outcome, now };
+      return decideAndAppend(this.ports.store, stream, loginAttemptsDecider, command, context);
+    };
+
+    const retryAfter = Math.max(accountRetryAfter(state, now), this.addressRetryAfter(address, now));
+    if (retryAfter > 0) {
+      await record('throttled');
+      throw new LoginThrottled(retryAfter);
+    }
+    const user = await checkUserPassword(this.ports, name, password);
+    if (!user) {
+      this.countAddressFailure(address, now);
+      await record('bad_credentials');
+      throw new LoginFailed('invalid username or password');
+    }
+    await record('success');
+    return user;
+  }
+
+  private recent(address: string, now: Date): number[] {
+    const since = now.getTime() - FAILURE_WINDOW_SECONDS * 1000;
+    const times = (this.addressFailures.get(address) ?? []).filter((t) => t > since);
+    this.addressFailures.set(address, times);
+    return times;
+  }
+
+  private countAddressFailure(address: string, now: Date): void {
+    this.recent(address, now).push(now.getTime());
+    if (this.addressFailures.size > 100_000) this.addressFailures.delete(this.addressFailures.keys().next().value!);
+  }
+
+  private addressRetryAfter(address: string, now: Date): number {
+    const times = this.recent(address, now);
+    if (times.length < ADDRESS_FAILURE_LIMIT) return 0;
+    return Math.ceil((times[times.length - ADDRESS_FAILURE_LIMIT] + FAILURE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000);
+  }
+}

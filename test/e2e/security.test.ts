@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { SignJWT, importJWK } from 'jose';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { discover, signInAndDecide } from '../support/oauth-flow.js';
+import { startSystem, type TestSystem } from '../support/system.js';
+import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
+
+const alice = { username: 'alice', password: 'correct horse battery' };
+const verifier = 'x'.repeat(43);
+const challenge = createHash('sha256').update(verifier).digest('base64url');
+const dir = tempDir();
+let system: TestSystem;
+let issuer: string;
+
+beforeAll(async () => {
+  system = await startSystem(dir.path);
+  issuer = system.config.issuer;
+  await system.as.admin.registerUser({ ...alice, name: 'Alice' });
+  await system.as.admin.registerUser({ username: 'bob', password: 'bobs password', name: 'Bob' });
+  await system.as.admin.registerClient({ clientId: 'native', name: 'Native', clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], scopes: ['profile'] });
+  await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1/cb'], scopes: ['profile'] });
+  await system.as.readSide.waitFor(await system.as.store.headPosition());
+});
+afterAll(async () => {
+  await system.close();
+  dir.remove();
+});
+
+const authorizeUrl = (clientId: string, redirectUri: string) =>
+  `${issuer}/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: redirectUri, scope: 'profile', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+
+describe('redirect URIs (RFC 8252 loopback exception)', () => {
+  it('lets a native client use any port on its registered loopback IP, through to the token', async () => {
+    const url = new URL(authorizeUrl('native', 'http://127.0.0.1:53123/cb'));
+    const back = await signInAndDecide(new UserAgent(), issuer, url, alice);
+    expect(`${back.origin}${back.pathname}`).toBe('http://127.0.0.1:53123/cb');
+    const token = await fetch(`${issuer}/token`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', client_id: 'native', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:53123/cb' }),
+    });
+    expect(token.status).toBe(200);
+  });
+
+  it('gives a confidential client no such exception, and nobody localhost', async () => {
+    for (const response of [await fetch(authorizeUrl('web', 'http://127.0.0.1:53123/cb'), { redirect: 'manual' }), await fetch(authorizeUrl('native', 'http://localhost:53123/cb'), { redirect: 'manual' })]) {
+      expect(response.status).toBe(400);
+      expect(response.headers.get('location')).toBeNull();
+    }
+  });
+});
+
+describe('login throttling', () => {
+  async function attempt(username: string, password: string) {
+    const browser = new UserAgent();
+    const toLogin = await browser.get(authorizeUrl('native', 'http://127.0.0.1/cb'));
+    const page = await (await browser.get(location(toLogin, issuer).toString())).text();
+    return browser.postForm(`${issuer}/login`, { ...hiddenFields(page), username, password });
+  }
+
+  it('throttles an account after five failures, even for the right password, with an event for each', async () => {
+    for (let i = 0; i < 5; i++) expect((await attempt('bob', `guess ${i}`)).status).toBe(401);
+    const throttled = await attempt('bob', 'bobs password');
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(800);
+    expect(await throttled.text()).toContain('Too many failed sign-in attempts');
+    const events = (await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'LoginFailed' && e.data.username === 'bob');
+    expect(events.map((e) => e.data.reason)).toEqual([...Array(5).fill('bad_credentials'), 'throttled']);
+    expect(new Set(events.map((e) => e.stream)).size).toBe(1);
+    expect(JSON.stringify(events)).not.toContain('guess');
+    // Another account is not affected.
+    expect((await attempt('alice', alice.password)).status).toBe(303);
+  });
+
+  it('throttles an address after twenty failures across accounts', async () => {
+    for (let i = 0; i < 14; i++) expect((await attempt(`nobody${i}`, 'whatever')).status).toBe(401);
+    // Five failures for bob above and one more here make twenty from this address.
+    expect((await attempt('nobody-last', 'whatever')).status).toBe(401);
+    expect((await attempt('alice', alice.password)).status).toBe(429);
+  });
+});
+
+describe('cookies, sizes, and the resource server\'s algorithms', () => {
+  it('marks the session cookie Secure when the issuer is https', async () => {
+    const dir2 = tempDir();
+    const https = await startSystem(dir2.path, { env: { ISSUER: 'https://as.example' } });
+    try {
+      await https.as.admin.registerClient({ clientId: 'n', name: 'N', clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], scopes: ['profile'] });
+      await https.as.readSide.waitFor(await https.as.store.headPosition());
+      const response = await fetch(`http://127.0.0.1:${https.as.port}/authorize?${new URL(authorizeUrl('n', 'http://127.0.0.1/cb')).searchParams}`, { redirect: 'manual' });
+      expect(response.status).toBe(303);
+      expect(response.headers.get('set-cookie')).toMatch(/^as_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    } finally {
+      await https.close();
+      dir2.remove();
+    }
+    const plain = await fetch(authorizeUrl('native', 'http://127.0.0.1/cb'), { redirect: 'manual' });
+    expect(plain.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax$/);
+  });
+
+  it('answers an oversized body with 413 and oversized headers with 431', async () => {
+    const big = await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${'a'.repeat(20_000)}` });
+    expect(big.status).toBe(413);
+    expect(big.headers.get('cache-control')).toBe('no-store');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${issuer}/token`, { method: 'GET', headers: { 'x-filler': 'a'.repeat(40_000) } }, (res) => resolve(res.statusCode!));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(431);
+  });
+
+  it('refuses alg none, HMAC keyed with the public key, and tokens from beyond the clock skew', async () => {
+    // A machine token: sign-ins from this address are throttled by now.
+    const { clientSecret } = await system.as.admin.registerClient({
+      clientId: 'machine', name: 'M', clientType: 'confidential', redirectUris: ['https://m.example/cb'], scopes: ['profile'], grantTypes: ['client_credentials'],
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const tokens = (await (await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`machine:${clientSecret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    })).json()) as { access_token: string };
+    await system.rs.projections.waitFor(await system.as.store.headPosition());
+    const call = (token: string) => fetch(`${system.config.resourceServerUrl}/api/profile`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await call(tokens.access_token)).status).toBe(200);
+    const [header, payload] = tokens.access_token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const kid = JSON.parse(Buffer.from(header, 'base64url').toString()).kid;
+    expect((await call(`${b64({ alg: 'none', typ: 'at+jwt', kid })}.${payload}.`)).status).toBe(401);
+    const jwks = (await (await fetch(`${issuer}/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    const publicKeyAsSecret = new TextEncoder().encode(JSON.stringify(jwks.keys[0]));
+    const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid }).sign(publicKeyAsSecret);
+    expect((await call(hmac)).status).toBe(401);
+
+    const key = await importJWK(JSON.parse(system.as.ports.secrets.get('signing_key', kid)!), 'ES256');
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (exp: number) => new SignJWT({ ...claims, exp }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(key);
+    expect((await call(await signed(now - 10))).status).toBe(200); // within the 30 s skew
+    expect((await call(await signed(now - 40))).status).toBe(401);
+  });
+
+  it('announces PKCE S256 only, and the iss response parameter, in its metadata', async () => {
+    const as = await discover(issuer);
+    expect(as.code_challenge_methods_supported).toEqual(['S256']);
+    expect(as.authorization_response_iss_parameter_supported).toBe(true);
+    expect(as.response_types_supported).toEqual(['code']);
+  });
+});
