@@ -23,7 +23,9 @@ describe('login attempts decider', () => {
     expect(accountRetryAfter(fold(five.slice(0, 4)), at(250))).toBe(0);
     expect(accountRetryAfter(fold(five), at(250))).toBe(900 - 250);
     expect(accountRetryAfter(fold(five), at(900))).toBe(0);
-    expect(accountRetryAfter(fold([...five, failed(1000)]), at(1001))).toBe(60 + 900 - 1001);
+    // A sixth failure pushes the oldest out: the window now starts at the second one.
+    expect(accountRetryAfter(fold([...five, failed(940)]), at(950))).toBe(60 + 900 - 950);
+    expect(accountRetryAfter(fold([...five, failed(940)]), at(961))).toBe(0);
   });
 
   it('forgets failures once a sign-in succeeds', () => {
