@@ -36,6 +36,8 @@ export interface RecordedEvent extends NewEvent {
   revision: number;
   /** Place in the store's global ordered log, strictly increasing, from 1. */
   position: number;
+  /** SHA-256 chained to the previous event of the stream (see tamper-evidence.ts). */
+  hash: string;
 }
 
 /** Streams are named `<category>-<id>`; the category is the part before the first dash. */

@@ -1,5 +1,4 @@
 import {
-  ANY,
   BACKWARDS,
   END,
   EventStoreDBClient,
@@ -7,7 +6,6 @@ import {
   jsonEvent,
   NO_STREAM,
   START,
-  STREAM_EXISTS,
   StreamNotFoundError,
   WrongExpectedVersionError as EsdbWrongExpectedVersionError,
   type AllStreamResolvedEvent,
@@ -16,6 +14,7 @@ import {
 } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
+  checkExpectedRevision,
   WrongExpectedVersionError,
   type AppendResult,
   type BatchHandler,
@@ -24,16 +23,15 @@ import {
   type Subscription,
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
+import { chainHash } from './tamper-evidence.js';
 
 interface StoredMetadata {
   $correlationId: string;
   $causationId: string | null;
   schemaVersion: number;
   time: string;
+  hash: string;
 }
-
-const toExpected = (expected: ExpectedRevision): AppendExpectedRevision =>
-  expected === 'any' ? ANY : expected === 'no_stream' ? NO_STREAM : expected === 'stream_exists' ? STREAM_EXISTS : BigInt(expected);
 
 /**
  * EventStoreDB / KurrentDB through @eventstore/db-client, for production.
@@ -48,33 +46,52 @@ export class EventStoreDbEventStore implements EventStore {
     this.client = EventStoreDBClient.connectionString(connectionString);
   }
 
+  /**
+   * The hash chain needs the stream's last event, so every append pins the exact revision
+   * it chained onto; a caller's 'any' or 'stream_exists' is honoured by trying again when
+   * another writer got there first.
+   */
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    try {
-      const result = await this.client.appendToStream(
-        stream,
-        events.map((event) =>
-          jsonEvent({
-            id: event.id,
-            type: event.type,
-            data: event.data,
-            metadata: {
-              $correlationId: event.correlationId,
-              $causationId: event.causationId,
-              schemaVersion: event.schemaVersion,
-              time: event.time,
-            } satisfies StoredMetadata,
-          }),
-        ),
-        { expectedRevision: toExpected(expected) },
-      );
-      return { revision: Number(result.nextExpectedRevision), position: Number(result.position?.prepare ?? 0n) };
-    } catch (error) {
-      if (error instanceof EsdbWrongExpectedVersionError) {
+    for (let attempt = 0; ; attempt++) {
+      const last = await this.lastOf(stream);
+      checkExpectedRevision(stream, expected, last?.revision);
+      let revision = last?.revision ?? -1;
+      let previousHash = last?.hash ?? null;
+      const prepared = events.map((event) => {
+        revision += 1;
+        previousHash = chainHash(previousHash, { ...event, stream, revision });
+        const metadata: StoredMetadata = {
+          $correlationId: event.correlationId,
+          $causationId: event.causationId,
+          schemaVersion: event.schemaVersion,
+          time: event.time,
+          hash: previousHash,
+        };
+        return jsonEvent({ id: event.id, type: event.type, data: event.data, metadata });
+      });
+      const pinned: AppendExpectedRevision = last ? BigInt(last.revision) : NO_STREAM;
+      try {
+        const result = await this.client.appendToStream(stream, prepared, { expectedRevision: pinned });
+        return { revision: Number(result.nextExpectedRevision), position: Number(result.position?.prepare ?? 0n) };
+      } catch (error) {
+        if (!(error instanceof EsdbWrongExpectedVersionError)) throw error;
         const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : 'no_stream';
-        throw new WrongExpectedVersionError(stream, expected, actual);
+        if (typeof expected === 'number' || expected === 'no_stream' || attempt >= 5) throw new WrongExpectedVersionError(stream, expected, actual);
       }
+    }
+  }
+
+  private async lastOf(stream: string): Promise<{ revision: number; hash: string } | undefined> {
+    try {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {
+        const event = this.toRecorded(resolved);
+        if (event) return { revision: event.revision, hash: event.hash };
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
       throw error;
     }
+    return undefined;
   }
 
   async readStream(stream: string): Promise<RecordedEvent[]> {
@@ -135,6 +152,7 @@ export class EventStoreDbEventStore implements EventStore {
       correlationId: metadata.$correlationId,
       causationId: metadata.$causationId,
       data: event.data as Record<string, unknown>,
+      hash: metadata.hash,
     };
   }
 }

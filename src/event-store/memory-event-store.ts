@@ -9,6 +9,7 @@ import {
   type Subscription,
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
+import { chainHash } from './tamper-evidence.js';
 
 /** The event store in memory: for unit tests and throw-away runs. */
 export class MemoryEventStore implements EventStore {
@@ -23,7 +24,9 @@ export class MemoryEventStore implements EventStore {
     checkExpectedRevision(stream, expected, existing ? existing.length - 1 : undefined);
     const recorded = existing ?? [];
     for (const event of events) {
-      const record: RecordedEvent = { ...event, stream, revision: recorded.length, position: this.log.length + 1 };
+      const revision = recorded.length;
+      const hash = chainHash(recorded[revision - 1]?.hash ?? null, { ...event, stream, revision });
+      const record: RecordedEvent = { ...event, stream, revision, position: this.log.length + 1, hash };
       recorded.push(record);
       this.log.push(record);
     }

@@ -13,6 +13,7 @@ import {
   type Subscription,
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
+import { chainHash } from './tamper-evidence.js';
 
 interface Row {
   position: number;
@@ -25,6 +26,7 @@ interface Row {
   correlation_id: string;
   causation_id: string | null;
   data: string;
+  hash: string;
 }
 
 export interface SqliteEventStoreOptions extends FollowOptions {
@@ -46,6 +48,7 @@ const fromRow = (row: Row): RecordedEvent => ({
   correlationId: row.correlation_id,
   causationId: row.causation_id,
   data: JSON.parse(row.data) as Record<string, unknown>,
+  hash: row.hash,
 });
 
 /** The embedded default: one SQLite file in WAL mode. The rowid is the global position. */
@@ -78,28 +81,35 @@ export class SqliteEventStore implements EventStore {
         correlation_id TEXT NOT NULL,
         causation_id TEXT,
         data TEXT NOT NULL,
+        hash TEXT NOT NULL DEFAULT '',
         UNIQUE (stream, revision)
       );
     `);
+    // Files written before events were hash-chained get the column; their old events verify as unchained.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(events)').all().map((c) => c.name);
+    if (!columns.includes('hash')) this.db.exec("ALTER TABLE events ADD COLUMN hash TEXT NOT NULL DEFAULT ''");
     this.statements = {
-      revision: this.db.prepare<[string], { revision: number }>(
-        'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+      revision: this.db.prepare<[string], { revision: number; hash: string }>(
+        'SELECT revision, hash FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
       ),
       insert: this.db.prepare(
-        `INSERT INTO events (id, stream, revision, type, schema_version, time, correlation_id, causation_id, data)
-         VALUES (@id, @stream, @revision, @type, @schemaVersion, @time, @correlationId, @causationId, @data)`,
+        `INSERT INTO events (id, stream, revision, type, schema_version, time, correlation_id, causation_id, data, hash)
+         VALUES (@id, @stream, @revision, @type, @schemaVersion, @time, @correlationId, @causationId, @data, @hash)`,
       ),
       readStream: this.db.prepare<[string], Row>('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
       readAll: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
     const tx = this.db.transaction((stream: string, events: NewEvent[], expected: ExpectedRevision): AppendResult => {
-      const current = this.statements.revision.get(stream)?.revision;
+      const last = this.statements.revision.get(stream);
+      const current = last?.revision;
       checkExpectedRevision(stream, expected, current);
       let revision = current ?? -1;
+      let previousHash = last?.hash ?? null;
       let position = 0;
       for (const event of events) {
         revision += 1;
+        previousHash = chainHash(previousHash, { ...event, stream, revision });
         const info = this.statements.insert.run({
           id: event.id,
           stream,
@@ -110,6 +120,7 @@ export class SqliteEventStore implements EventStore {
           correlationId: event.correlationId,
           causationId: event.causationId,
           data: JSON.stringify(event.data),
+          hash: previousHash,
         });
         position = Number(info.lastInsertRowid);
       }

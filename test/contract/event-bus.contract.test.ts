@@ -19,7 +19,7 @@ function recorded(stream: string, type: string, data: Record<string, unknown> = 
   position += 1;
   return {
     id: randomUUID(), type, stream, revision: 0, position, data, schemaVersion: 1,
-    time: new Date().toISOString(), correlationId: 'c', causationId: null,
+    time: new Date().toISOString(), correlationId: 'c', causationId: null, hash: 'h',
   };
 }
 

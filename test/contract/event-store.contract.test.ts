@@ -4,6 +4,7 @@ import { WrongExpectedVersionError, type EventStore } from '../../src/event-stor
 import { EventStoreDbEventStore } from '../../src/event-store/eventstoredb-event-store.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
+import { checkLink, chainHash } from '../../src/event-store/tamper-evidence.js';
 import { anEvent, uniqueStream } from '../support/events.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { waitFor } from '../support/wait-for.js';
@@ -49,7 +50,19 @@ describe.each(adapters)('event store contract: %s', (name, make) => {
     const event = { ...anEvent('Enveloped', { n: 1, nested: { ok: true } }), correlationId: 'corr-1', causationId: 'cause-1', schemaVersion: 3 };
     const { position } = await store.append(stream, [event], 'no_stream');
     const [read] = await store.readStream(stream);
-    expect(read).toEqual({ ...event, stream, revision: 0, position });
+    expect(read).toEqual({ ...event, stream, revision: 0, position, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+
+  maybe('chains each event\'s hash to the one before it in its stream', async () => {
+    const stream = uniqueStream();
+    await store.append(stream, [anEvent('A', { n: 1 }), anEvent('B', { n: 2 })], 'no_stream');
+    await store.append(stream, [anEvent('C', { n: 3 })], 'any');
+    const [a, b, c] = await store.readStream(stream);
+    expect(a.hash).toBe(chainHash(null, a));
+    expect(b.hash).toBe(chainHash(a.hash, b));
+    expect(c.hash).toBe(chainHash(b.hash, c));
+    const seen = new Map<string, { revision: number; hash: string }>();
+    expect([a, b, c].map((e) => checkLink(seen, e))).toEqual([undefined, undefined, undefined]);
   });
 
   maybe('answers an empty list for a stream that does not exist', async () => {

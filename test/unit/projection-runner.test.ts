@@ -18,7 +18,7 @@ const dir = tempDir();
 afterAll(() => dir.remove());
 
 function recorded(position: number, data: Record<string, unknown>, type = 'Counted'): RecordedEvent {
-  return { ...anEvent(type, data), stream: 'count-1', revision: position - 1, position };
+  return { ...anEvent(type, data), stream: 'count-1', revision: position - 1, position, hash: '' };
 }
 
 describe.each<[string, () => ProjectionStore]>([

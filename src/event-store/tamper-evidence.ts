@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { NewEvent, RecordedEvent } from './event-envelope.js';
+
+/** JSON with object keys sorted at every depth: one byte sequence per value, whatever built it. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * Tamper evidence: each event's hash covers its canonical encoding (everything but the
+ * global position, which the store assigns) and the hash of the event before it in its
+ * stream. Changing, inserting or removing an event breaks every hash after it.
+ */
+export function chainHash(previousHash: string | null, event: NewEvent & { stream: string; revision: number }): string {
+  const canonical = canonicalJson({
+    id: event.id,
+    type: event.type,
+    stream: event.stream,
+    revision: event.revision,
+    schemaVersion: event.schemaVersion,
+    time: event.time,
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+    data: event.data,
+  });
+  return createHash('sha256').update(previousHash ?? '').update('\n').update(canonical).digest('hex');
+}
+
+export interface ChainBreak {
+  event: RecordedEvent;
+  reason: string;
+}
+
+/** Checks one event against the stream's chain so far; keeps that state in `lastOfStream`. */
+export function checkLink(lastOfStream: Map<string, { revision: number; hash: string }>, event: RecordedEvent): ChainBreak | undefined {
+  const last = lastOfStream.get(event.stream);
+  const expectedRevision = last ? last.revision + 1 : 0;
+  lastOfStream.set(event.stream, { revision: event.revision, hash: event.hash });
+  if (event.revision !== expectedRevision) return { event, reason: `revision ${event.revision} follows ${expectedRevision - 1}: an event is missing` };
+  if (event.hash !== chainHash(last?.hash ?? null, event)) return { event, reason: 'its hash does not match its content and the event before it' };
+  return undefined;
+}
