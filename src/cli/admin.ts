@@ -27,6 +27,8 @@ export interface Io {
   out(line: string): void;
   err(line: string): void;
   stdin(): string;
+  /** Progress on a terminal (stderr), if any. */
+  progress?(text: string): void;
 }
 
 const processIo: Io = {
