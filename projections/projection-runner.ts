@@ -1,4 +1,5 @@
 import type { EventBus, BusConsumer } from '../src/event-bus/event-bus.js';
+import { upcast } from '../src/domain/event-catalog.js';
 import type { RecordedEvent } from '../src/event-store/event-envelope.js';
 import type { EventStore, Subscription } from '../src/event-store/event-store.js';
 import type { Projection } from './projection.js';
@@ -22,7 +23,9 @@ export class ProjectionRunner {
     return this.projections.length === 0 ? 0 : Math.min(...this.projections.map((p) => this.store.checkpoint(p.name)));
   }
 
-  apply(events: readonly RecordedEvent[]): void {
+  apply(raw: readonly RecordedEvent[]): void {
+    // Events from the bus arrive as they were written; projections see the current schema.
+    const events = raw.map(upcast);
     for (const projection of this.projections) {
       const checkpoint = this.store.checkpoint(projection.name);
       const changes = new Map<string, unknown>();

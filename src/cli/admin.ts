@@ -5,6 +5,7 @@ import type { SigningKeyDocument } from '../../projections/signing-keys.projecti
 import type { GrantType } from '../domain/events.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';
+import { createAuditKey } from '../credentials/audit-keys.js';
 import { openCommandSide } from '../system/command-side.js';
 
 const HELP = `oauth-admin: register clients and users in the authorization server's event store
@@ -18,6 +19,7 @@ Usage:
   oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
   oauth-admin keys rotate [--activate-after <seconds>]   publish a new signing key; it signs from then on
   oauth-admin keys list
+  oauth-admin audit-key create --name <auditor>             a key for the read-only audit API (shown once)
 
 It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL), so it
 works while the server runs. A confidential client's secret is printed once and kept
@@ -126,6 +128,11 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-after must be a whole number of seconds');
         const { kid, activateAfter } = await side.admin.rotateSigningKey(delay);
         io.out(`published signing key ${kid}; a running authorization server signs with it from ${activateAfter}`);
+        return 0;
+      }
+      case 'audit-key create': {
+        const { key } = createAuditKey(side.ports.secrets, required('name'));
+        io.out(`audit key: ${key}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <key>" on /audit/...)`);
         return 0;
       }
       case 'keys list': {

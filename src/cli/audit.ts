@@ -10,7 +10,7 @@ import { history, resolveUser, type HistoryEntry, type HistoryFilter } from '../
 import { grantsAt } from '../audit/point-in-time.js';
 import { verifyChains } from '../audit/verify-chains.js';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { openEventStore } from '../system/adapters.js';
+import { openEventStore, openRawEventStore } from '../system/adapters.js';
 import type { Io } from './admin.js';
 
 const HELP = `oauth-audit: read the grant history from the event store itself (never from NATS)
@@ -70,7 +70,8 @@ export async function runAudit(argv: string[], env: Record<string, string | unde
       },
     });
     const config = loadConfig(env);
-    store = openEventStore(config);
+    // verify checks events exactly as written; everything else reads them at their current schema.
+    store = command === 'verify' ? openRawEventStore(config) : openEventStore(config);
     switch (command) {
       case 'history': {
         const chosen = [values.grant, values.user, values.client, values.from ?? values.to].filter((v) => v !== undefined).length;

@@ -1,6 +1,7 @@
 import type { DomainEvent, NewEvent, RecordedEvent } from '../event-store/event-envelope.js';
 import { WrongExpectedVersionError, type EventStore } from '../event-store/event-store.js';
 import type { CommandContext } from './command-context.js';
+import { checkEventData, currentSchemaVersion } from '../domain/event-catalog.js';
 import { RefusedWithEvents, type Decider } from './decider.js';
 
 /** Another writer changed the stream between our read and our append, more often than we retry. */
@@ -52,15 +53,18 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       return { events: [], position: 0, state };
     }
     const expected = history.length === 0 ? 'no_stream' : history[history.length - 1].revision;
-    const toAppend: NewEvent[] = decided.map((event) => ({
-      id: context.newId(),
-      type: event.type,
-      data: event.data as Record<string, unknown>,
-      schemaVersion: event.schemaVersion ?? 1,
-      time: context.now.toISOString(),
-      correlationId: context.correlationId,
-      causationId: context.causationId,
-    }));
+    const toAppend: NewEvent[] = decided.map((event) => {
+      checkEventData(event.type, event.data);
+      return {
+        id: context.newId(),
+        type: event.type,
+        data: event.data as Record<string, unknown>,
+        schemaVersion: event.schemaVersion ?? currentSchemaVersion(event.type),
+        time: context.now.toISOString(),
+        correlationId: context.correlationId,
+        causationId: context.causationId,
+      };
+    });
     try {
       const { position, revision } = await store.append(stream, toAppend, expected);
       const first = revision - toAppend.length + 1;

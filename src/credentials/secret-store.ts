@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
-type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret';
+type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key';
 
 /**
  * What must never enter an event: password hashes, client secret hashes, private

@@ -1,154 +1,238 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
 /**
- * The domain's events, past tense, by stream. None carries a secret: codes, tokens and
- * client secrets appear only as SHA-256 hashes or ids, password hashes and private keys
- * never (they live in the credential and key stores).
+ * The domain's events, past tense, by stream: one definition each, from which come the
+ * TypeScript types, the check every event passes before it is appended, and the event
+ * catalog (JSON Schema, AsyncAPI) that downstream services read. None carries a secret:
+ * codes, tokens and client secrets appear only as SHA-256 hashes or ids, password hashes
+ * and private keys never (they live in the secret store).
  */
 
-// client-<clientId>
-export interface ClientRegistered {
-  type: 'ClientRegistered';
-  data: {
-    clientId: string;
-    name: string;
-    clientType: 'confidential' | 'public';
-    redirectUris: string[];
-    scopes: string[];
-    tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
-    grantTypes: GrantType[];
-    /** Public keys for private_key_jwt (RFC 7523); never a private member. */
-    jwks?: { keys: Array<Record<string, unknown>> };
-  };
+export interface EventDefinition<Data extends TSchema = TSchema> {
+  /** The stream category, also the middle token of the NATS subject. */
+  category: 'client' | 'user' | 'login' | 'signingkey' | 'grant';
+  schemaVersion: number;
+  description: string;
+  data: Data;
+  /** upcasters[v] turns data written at schema version v into version v + 1. */
+  upcasters?: Record<number, (data: Record<string, unknown>) => Record<string, unknown>>;
 }
-export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+
+const define = <Data extends TSchema>(definition: EventDefinition<Data>) => definition;
+
+const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 time, UTC' });
+const Id = Type.String({ minLength: 1 });
+const Scopes = Type.Array(Type.String());
+const GrantTypeSchema = Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]);
+const Sha256 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'SHA-256, base64url' });
+
+export const eventDefinitions = {
+  // client-<clientId>
+  ClientRegistered: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'A client application was registered (its secret, if any, is kept only as a hash, outside events).',
+    data: Type.Object({
+      clientId: Id,
+      name: Type.String(),
+      clientType: Type.Union([Type.Literal('confidential'), Type.Literal('public')]),
+      redirectUris: Type.Array(Type.String()),
+      scopes: Scopes,
+      tokenEndpointAuthMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt'), Type.Literal('none')]),
+      grantTypes: Type.Array(GrantTypeSchema),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }, { description: 'public keys for private_key_jwt' })),
+    }),
+  }),
+
+  // user-<username>
+  UserRegistered: define({
+    category: 'user',
+    schemaVersion: 1,
+    description: 'A user account was created (the password hash is kept outside events).',
+    data: Type.Object({ userId: Id, username: Type.String(), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
+  }),
+
+  // login-<sha256 of the lower-cased username>
+  LoginFailed: define({
+    category: 'login',
+    schemaVersion: 1,
+    description: 'A sign-in failed: wrong credentials, or refused because of too many recent failures.',
+    data: Type.Object({ username: Type.String(), address: Type.String(), reason: Type.Union([Type.Literal('bad_credentials'), Type.Literal('throttled')]), at: Iso }),
+  }),
+  LoginSucceeded: define({
+    category: 'login',
+    schemaVersion: 1,
+    description: 'A sign-in succeeded after failures, closing the run that throttling counts.',
+    data: Type.Object({ username: Type.String(), address: Type.String(), at: Iso }),
+  }),
+
+  // signingkey-<kid>
+  SigningKeyGenerated: define({
+    category: 'signingkey',
+    schemaVersion: 1,
+    description: 'A signing key was published (JWKS, key projection); it signs nothing before activateAfter.',
+    data: Type.Object({ kid: Id, alg: Type.Literal('ES256'), publicJwk: Type.Record(Type.String(), Type.Unknown()), activateAfter: Type.Optional(Iso) }),
+  }),
+  SigningKeyActivated: define({
+    category: 'signingkey',
+    schemaVersion: 1,
+    description: 'New access tokens are signed with this key from now on.',
+    data: Type.Object({ kid: Id }),
+  }),
+  SigningKeyRotated: define({
+    category: 'signingkey',
+    schemaVersion: 1,
+    description: 'A newer key took over; this one still verifies the tokens it signed until retireAfter.',
+    data: Type.Object({ kid: Id, supersededBy: Id, retireAfter: Iso }),
+  }),
+  SigningKeyRetired: define({
+    category: 'signingkey',
+    schemaVersion: 1,
+    description: 'The key left the JWKS; tokens it signed are refused.',
+    data: Type.Object({ kid: Id }),
+  }),
+
+  // grant-<grantId>: one authorization, from the request to every token issued under it
+  AuthorizationRequested: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 1: a client asked for authorization (code flow with PKCE).',
+    data: Type.Object({
+      grantId: Id,
+      clientId: Id,
+      redirectUri: Type.String(),
+      redirectUriSent: Type.Boolean({ description: 'whether the client sent redirect_uri; if so the token request must repeat it' }),
+      scopes: Scopes,
+      state: Type.Union([Type.String(), Type.Null()]),
+      codeChallenge: Type.String(),
+      codeChallengeMethod: Type.Literal('S256'),
+      browserSessionHash: Sha256,
+      expiresAt: Iso,
+    }),
+  }),
+  UserAuthenticated: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 2: the user signed in for this authorization.',
+    data: Type.Object({ grantId: Id, userId: Id, username: Type.String(), method: Type.Literal('password') }),
+  }),
+  ConsentGranted: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 2: the user allowed the client these scopes.',
+    data: Type.Object({ grantId: Id, userId: Id, clientId: Id, scopes: Scopes }),
+  }),
+  ConsentDenied: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 2: the user denied the client.',
+    data: Type.Object({ grantId: Id, userId: Id, clientId: Id }),
+  }),
+  AuthorizationCodeIssued: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 3: an authorization code was issued (only its hash is recorded).',
+    data: Type.Object({ grantId: Id, codeHash: Sha256, expiresAt: Iso }),
+  }),
+  AuthorizationCodeRedeemed: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'Step 4: the code was exchanged at the token endpoint.',
+    data: Type.Object({ grantId: Id, clientId: Id }),
+  }),
+  AccessTokenIssued: define({
+    category: 'grant',
+    schemaVersion: 2,
+    description: 'Step 5: an RFC 9068 access token was issued (its jti, never the token).',
+    data: Type.Object({
+      grantId: Id,
+      grantType: GrantTypeSchema,
+      jti: Id,
+      kid: Id,
+      clientId: Id,
+      userId: Type.Union([Id, Type.Null()], { description: 'null for client_credentials' }),
+      audience: Type.String(),
+      scopes: Scopes,
+      issuedAt: Iso,
+      expiresAt: Iso,
+    }),
+    // Version 1 came before refresh tokens and client_credentials: every token was from a code.
+    upcasters: { 1: (data) => ({ ...data, grantType: 'authorization_code' }) },
+  }),
+  RefreshTokenIssued: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'A refresh token was issued (only its hash is recorded).',
+    data: Type.Object({ grantId: Id, tokenHash: Sha256, expiresAt: Iso }),
+  }),
+  RefreshTokenRotated: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'The presented refresh token is spent; its successor was issued in the same append.',
+    data: Type.Object({ grantId: Id, previousTokenHash: Sha256 }),
+  }),
+  RefreshTokenReuseDetected: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'A spent refresh token was presented again: treated as stolen, the grant is revoked.',
+    data: Type.Object({ grantId: Id, clientId: Id, tokenHash: Sha256 }),
+  }),
+  AuthorizationCodeReplayDetected: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'A redeemed code was presented again: what it gave is revoked (RFC 6749 section 4.1.2).',
+    data: Type.Object({ grantId: Id, clientId: Id }),
+  }),
+  TokenRevoked: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'One access token was revoked (RFC 7009).',
+    data: Type.Object({ grantId: Id, jti: Id, by: Type.String() }),
+  }),
+  GrantRevoked: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'The grant and every token issued under it were revoked.',
+    data: Type.Object({
+      grantId: Id,
+      reason: Type.Union([Type.Literal('refresh_token_reuse'), Type.Literal('authorization_code_replay'), Type.Literal('refresh_token_revoked'), Type.Literal('revoked_by_user')]),
+      by: Type.String(),
+      clientId: Id,
+      userId: Type.Union([Id, Type.Null()]),
+    }),
+  }),
+};
+
+export type EventType = keyof typeof eventDefinitions;
+type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinitions)[T]['data']>; schemaVersion?: number };
+
+export type GrantType = Static<typeof GrantTypeSchema>;
+export type ClientRegistered = EventOf<'ClientRegistered'>;
+export type UserRegistered = EventOf<'UserRegistered'>;
+export type LoginFailed = EventOf<'LoginFailed'>;
+export type LoginSucceeded = EventOf<'LoginSucceeded'>;
+export type SigningKeyGenerated = EventOf<'SigningKeyGenerated'>;
+export type SigningKeyActivated = EventOf<'SigningKeyActivated'>;
+export type SigningKeyRotated = EventOf<'SigningKeyRotated'>;
+export type SigningKeyRetired = EventOf<'SigningKeyRetired'>;
+export type AuthorizationRequested = EventOf<'AuthorizationRequested'>;
+export type UserAuthenticated = EventOf<'UserAuthenticated'>;
+export type ConsentGranted = EventOf<'ConsentGranted'>;
+export type ConsentDenied = EventOf<'ConsentDenied'>;
+export type AuthorizationCodeIssued = EventOf<'AuthorizationCodeIssued'>;
+export type AuthorizationCodeRedeemed = EventOf<'AuthorizationCodeRedeemed'>;
+export type AccessTokenIssued = EventOf<'AccessTokenIssued'>;
+export type RefreshTokenIssued = EventOf<'RefreshTokenIssued'>;
+export type RefreshTokenRotated = EventOf<'RefreshTokenRotated'>;
+export type RefreshTokenReuseDetected = EventOf<'RefreshTokenReuseDetected'>;
+export type AuthorizationCodeReplayDetected = EventOf<'AuthorizationCodeReplayDetected'>;
+export type TokenRevoked = EventOf<'TokenRevoked'>;
+export type GrantRevoked = EventOf<'GrantRevoked'>;
+
 export type ClientEvent = ClientRegistered;
-
-// user-<username>
-export interface UserRegistered {
-  type: 'UserRegistered';
-  data: { userId: string; username: string; name: string; email: string | null };
-}
 export type UserEvent = UserRegistered;
-
-// login-<sha256 of the lower-cased username>: failed sign-ins, for throttling and audit
-export interface LoginFailed {
-  type: 'LoginFailed';
-  data: { username: string; address: string; reason: 'bad_credentials' | 'throttled'; at: string };
-}
-/** Recorded only after failures: it closes the run of failures that throttling counts. */
-export interface LoginSucceeded {
-  type: 'LoginSucceeded';
-  data: { username: string; address: string; at: string };
-}
 export type LoginEvent = LoginFailed | LoginSucceeded;
-
-// signingkey-<kid>
-/** Published in the JWKS from now on; signs nothing before `activateAfter`. */
-export interface SigningKeyGenerated {
-  type: 'SigningKeyGenerated';
-  data: { kid: string; alg: 'ES256'; publicJwk: Record<string, unknown>; activateAfter?: string };
-}
-/** New tokens are signed with this key from now on. */
-export interface SigningKeyActivated {
-  type: 'SigningKeyActivated';
-  data: { kid: string };
-}
-/** A newer key took over; this one still verifies the tokens it signed until `retireAfter`. */
-export interface SigningKeyRotated {
-  type: 'SigningKeyRotated';
-  data: { kid: string; supersededBy: string; retireAfter: string };
-}
-/** Gone from the JWKS; tokens it signed are refused. */
-export interface SigningKeyRetired {
-  type: 'SigningKeyRetired';
-  data: { kid: string };
-}
 export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated | SigningKeyRotated | SigningKeyRetired;
-
-// grant-<grantId>: one authorization, from the request to the tokens issued under it
-export interface AuthorizationRequested {
-  type: 'AuthorizationRequested';
-  data: {
-    grantId: string;
-    clientId: string;
-    redirectUri: string;
-    /** Whether the client sent redirect_uri; if it did, the token request must repeat it (RFC 6749 4.1.3). */
-    redirectUriSent: boolean;
-    scopes: string[];
-    state: string | null;
-    codeChallenge: string;
-    codeChallengeMethod: 'S256';
-    /** SHA-256 of the browser session that started the request: login and consent must come from it. */
-    browserSessionHash: string;
-    expiresAt: string;
-  };
-}
-export interface UserAuthenticated {
-  type: 'UserAuthenticated';
-  data: { grantId: string; userId: string; username: string; method: 'password' };
-}
-export interface ConsentGranted {
-  type: 'ConsentGranted';
-  data: { grantId: string; userId: string; clientId: string; scopes: string[] };
-}
-export interface ConsentDenied {
-  type: 'ConsentDenied';
-  data: { grantId: string; userId: string; clientId: string };
-}
-export interface AuthorizationCodeIssued {
-  type: 'AuthorizationCodeIssued';
-  data: { grantId: string; codeHash: string; expiresAt: string };
-}
-export interface AuthorizationCodeRedeemed {
-  type: 'AuthorizationCodeRedeemed';
-  data: { grantId: string; clientId: string };
-}
-export interface AccessTokenIssued {
-  type: 'AccessTokenIssued';
-  data: {
-    grantId: string;
-    grantType: 'authorization_code' | 'refresh_token' | 'client_credentials';
-    jti: string;
-    kid: string;
-    clientId: string;
-    /** Null for client_credentials: the client acts for itself. */
-    userId: string | null;
-    audience: string;
-    scopes: string[];
-    issuedAt: string;
-    expiresAt: string;
-  };
-}
-export interface RefreshTokenIssued {
-  type: 'RefreshTokenIssued';
-  data: { grantId: string; tokenHash: string; expiresAt: string };
-}
-/** The presented refresh token is spent; its successor was issued in the same append. */
-export interface RefreshTokenRotated {
-  type: 'RefreshTokenRotated';
-  data: { grantId: string; previousTokenHash: string };
-}
-export interface RefreshTokenReuseDetected {
-  type: 'RefreshTokenReuseDetected';
-  data: { grantId: string; clientId: string; tokenHash: string };
-}
-export interface AuthorizationCodeReplayDetected {
-  type: 'AuthorizationCodeReplayDetected';
-  data: { grantId: string; clientId: string };
-}
-export interface TokenRevoked {
-  type: 'TokenRevoked';
-  data: { grantId: string; jti: string; by: string };
-}
-export interface GrantRevoked {
-  type: 'GrantRevoked';
-  data: {
-    grantId: string;
-    reason: 'refresh_token_reuse' | 'authorization_code_replay' | 'refresh_token_revoked' | 'revoked_by_user';
-    by: string;
-    clientId: string;
-    userId: string | null;
-  };
-}
 export type GrantEvent =
   | AuthorizationRequested
   | UserAuthenticated
@@ -163,7 +247,6 @@ export type GrantEvent =
   | AuthorizationCodeReplayDetected
   | TokenRevoked
   | GrantRevoked;
-
 export type OAuthEvent = ClientEvent | UserEvent | LoginEvent | SigningKeyEvent | GrantEvent;
 
 export const streams = {

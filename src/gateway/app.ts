@@ -5,7 +5,9 @@ import { securityHeaders } from '../http/security-headers.js';
 import { handleErrors } from './errors.js';
 import type { Gateway } from './gateway-context.js';
 import { accountRoutes } from './routes/account.routes.js';
+import { auditRoutes } from './routes/audit.routes.js';
 import { authorizeRoute } from './routes/authorize.route.js';
+import { eventCatalogRoute } from './routes/event-catalog.route.js';
 import { interactionRoutes } from './routes/interaction.routes.js';
 import { jwksRoute } from './routes/jwks.route.js';
 import { metadataRoute } from './routes/metadata.route.js';
@@ -32,6 +34,8 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   revocationRoute(router, gateway, validator);
   introspectionRoute(router, gateway, validator);
   accountRoutes(router, gateway);
+  eventCatalogRoute(router, gateway);
+  auditRoutes(router, gateway);
   app.use(requestId());
   app.use(securityHeaders());
   app.use(handleErrors(gateway.logger));

@@ -8,10 +8,17 @@ import { NatsJetStreamEventBus } from '../event-bus/nats-jetstream-event-bus.js'
 import type { EventStore } from '../event-store/event-store.js';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
+import { UpcastingEventStore } from '../event-store/upcasting-event-store.js';
+import { upcast } from '../domain/event-catalog.js';
 
-/** EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory. */
-export function openEventStore(config: Config): EventStore {
+/** EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory: events as written. */
+export function openRawEventStore(config: Config): EventStore {
   return config.eventStoreDbUrl ? new EventStoreDbEventStore(config.eventStoreDbUrl) : new SqliteEventStore(join(config.dataDir, 'events.sqlite'));
+}
+
+/** The store as the application reads it: every event lifted to its current schema version. */
+export function openEventStore(config: Config): EventStore {
+  return new UpcastingEventStore(openRawEventStore(config), upcast);
 }
 
 /** NATS JetStream when NATS_URL is set, otherwise the in-process bus. */
