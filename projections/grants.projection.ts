@@ -1,4 +1,4 @@
-import type { ConsentGranted, GrantRevoked } from '../src/domain/events.js';
+import type { ConsentGranted } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
 export interface UserGrant {
@@ -9,21 +9,28 @@ export interface UserGrant {
   revokedAt: string | null;
 }
 
-/** Each user's grants, by user: what the account page lists and lets the user revoke. */
-export const grantsProjection = defineProjection<Record<string, UserGrant>>({
+/** The group of one user's grants: list them with `entriesIn('grants', userGrants(userId))`. */
+export const userGrants = (userId: string) => `user:${userId}`;
+
+/**
+ * Each user's grants, one document per grant, grouped by user: what the account page
+ * lists and lets the user revoke. One document per grant keeps every event's work small,
+ * however many grants a user has.
+ */
+export const grantsProjection = defineProjection<UserGrant>({
   name: 'grants',
   keysOf: (event) => {
-    if (event.type === 'ConsentGranted') return [`user:${String(event.data.userId)}`];
-    if (event.type === 'GrantRevoked' && event.data.userId) return [`user:${String(event.data.userId)}`];
+    if ((event.type === 'ConsentGranted' || event.type === 'GrantRevoked') && event.data.userId) {
+      return [`${userGrants(String(event.data.userId))}/${String(event.data.grantId)}`];
+    }
     return [];
   },
-  evolve: (current = {}, event) => {
+  evolve: (current, event) => {
     if (event.type === 'ConsentGranted') {
       const consent = event.data as unknown as ConsentGranted['data'];
-      return { ...current, [consent.grantId]: { grantId: consent.grantId, clientId: consent.clientId, scopes: consent.scopes, grantedAt: event.time, revokedAt: null } };
+      return { grantId: consent.grantId, clientId: consent.clientId, scopes: consent.scopes, grantedAt: event.time, revokedAt: null };
     }
-    const revoked = event.data as unknown as GrantRevoked['data'];
-    const grant = current[revoked.grantId];
-    return grant ? { ...current, [revoked.grantId]: { ...grant, revokedAt: event.time } } : current;
+    // GrantRevoked: the grant stays listed in history, marked with when it ended.
+    return current ? { ...current, revokedAt: event.time } : current;
   },
 });

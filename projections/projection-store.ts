@@ -9,12 +9,21 @@ export interface ProjectionStore {
   checkpoint(projection: string): number;
   apply(projection: string, changes: ReadonlyMap<string, unknown>, position: number): void;
   entries(projection: string): Array<[string, unknown]>;
+  /** The documents whose key is `<group>/<anything>`: one user's grants, say, without a scan of all. */
+  entriesIn(projection: string, group: string): Array<[string, unknown]>;
   close(): void;
 }
+
+/** The group of a key `<group>/<rest>`, or undefined for keys without one. */
+export const groupOf = (key: string): string | undefined => {
+  const slash = key.indexOf('/');
+  return slash === -1 ? undefined : key.slice(0, slash);
+};
 
 export class MemoryProjectionStore implements ProjectionStore {
   private readonly documents = new Map<string, Map<string, unknown>>();
   private readonly checkpoints = new Map<string, number>();
+  private readonly groups = new Map<string, Map<string, Set<string>>>();
 
   get<V>(projection: string, key: string): V | undefined {
     return this.documents.get(projection)?.get(key) as V | undefined;
@@ -27,11 +36,28 @@ export class MemoryProjectionStore implements ProjectionStore {
   apply(projection: string, changes: ReadonlyMap<string, unknown>, position: number): void {
     let documents = this.documents.get(projection);
     if (!documents) this.documents.set(projection, (documents = new Map()));
+    let groups = this.groups.get(projection);
+    if (!groups) this.groups.set(projection, (groups = new Map()));
     for (const [key, value] of changes) {
-      if (value === undefined) documents.delete(key);
-      else documents.set(key, value);
+      const group = groupOf(key);
+      let members = group === undefined ? undefined : groups.get(group);
+      if (group !== undefined && !members) groups.set(group, (members = new Set()));
+      if (value === undefined) {
+        documents.delete(key);
+        members?.delete(key);
+      } else {
+        documents.set(key, value);
+        members?.add(key);
+      }
     }
     this.checkpoints.set(projection, position);
+  }
+
+  entriesIn(projection: string, group: string): Array<[string, unknown]> {
+    const documents = this.documents.get(projection);
+    const members = this.groups.get(projection)?.get(group);
+    if (!documents || !members) return [];
+    return [...members].sort().map((key) => [key, documents.get(key)]);
   }
 
   entries(projection: string): Array<[string, unknown]> {

@@ -32,6 +32,10 @@ export class SqliteProjectionStore implements ProjectionStore {
         'INSERT INTO projection_checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
       ),
       entries: this.db.prepare<[string], { key: string; value: string }>('SELECT key, value FROM documents WHERE projection = ? ORDER BY key'),
+      // '0' is the character after '/': the range holds exactly the keys that start with `<group>/`.
+      entriesIn: this.db.prepare<[string, string, string], { key: string; value: string }>(
+        'SELECT key, value FROM documents WHERE projection = ? AND key >= ? AND key < ? ORDER BY key',
+      ),
     };
     this.applyTx = this.db.transaction((projection: string, changes: ReadonlyMap<string, unknown>, position: number) => {
       for (const [key, value] of changes) {
@@ -57,6 +61,10 @@ export class SqliteProjectionStore implements ProjectionStore {
 
   entries(projection: string): Array<[string, unknown]> {
     return this.statements.entries.all(projection).map(({ key, value }) => [key, JSON.parse(value)]);
+  }
+
+  entriesIn(projection: string, group: string): Array<[string, unknown]> {
+    return this.statements.entriesIn.all(projection, `${group}/`, `${group}0`).map(({ key, value }) => [key, JSON.parse(value)]);
   }
 
   close(): void {

@@ -36,6 +36,18 @@ describe.each<[string, () => ProjectionStore]>([
     store.close();
   });
 
+  it('lists the documents of one group without the others', () => {
+    const store = makeStore();
+    const grouped = defineProjection<number>({ name: 'grouped', keysOf: (e) => [String(e.data.key)], evolve: (c, e) => (e.data.remove ? undefined : (c ?? 0) + 1) });
+    const runner = new ProjectionRunner([grouped], store);
+    runner.apply([recorded(1, { key: 'u1/a' }), recorded(2, { key: 'u1/b' }), recorded(3, { key: 'u10/a' }), recorded(4, { key: 'u1' }), recorded(5, { key: 'u2/a' })]);
+    expect(store.entriesIn('grouped', 'u1')).toEqual([['u1/a', 1], ['u1/b', 1]]);
+    runner.apply([recorded(6, { key: 'u1/a', remove: true })]);
+    expect(store.entriesIn('grouped', 'u1')).toEqual([['u1/b', 1]]);
+    expect(store.entriesIn('grouped', 'nobody')).toEqual([]);
+    store.close();
+  });
+
   it('skips what it has applied already, so a replay or a duplicate changes nothing', () => {
     const store = makeStore();
     const runner = new ProjectionRunner([counts], store);

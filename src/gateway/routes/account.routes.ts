@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientDocument } from '../../../projections/clients.projection.js';
-import type { UserGrant } from '../../../projections/grants.projection.js';
+import { userGrants, type UserGrant } from '../../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
@@ -53,7 +53,9 @@ ${loginFailureNotice(failure)}
     const userId = sessions.userOf(ctx);
     if (!userId) return loginForm(ctx, csrf, undefined);
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
-    const grants = Object.values(readModel.get<Record<string, UserGrant>>('grants', `user:${userId}`) ?? {})
+    const grants = readModel
+      .entriesIn('grants', userGrants(userId))
+      .map(([, doc]) => doc as UserGrant)
       .filter((grant) => grant.revokedAt === null)
       .sort((a, b) => (a.grantedAt < b.grantedAt ? 1 : -1));
     const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
