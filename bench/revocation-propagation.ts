@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config/config.js';
 import { startNatsServer } from '../src/dev/nats-server.js';
 import { tempDir } from '../src/dev/temp-dir.js';
-import type { Logger } from '../src/gateway/errors.js';
+import type { Logger } from '../src/observability/logger.js';
 import { startAuthorizationServer } from '../src/system/authorization-server.js';
 
 const quiet: Logger = { info: () => {}, error: (m, f) => console.error(m, f) };

@@ -11,6 +11,7 @@ import { MemoryProjectionStore, type ProjectionStore } from './projection-store.
  */
 export class ProjectionRunner {
   private feed: Subscription | BusConsumer | undefined;
+  private lagOf: (() => Promise<number>) | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -46,11 +47,19 @@ export class ProjectionRunner {
   /** The embedded default: follow the event store itself. */
   followStore(eventStore: EventStore): void {
     this.feed = eventStore.subscribeAll(this.position, async (batch) => this.apply(batch));
+    this.lagOf = async () => Math.max(0, (await eventStore.headPosition()) - this.position);
   }
 
   /** With NATS: a durable JetStream consumer per runner, acknowledged after each apply. */
   async followBus(bus: EventBus, durableName: string): Promise<void> {
-    this.feed = await bus.consume(durableName, 'oauth.>', async (event) => this.apply([event]));
+    const consumer = await bus.consume(durableName, 'oauth.>', async (event) => this.apply([event]));
+    this.feed = consumer;
+    this.lagOf = () => consumer.pending();
+  }
+
+  /** How many events behind its source the slowest projection is (0 when caught up or not fed). */
+  lag(): Promise<number> {
+    return this.lagOf?.() ?? Promise.resolve(0);
   }
 
   /** Resolves once every projection has reached `position` (for read-your-writes and readiness). */

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig, type Service } from './config/config.js';
 import { createDemoClientApp } from './demo-client/app.js';
-import { consoleLogger } from './gateway/errors.js';
+import { pinoLogger } from './observability/logger.js';
 import { openEventBus } from './system/adapters.js';
 import { startAuthorizationServer } from './system/authorization-server.js';
 import { seedDemo } from './system/demo-seed.js';
@@ -70,7 +70,7 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    consoleLogger.error('failed to start', { error: (error as Error)?.message });
+    pinoLogger().error('failed to start', { error: (error as Error)?.message });
   }
   process.exit(1);
 });

@@ -5,6 +5,8 @@ import { categoryOf } from '../event-store/event-envelope.js';
 export type EventHandler = (event: RecordedEvent) => Promise<void>;
 
 export interface BusConsumer {
+  /** Events the bus holds for this consumer that it has not acknowledged yet. */
+  pending(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,7 @@ export interface EventBus {
    * handler returned.
    */
   consume(durableName: string, filterSubject: string, handler: EventHandler): Promise<BusConsumer>;
+  isConnected(): boolean;
   close(): Promise<void>;
 }
 

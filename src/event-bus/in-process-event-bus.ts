@@ -58,6 +58,7 @@ export class InProcessEventBus implements EventBus {
       }
     })();
     const consumer: BusConsumer = {
+      pending: async () => this.log.length - (this.cursors.get(durableName) ?? 0),
       stop: async () => {
         stopped = true;
         this.published.off('published', onPublished);
@@ -68,6 +69,10 @@ export class InProcessEventBus implements EventBus {
     };
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  isConnected(): boolean {
+    return true;
   }
 
   async close(): Promise<void> {

@@ -26,13 +26,21 @@ export interface NatsBusOptions {
  */
 export class NatsJetStreamEventBus implements EventBus {
   private readonly consumers = new Set<BusConsumer>();
+  private connected = true;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly options: Required<NatsBusOptions>,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect') this.connected = false;
+        if (status.type === 'reconnect') this.connected = true;
+      }
+    })();
+  }
 
   static async connect(servers: string, options: NatsBusOptions = {}): Promise<NatsJetStreamEventBus> {
     // Reconnect forever: when NATS is away the store keeps the record and the relay catches up.
@@ -100,6 +108,10 @@ export class NatsJetStreamEventBus implements EventBus {
       }
     })();
     const handle: BusConsumer = {
+      pending: async () => {
+        const info = await consumer.info();
+        return info.num_pending + info.num_ack_pending;
+      },
       stop: async () => {
         stopped = true;
         messages?.stop();
@@ -109,6 +121,10 @@ export class NatsJetStreamEventBus implements EventBus {
     };
     this.consumers.add(handle);
     return handle;
+  }
+
+  isConnected(): boolean {
+    return !this.nc.isClosed() && this.connected;
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,8 @@ export interface EventStore {
   headPosition(): Promise<number>;
   /** Follow the global log after `after`, live. Batches arrive in order and never overlap. */
   subscribeAll(after: number, handler: BatchHandler): Subscription;
+  /** Rejects unless an append could be written now (for readiness checks); writes nothing. */
+  checkWritable(): Promise<void>;
   close(): Promise<void>;
 }
 

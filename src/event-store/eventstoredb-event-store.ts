@@ -132,6 +132,11 @@ export class EventStoreDbEventStore implements EventStore {
     return followLog((a, l) => this.readAll(a, l), after, handler, undefined, { pollMs: 100, ...this.followOptions });
   }
 
+  /** EventStoreDB offers no dry-run append: a read of $all proves the connection, not the disk. */
+  async checkWritable(): Promise<void> {
+    await this.headPosition();
+  }
+
   async close(): Promise<void> {
     await this.client.dispose();
   }

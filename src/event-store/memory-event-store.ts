@@ -53,5 +53,7 @@ export class MemoryEventStore implements EventStore {
     return followLog((a, l) => this.readAll(a, l), after, handler, this.appended, this.followOptions);
   }
 
+  async checkWritable(): Promise<void> {}
+
   async close(): Promise<void> {}
 }

@@ -161,6 +161,11 @@ export class SqliteEventStore implements EventStore {
     return followLog((a, l) => this.readAll(a, l), after, handler, this.appended, this.options);
   }
 
+  /** Takes the write lock and lets it go: proves the file is writable and not locked out. */
+  async checkWritable(): Promise<void> {
+    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+  }
+
   async close(): Promise<void> {
     clearInterval(this.checkpointTimer);
     if (this.db.open) {

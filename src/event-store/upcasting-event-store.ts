@@ -28,6 +28,9 @@ export class UpcastingEventStore implements EventStore {
   subscribeAll(after: number, handler: BatchHandler): Subscription {
     return this.inner.subscribeAll(after, (batch) => handler(batch.map(this.upcast)));
   }
+  checkWritable(): Promise<void> {
+    return this.inner.checkWritable();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }

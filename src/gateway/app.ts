@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { requestId } from '../http/request-id.js';
+import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
+import { requestLog } from '../observability/request-log.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { handleErrors } from './errors.js';
 import type { Gateway } from './gateway-context.js';
@@ -17,14 +19,12 @@ import { introspectionRoute } from './routes/introspection.route.js';
 import { AccessTokenValidator } from '../keys/access-token-validator.js';
 
 /** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
-export function createGatewayApp(gateway: Gateway, scopesSupported: readonly string[]): Koa {
+export function createGatewayApp(gateway: Gateway, scopesSupported: readonly string[], readiness: Record<string, ReadinessCheck>): Koa {
   const app = new Koa();
   // Errors are answered by handleErrors; Koa's default would print stacks.
   app.silent = true;
   const router = new Router();
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
+  healthRoutes(router, readiness);
   metadataRoute(router, gateway, scopesSupported);
   jwksRoute(router, gateway);
   authorizeRoute(router, gateway);
@@ -37,6 +37,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   eventCatalogRoute(router, gateway);
   auditRoutes(router, gateway);
   app.use(requestId());
+  app.use(requestLog(gateway.logger, 'authorization-server'));
   app.use(securityHeaders());
   app.use(handleErrors(gateway.logger));
   app.use(router.routes());

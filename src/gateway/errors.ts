@@ -3,17 +3,7 @@ import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { html, page } from '../http/html.js';
 import { InvalidClientBasic } from './client-authentication.js';
-
-export interface Logger {
-  error(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-}
-
-/** Logs to stderr as JSON lines; only messages and ids, never request bodies or headers. */
-export const consoleLogger: Logger = {
-  error: (message, fields) => console.error(JSON.stringify({ level: 'error', time: new Date().toISOString(), message, ...fields })),
-  info: (message, fields) => console.log(JSON.stringify({ level: 'info', time: new Date().toISOString(), message, ...fields })),
-};
+import type { Logger } from '../observability/logger.js';
 
 /** Anything that is not an OAuth error is a server error, answered without detail. */
 export function asOAuthError(error: unknown): OAuthError | undefined {

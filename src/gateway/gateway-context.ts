@@ -8,7 +8,7 @@ import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { ClientAuthenticator } from './client-authentication.js';
-import type { Logger } from './errors.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What the routes share: the command bus to act, the ports to read. */
 export interface Gateway {

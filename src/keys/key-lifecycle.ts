@@ -5,7 +5,7 @@ import { ActivateSigningKey, RetireSigningKey, SupersedeSigningKey } from '../co
 import { commandContext } from '../cqrs/command-context.js';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
 import { InvalidRequest } from '../domain/oauth-errors.js';
-import type { Logger } from '../gateway/errors.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Slack on top of the access token lifetime before a superseded key is retired. */
 const CLOCK_SKEW_SECONDS = 60;

@@ -4,8 +4,10 @@ import type { ProjectionStore } from '../../projections/projection-store.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { requestId } from '../http/request-id.js';
+import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
+import { requestLog } from '../observability/request-log.js';
 import { securityHeaders } from '../http/security-headers.js';
-import type { Logger } from '../gateway/errors.js';
+import type { Logger } from '../observability/logger.js';
 import { AccessTokenValidator, MissingToken, type ValidatedToken } from '../keys/access-token-validator.js';
 import { ItemsStore } from './items.js';
 
@@ -32,7 +34,13 @@ function answerError(ctx: Context, error: OAuthError, scope?: string): void {
  * Steps 6 and 7: the client calls with a bearer token and the resource server answers,
  * having checked the token itself against its projections.
  */
-export function createResourceServerApp(readModel: ProjectionStore, issuer: string, audience: string, logger: Logger): Koa {
+export function createResourceServerApp(
+  readModel: ProjectionStore,
+  issuer: string,
+  audience: string,
+  logger: Logger,
+  readiness: Record<string, ReadinessCheck>,
+): Koa {
   const validator = new AccessTokenValidator(readModel, issuer, audience);
   const items = new ItemsStore();
   const app = new Koa();
@@ -52,9 +60,7 @@ export function createResourceServerApp(readModel: ProjectionStore, issuer: stri
     await next();
   };
 
-  router.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
+  healthRoutes(router, readiness);
   router.get('/api/profile', protect('profile'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
     const user = readModel.get<UserDocument>('users', userKey.byId(token.sub));
@@ -69,6 +75,7 @@ export function createResourceServerApp(readModel: ProjectionStore, issuer: stri
   });
 
   app.use(requestId());
+  app.use(requestLog(logger, 'resource-server'));
   app.use(securityHeaders());
   app.use(async (ctx, next) => {
     try {

@@ -8,7 +8,9 @@ import type { EventBus } from '../event-bus/event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { createGatewayApp } from '../gateway/app.js';
 import { ClientAuthenticator } from '../gateway/client-authentication.js';
-import { consoleLogger, type Logger } from '../gateway/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReadinessCheck } from '../observability/health.js';
+import { pinoLogger } from '../observability/logger.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { Relay } from '../relay/relay.js';
 import { openEventBus, relayCheckpoints } from './adapters.js';
@@ -16,6 +18,9 @@ import { openCommandSide } from './command-side.js';
 import { listen } from './listen.js';
 
 export const SCOPES_SUPPORTED = ['profile', 'items:read'] as const;
+
+/** Projections this close behind the store still count as caught up: under load the head always moves. */
+export const READY_LAG = 100;
 
 export interface AuthorizationServer {
   url: string;
@@ -45,7 +50,7 @@ export interface StartOptions {
  * the Koa gateway.
  */
 export async function startAuthorizationServer(config: Config, options: StartOptions = {}): Promise<AuthorizationServer> {
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? pinoLogger();
   const commandSide = await openCommandSide(config);
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel, secrets } = ports;
@@ -67,7 +72,15 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   await relay.start();
 
   const clients = new ClientAuthenticator(ports, config.issuer);
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide }, SCOPES_SUPPORTED);
+  const readiness: Record<string, ReadinessCheck> = {
+    eventStore: async () => (await store.checkWritable(), true),
+    projections: async () => {
+      const lag = await readSide.lag();
+      return lag <= READY_LAG ? true : `${lag} events behind the store`;
+    },
+    ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
+  };
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide }, SCOPES_SUPPORTED, readiness);
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
 
   return {

@@ -5,7 +5,9 @@ import { resourceServerProjections } from '../../projections/registry.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../event-bus/event-bus.js';
-import { consoleLogger, type Logger } from '../gateway/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReadinessCheck } from '../observability/health.js';
+import { pinoLogger } from '../observability/logger.js';
 import { createResourceServerApp } from '../resource-server/app.js';
 import { openEventBus } from './adapters.js';
 import { listen } from './listen.js';
@@ -26,14 +28,24 @@ export async function startResourceServer(
   config: Config,
   options: { bus?: EventBus; port?: number; logger?: Logger; consumerName?: string } = {},
 ): Promise<ResourceServer> {
-  const logger = options.logger ?? consoleLogger;
+  const logger = options.logger ?? pinoLogger();
   const readModel: ProjectionStore = config.natsUrl
     ? new SqliteProjectionStore(join(config.dataDir, 'resource-server-projections.sqlite'))
     : new MemoryProjectionStore();
   const projections = new ProjectionRunner(resourceServerProjections, readModel);
   const bus = options.bus ?? (await openEventBus(config));
   await projections.followBus(bus, options.consumerName ?? 'resource-server');
-  const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger);
+  // Not ready until the projections have caught up once since start: before that a revoked token could pass.
+  let caughtUp = false;
+  const readiness: Record<string, ReadinessCheck> = {
+    projections: async () => {
+      const lag = await projections.lag();
+      caughtUp ||= lag === 0;
+      return caughtUp ? true : `${lag} events behind the bus`;
+    },
+    ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
+  };
+  const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger, readiness);
   const http = await listen(app, config.host, options.port ?? config.resourceServerPort);
   return {
     url: config.resourceServerUrl,

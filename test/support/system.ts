@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
-import type { Logger } from '../../src/gateway/errors.js';
+import type { Logger } from '../../src/observability/logger.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../../src/system/authorization-server.js';
 import { startResourceServer, type ResourceServer } from '../../src/system/resource-server.js';
 import { freePort } from './free-port.js';

@@ -1,0 +1,29 @@
+import { pino, type DestinationStream } from 'pino';
+
+/** Messages and ids only: never request bodies, headers or query strings. */
+export interface Logger {
+  error(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Field names that could hold a secret: pino replaces their values wherever they appear. */
+const REDACTED = ['password', 'client_secret', 'code', 'code_verifier', 'token', 'access_token', 'refresh_token', 'client_assertion', 'authorization', 'cookie'];
+
+/**
+ * Structured JSON logs (pino). Each request's line carries its request id, which is also
+ * the correlation id of every event the request caused: one grep joins them.
+ */
+export function pinoLogger(destination?: DestinationStream): Logger {
+  const log = pino(
+    {
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: [...REDACTED, ...REDACTED.map((f) => `*.${f}`)], censor: '[redacted]' },
+    },
+    destination,
+  );
+  return {
+    info: (message, fields) => log.info(fields ?? {}, message),
+    error: (message, fields) => log.error(fields ?? {}, message),
+  };
+}
