@@ -43,6 +43,17 @@ export class Relay {
     });
   }
 
+  /** Waits (bounded) until everything committed so far is published: for a graceful shutdown. */
+  async drain(timeoutMs = 10_000): Promise<boolean> {
+    const head = await this.store.headPosition();
+    const deadline = Date.now() + timeoutMs;
+    while (this.published < head) {
+      if (Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
   async stop(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = undefined;

@@ -97,6 +97,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     async close() {
       await http.close();
       await keyLifecycle.stop();
+      // Publish what is committed before letting go: subscribers then miss nothing.
+      if (!(await relay.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
       await relay.stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();

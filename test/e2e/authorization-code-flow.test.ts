@@ -85,7 +85,11 @@ describe.each([['embedded (SQLite + in-process bus)', false], ['NATS JetStream',
     }
     expect(everything).not.toMatch(/"d":"/); // no private JWK member
     const logs = system.logLines.join('\n');
-    for (const secret of [code, tokens.access_token, confidential.clientSecret!, alice.password]) expect(logs).not.toContain(secret);
+    for (const secret of [code, tokens.access_token, tokens.refresh_token!, confidential.clientSecret!, alice.password]) expect(logs).not.toContain(secret);
+    // One grep joins a request's log line to the events it caused.
+    const tokenRequest = system.logLines.map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'request' && l.path === '/token' && l.status === 200 && l.requestId === issued.correlationId);
+    expect(tokenRequest).toMatchObject({ level: 30, server: 'authorization-server', method: 'POST', time: expect.any(String) });
     if (withNats) {
       // What JetStream carried, read back by a subscriber of our own: the same events, no secret either.
       await waitFor(() => system.as.relay.publishedPosition === all[all.length - 1].position, 'the relay');

@@ -24,15 +24,21 @@ beforeAll(async () => {
   await system.as.admin.registerUser({ ...alice, name: 'Alice' });
   const a = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile', 'items:read'] });
   web = { clientId: 'web', clientSecret: a.clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
+  secretsSeen.add(a.clientSecret!).add(alice.password);
   const b = await system.as.admin.registerClient({ clientId: 'other', name: 'Other', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/other'], scopes: ['profile'] });
   other = { clientId: 'other', clientSecret: b.clientSecret, redirectUri: 'http://127.0.0.1:9/other' };
   await system.as.readSide.waitFor(await system.as.store.headPosition());
   as = await discover(issuer);
 });
+/** Every secret any test here handled, to look for in the logs at the end. */
+const secretsSeen = new Set<string>();
 afterAll(async () => {
+  const logs = system.logLines.join('\n');
   await system.close();
   await nats.dispose();
   dir.remove();
+  expect(system.logLines.length).toBeGreaterThan(50);
+  for (const secret of secretsSeen) expect(logs).not.toContain(secret);
 });
 
 /** Until the resource server's projections, fed over NATS, have seen everything appended so far. */
@@ -40,9 +46,9 @@ const rsCaughtUp = async () => system.rs.projections.waitFor(await system.as.sto
 const callRs = (accessToken: string, path = '/api/profile') =>
   fetch(`${system.config.resourceServerUrl}${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
 const refresh = (client: FlowClient, refreshToken: string) =>
-  oauth.refreshTokenGrantRequest(as, { client_id: client.clientId }, clientAuth(client), refreshToken, insecure);
+  (secretsSeen.add(refreshToken), oauth.refreshTokenGrantRequest)(as, { client_id: client.clientId }, clientAuth(client), refreshToken, insecure);
 const introspect = async (token: string, client: FlowClient = web) =>
-  oauth.processIntrospectionResponse(as, { client_id: client.clientId }, await oauth.introspectionRequest(as, { client_id: client.clientId }, clientAuth(client), token, insecure));
+  (secretsSeen.add(token), oauth).processIntrospectionResponse(as, { client_id: client.clientId }, await oauth.introspectionRequest(as, { client_id: client.clientId }, clientAuth(client), token, insecure));
 const revoke = async (token: string, client: FlowClient = web, hint?: string) =>
   oauth.processRevocationResponse(
     await oauth.revocationRequest(as, { client_id: client.clientId }, clientAuth(client), token, { ...insecure, ...(hint ? { additionalParameters: { token_type_hint: hint } } : {}) }),

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
-import type { Logger } from '../../src/observability/logger.js';
+import { pinoLogger, type Logger } from '../../src/observability/logger.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../../src/system/authorization-server.js';
 import { startResourceServer, type ResourceServer } from '../../src/system/resource-server.js';
 import { freePort } from './free-port.js';
@@ -13,12 +13,9 @@ export interface TestSystem {
   close(): Promise<void>;
 }
 
-/** Logs into memory, so tests can read what would have been written. */
+/** The real (pino) logger, writing into memory, so tests read exactly what would have been logged. */
 export function memoryLogger(lines: string[]): Logger {
-  return {
-    error: (message, fields) => void lines.push(JSON.stringify({ level: 'error', message, ...fields })),
-    info: (message, fields) => void lines.push(JSON.stringify({ level: 'info', message, ...fields })),
-  };
+  return pinoLogger({ write: (line: string) => void lines.push(line.trimEnd()) });
 }
 
 /**
