@@ -18,6 +18,8 @@ export interface Config {
   signingKeyActivationDelaySeconds: number;
   /** How often the key lifecycle (activate, supersede, retire) is checked. */
   keyLifecycleIntervalMs: number;
+  /** How long a relay lease lasts unrenewed: how soon another instance takes over from a dead one. */
+  relayLeaseTtlMs: number;
   seedDemo: boolean;
   /** Which parts this process runs. */
   services: Service[];
@@ -93,6 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: seconds('REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
     signingKeyActivationDelaySeconds: seconds('SIGNING_KEY_ACTIVATION_DELAY', 90, 86_400, 0),
     keyLifecycleIntervalMs: milliseconds('KEY_LIFECYCLE_INTERVAL_MS', 5000, 3_600_000, 10),
+    relayLeaseTtlMs: milliseconds('RELAY_LEASE_TTL_MS', 5000, 600_000, 100),
     seedDemo: env.SEED_DEMO !== 'false',
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
   };

@@ -13,6 +13,11 @@ import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger } from '../observability/logger.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { Relay } from '../relay/relay.js';
+import { LeasedRelay } from '../relay/leased-relay.js';
+import { SqliteLease } from '../checkpoints/sqlite-lease.js';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { openEventBus, relayCheckpoints } from './adapters.js';
 import { openCommandSide } from './command-side.js';
 import { listen } from './listen.js';
@@ -28,6 +33,8 @@ export interface AuthorizationServer {
   store: EventStore;
   bus: EventBus;
   relay: Relay;
+  /** Whether this instance's relay is the one publishing (it holds the lease, or there is none). */
+  relayActive(): boolean;
   readSide: ProjectionRunner;
   keyLifecycle: KeyLifecycle;
   commandBus: CommandBus;
@@ -69,7 +76,12 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const bus = options.bus ?? (await openEventBus(config));
   const checkpoints = relayCheckpoints(config);
   const relay = new Relay(store, bus, checkpoints);
-  await relay.start();
+  // With NATS, instances share the relay's checkpoint and take turns through a lease; the
+  // in-process bus belongs to its process, so its relay just runs.
+  const leased = config.natsUrl
+    ? new LeasedRelay(relay, new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'relay', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs), logger)
+    : undefined;
+  await (leased ?? relay).start();
 
   const clients = new ClientAuthenticator(ports, config.issuer);
   const readiness: Record<string, ReadinessCheck> = {
@@ -89,6 +101,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     store,
     bus,
     relay,
+    relayActive: () => leased?.active ?? true,
     readSide,
     keyLifecycle,
     commandBus,
@@ -98,8 +111,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
       await http.close();
       await keyLifecycle.stop();
       // Publish what is committed before letting go: subscribers then miss nothing.
-      if (!(await relay.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
-      await relay.stop();
+      if (!(await (leased ?? relay).drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
+      await (leased ?? relay).stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();
       await commandSide.close();

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { loadConfig } from '../../src/config/config.js';
+import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { NatsJetStreamEventBus } from '../../src/event-bus/nats-jetstream-event-bus.js';
+import { openRawEventStore } from '../../src/system/adapters.js';
+import { openCommandSide } from '../../src/system/command-side.js';
+import { freePort } from '../support/free-port.js';
+import { signInAndDecide } from '../support/oauth-flow.js';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { UserAgent } from '../support/user-agent.js';
+import { waitFor } from '../support/wait-for.js';
+
+describe('two authorization server processes on one event store', () => {
+  const dir = tempDir();
+  let nats: NatsServer;
+  const servers: ServerProcess[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.kill('SIGKILL');
+    await nats.dispose();
+    dir.remove();
+  });
+
+  it('serve the same clients: a code issued by one is redeemed at the other; one relay runs, and another takes over when it dies', async () => {
+    nats = await startNatsServer();
+    const [portA, portB] = [await freePort(), await freePort()];
+    // Both answer as one issuer, as behind a load balancer.
+    const env = { DATA_DIR: dir.path, NATS_URL: nats.url, SERVICES: 'authorization-server', ISSUER: `http://127.0.0.1:${portA}`, RELAY_LEASE_TTL_MS: '600' };
+    const side = await openCommandSide(loadConfig(env));
+    await side.admin.registerUser({ username: 'alice', password: 'correct horse battery', name: 'Alice' });
+    const { clientSecret } = await side.admin.registerClient({
+      clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'], grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
+    });
+    await side.close();
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portA) }, portA));
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portB) }, portB));
+    const [a, b] = servers;
+
+    // Login and consent at A; the code redeemed at B.
+    const verifier = 'v'.repeat(43);
+    const url = new URL(`${a.url}/authorize`);
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'web', redirect_uri: 'http://127.0.0.1:9/cb', scope: 'profile', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' })) url.searchParams.set(k, v);
+    const callback = await signInAndDecide(new UserAgent(), a.url, url, { username: 'alice', password: 'correct horse battery' });
+    const basic = `Basic ${Buffer.from(`web:${clientSecret}`).toString('base64')}`;
+    const tokenAt = (server: ServerProcess, body: Record<string, string>) =>
+      fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: new URLSearchParams(body) });
+    const redeemed = await tokenAt(b, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:9/cb' });
+    expect(redeemed.status).toBe(200);
+    const tokens = (await redeemed.json()) as { access_token: string; refresh_token: string };
+    // ...and the same code again at A: one store, so A knows it was used.
+    expect((await tokenAt(a, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:9/cb' })).status).toBe(400);
+    expect(JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).iss).toBe(a.url);
+
+    // Exactly one relay holds the lease.
+    const holds = (server: ServerProcess) => server.output.filter((l) => l.includes('relay lease acquired')).length;
+    await waitFor(() => holds(a) + holds(b) === 1, 'one relay', 5000);
+    const [holder, other] = holds(a) === 1 ? [a, b] : [b, a];
+
+    // The holder dies without a word; more tokens are issued at the other instance.
+    await holder.kill('SIGKILL');
+    for (let i = 0; i < 20; i++) expect((await tokenAt(other, { grant_type: 'client_credentials' })).status).toBe(200);
+    await waitFor(() => holds(other) === 1, 'the other instance to take over', 5000);
+
+    const store = openRawEventStore(loadConfig(env));
+    const stored = await store.readAll(0, 100_000);
+    await store.close();
+    const bus = await NatsJetStreamEventBus.connect(nats.url);
+    const seen: string[] = [];
+    const consumer = await bus.consume('after-takeover', 'oauth.>', async (event) => void seen.push(event.id));
+    await waitFor(() => seen.length >= stored.length, 'every event on NATS', 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    await consumer.stop();
+    await bus.close();
+    expect(seen).toEqual(stored.map((e) => e.id));
+  });
+});
