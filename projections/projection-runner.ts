@@ -11,7 +11,7 @@ import { MemoryProjectionStore, type ProjectionStore } from './projection-store.
  */
 export class ProjectionRunner {
   private feed: Subscription | BusConsumer | undefined;
-  private lagOf: (() => Promise<number>) | undefined;
+  private lagOf: ((projection?: string) => Promise<number>) | undefined;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -47,7 +47,7 @@ export class ProjectionRunner {
   /** The embedded default: follow the event store itself. */
   followStore(eventStore: EventStore): void {
     this.feed = eventStore.subscribeAll(this.position, async (batch) => this.apply(batch));
-    this.lagOf = async () => Math.max(0, (await eventStore.headPosition()) - this.position);
+    this.lagOf = async (projection) => Math.max(0, (await eventStore.headPosition()) - (projection ? this.store.checkpoint(projection) : this.position));
   }
 
   /** With NATS: a durable JetStream consumer per runner, acknowledged after each apply. */
@@ -60,6 +60,11 @@ export class ProjectionRunner {
   /** How many events behind its source the slowest projection is (0 when caught up or not fed). */
   lag(): Promise<number> {
     return this.lagOf?.() ?? Promise.resolve(0);
+  }
+
+  /** The lag of each projection (fed by one bus consumer, they share it). */
+  async lagByProjection(): Promise<Array<[string, number]>> {
+    return Promise.all(this.projections.map(async (p) => [p.name, (await this.lagOf?.(p.name)) ?? 0] as [string, number]));
   }
 
   /** Resolves once every projection has reached `position` (for read-your-writes and readiness). */

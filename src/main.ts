@@ -1,6 +1,8 @@
 import { ConfigError, loadConfig, type Service } from './config/config.js';
 import { createDemoClientApp } from './demo-client/app.js';
 import { pinoLogger } from './observability/logger.js';
+import { createAdminApp } from './observability/admin-server.js';
+import { Metrics } from './observability/metrics.js';
 import { openEventBus } from './system/adapters.js';
 import { startAuthorizationServer } from './system/authorization-server.js';
 import { seedDemo } from './system/demo-seed.js';
@@ -15,10 +17,12 @@ import { startResourceServer } from './system/resource-server.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const runs = (service: Service) => config.services.includes(service);
+  const metrics = new Metrics();
   const bus = await openEventBus(config);
-  const as = runs('authorization-server') ? await startAuthorizationServer(config, { bus }) : undefined;
+  const as = runs('authorization-server') ? await startAuthorizationServer(config, { bus, metrics }) : undefined;
   const seed = as && config.seedDemo ? await seedDemo(as, config) : undefined;
-  const rs = runs('resource-server') ? await startResourceServer(config, { bus }) : undefined;
+  const rs = runs('resource-server') ? await startResourceServer(config, { bus, metrics }) : undefined;
+  const admin = config.adminPort ? await listen(createAdminApp(metrics), config.host, config.adminPort) : undefined;
   const demo = seed && runs('demo-client')
     ? await listen(
         createDemoClientApp({
@@ -40,6 +44,7 @@ async function main(): Promise<void> {
     `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${new URL(config.eventStoreDbUrl).host}` : `SQLite in ${config.dataDir}`}`,
     `  event bus:            ${config.natsUrl ? `NATS JetStream ${config.natsUrl}` : 'in-process'}`,
   ];
+  if (admin) lines.push(`  metrics (Prometheus): http://${config.host}:${config.adminPort}/metrics`);
   if (as) lines.push(`  authorization server: ${config.issuer}   (metadata: ${config.issuer}/.well-known/oauth-authorization-server)`);
   if (rs) lines.push(`  resource server:      ${config.resourceServerUrl}`);
   if (seed && demo) {
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    await admin?.close();
     await demo?.close();
     await rs?.close();
     await as?.close();

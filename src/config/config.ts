@@ -8,6 +8,8 @@ export interface Config {
   resourceServerPort: number;
   resourceServerUrl: string;
   demoClientPort: number;
+  /** Prometheus metrics: /metrics on this port (0: no admin port). */
+  adminPort: number;
   demoClientUrl: string;
   eventStoreDbUrl: string | null;
   natsUrl: string | null;
@@ -76,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
   const asPort = port('AS_PORT', 3000);
   const rsPort = port('RS_PORT', 4000);
   const demoPort = port('DEMO_PORT', 5000);
+  const adminPort = port('ADMIN_PORT', 9464);
   const issuer = url('ISSUER', `http://${host}:${asPort}`, ['http:', 'https:'])!;
   // RFC 8414 section 2: the issuer has no query or fragment.
   if (/[?#]/.test(issuer)) problems.push(`ISSUER must have no query or fragment, got "${issuer}"`);
@@ -87,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     resourceServerPort: rsPort,
     resourceServerUrl: (url('RS_URL', `http://${host}:${rsPort}`, ['http:', 'https:']) ?? '').replace(/\/$/, ''),
     demoClientPort: demoPort,
+    adminPort,
     demoClientUrl: (url('DEMO_URL', `http://${host}:${demoPort}`, ['http:', 'https:']) ?? '').replace(/\/$/, ''),
     eventStoreDbUrl: url('EVENTSTOREDB_URL', null, ['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:']),
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),

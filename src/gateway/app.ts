@@ -37,7 +37,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   eventCatalogRoute(router, gateway);
   auditRoutes(router, gateway);
   app.use(requestId());
-  app.use(requestLog(gateway.logger, 'authorization-server'));
+  app.use(requestLog(gateway.logger, 'authorization-server', gateway.metrics));
   app.use(securityHeaders());
   app.use(handleErrors(gateway.logger));
   app.use(router.routes());

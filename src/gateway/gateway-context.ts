@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** What the routes share: the command bus to act, the ports to read. */
 export interface Gateway {
@@ -19,6 +20,7 @@ export interface Gateway {
   clients: ClientAuthenticator;
   /** The read side, to wait for one's own writes before showing a page. */
   readSide: ProjectionRunner;
+  metrics?: Metrics;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

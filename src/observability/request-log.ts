@@ -1,15 +1,19 @@
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 /**
  * One line per request: method, path (never the query string, where codes and states
  * travel), status, duration and request id.
  */
-export const requestLog = (logger: Logger, server: string): Middleware => async (ctx, next) => {
+export const requestLog = (logger: Logger, server: string, metrics?: Metrics): Middleware => async (ctx, next) => {
   const start = performance.now();
   try {
     await next();
   } finally {
+    // The route pattern, not the path: one series per endpoint, whatever ids are in the URL.
+    const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+    metrics?.httpRequests.inc({ server, route: String(route), method: ctx.method, status: String(ctx.status) });
     logger.info('request', {
       server,
       method: ctx.method,

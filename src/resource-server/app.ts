@@ -6,6 +6,7 @@ import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
+import type { Metrics } from '../observability/metrics.js';
 import { securityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../observability/logger.js';
 import { AccessTokenValidator, MissingToken, type ValidatedToken } from '../keys/access-token-validator.js';
@@ -40,6 +41,7 @@ export function createResourceServerApp(
   audience: string,
   logger: Logger,
   readiness: Record<string, ReadinessCheck>,
+  metrics?: Metrics,
 ): Koa {
   const validator = new AccessTokenValidator(readModel, issuer, audience);
   const items = new ItemsStore();
@@ -75,7 +77,7 @@ export function createResourceServerApp(
   });
 
   app.use(requestId());
-  app.use(requestLog(logger, 'resource-server'));
+  app.use(requestLog(logger, 'resource-server', metrics));
   app.use(securityHeaders());
   app.use(async (ctx, next) => {
     try {

@@ -11,6 +11,7 @@ import { ClientAuthenticator } from '../gateway/client-authentication.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
@@ -40,6 +41,7 @@ export interface AuthorizationServer {
   commandBus: CommandBus;
   admin: AdminService;
   ports: Ports;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export interface StartOptions {
   logger?: Logger;
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -58,7 +61,8 @@ export interface StartOptions {
  */
 export async function startAuthorizationServer(config: Config, options: StartOptions = {}): Promise<AuthorizationServer> {
   const logger = options.logger ?? pinoLogger();
-  const commandSide = await openCommandSide(config);
+  const metrics = options.metrics ?? new Metrics();
+  const commandSide = await openCommandSide(config, metrics);
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel, secrets } = ports;
 
@@ -92,7 +96,12 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
+  metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
+    const active = leased?.active ?? true;
+    return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];
+  });
+  metrics.addProjectionLag('authorization-server', () => readSide.lagByProjection());
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
 
   return {
@@ -107,6 +116,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     commandBus,
     admin,
     ports,
+    metrics,
     async close() {
       await http.close();
       await keyLifecycle.stop();

@@ -13,6 +13,8 @@ import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
 import { openEventStore } from './adapters.js';
+import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export interface CommandSide {
   ports: Ports;
@@ -26,8 +28,8 @@ export interface CommandSide {
  * The write side with what it reads: the event store, the secret store, the read side
  * caught up with the store, and the command bus. The server and the command line share it.
  */
-export async function openCommandSide(config: Config): Promise<CommandSide> {
-  const store = openEventStore(config);
+export async function openCommandSide(config: Config, metrics?: Metrics): Promise<CommandSide> {
+  const store = metrics ? new InstrumentedEventStore(openEventStore(config), metrics) : openEventStore(config);
   const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
   const readModel = new MemoryProjectionStore();
   const readSide = new ProjectionRunner(authorizationServerProjections, readModel);

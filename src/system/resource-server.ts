@@ -8,6 +8,7 @@ import type { EventBus } from '../event-bus/event-bus.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
 import { createResourceServerApp } from '../resource-server/app.js';
 import { openEventBus } from './adapters.js';
 import { listen } from './listen.js';
@@ -26,7 +27,7 @@ export interface ResourceServer {
  */
 export async function startResourceServer(
   config: Config,
-  options: { bus?: EventBus; port?: number; logger?: Logger; consumerName?: string } = {},
+  options: { bus?: EventBus; port?: number; logger?: Logger; consumerName?: string; metrics?: Metrics } = {},
 ): Promise<ResourceServer> {
   const logger = options.logger ?? pinoLogger();
   const readModel: ProjectionStore = config.natsUrl
@@ -45,7 +46,9 @@ export async function startResourceServer(
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger, readiness);
+  const metrics = options.metrics ?? new Metrics();
+  metrics.addProjectionLag('resource-server', () => projections.lagByProjection());
+  const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger, readiness, metrics);
   const http = await listen(app, config.host, options.port ?? config.resourceServerPort);
   return {
     url: config.resourceServerUrl,

@@ -14,7 +14,7 @@ export interface ServerProcess {
 /** The built server (dist/src/main.js) as its own process, as an operator runs it. */
 export async function startServerProcess(env: Record<string, string>, port: number): Promise<ServerProcess> {
   const child = spawn(process.execPath, [join(process.cwd(), 'dist/src/main.js')], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', SEED_DEMO: 'false', KEY_LIFECYCLE_INTERVAL_MS: '1000', ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', SEED_DEMO: 'false', KEY_LIFECYCLE_INTERVAL_MS: '1000', ADMIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
