@@ -1,7 +1,7 @@
 import type { UserRegistered } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
-export type UserDocument = UserRegistered['data'];
+export type UserDocument = UserRegistered['data'] & { disabled?: true };
 
 export const userKey = {
   byId: (userId: string) => `id:${userId}`,
@@ -12,11 +12,13 @@ export const userKey = {
 export const usersProjection = defineProjection<UserDocument | string>({
   name: 'users',
   keysOf: (event) => {
+    if (event.type === 'UserDisabled') return [userKey.byId(String(event.data.userId))];
     if (event.type !== 'UserRegistered') return [];
     const user = event.data as unknown as UserDocument;
     return [userKey.byId(user.userId), userKey.byUsername(user.username)];
   },
-  evolve: (_current, event, key) => {
+  evolve: (current, event, key) => {
+    if (event.type === 'UserDisabled') return typeof current === 'object' ? { ...current, disabled: true } : current;
     const user = event.data as unknown as UserDocument;
     return key.startsWith('id:') ? user : user.userId;
   },

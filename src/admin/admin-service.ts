@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { GenerateSigningKey, RegisterClient, RegisterUser } from '../commands/registration.commands.js';
+import { DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { commandContext } from '../cqrs/command-context.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
@@ -53,6 +53,22 @@ export class AdminService {
     const secret = clientSecret ?? generateClientSecret();
     this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
     return { clientId: client.clientId, clientSecret: secret };
+  }
+
+  /** A new secret for a confidential client, in clear once; the old one stops working at once. */
+  async rotateClientSecret(clientId: string): Promise<string> {
+    await this.commandBus.execute(new RotateClientSecret(clientId, commandContext()));
+    const secret = generateClientSecret();
+    this.ports.secrets.put('client_secret', clientId, hashClientSecret(secret));
+    return secret;
+  }
+
+  async disableClient(clientId: string): Promise<void> {
+    await this.commandBus.execute(new DisableClient(clientId, commandContext()));
+  }
+
+  async disableUser(username: string): Promise<void> {
+    await this.commandBus.execute(new DisableUser(username, commandContext()));
   }
 
   async registerUser(user: { username: string; password: string; name: string; email?: string | null }): Promise<{ userId: string; position: number }> {

@@ -8,22 +8,36 @@ import { OAuthError } from '../domain/oauth-errors.js';
 import { createAuditKey } from '../credentials/audit-keys.js';
 import { openCommandSide } from '../system/command-side.js';
 
-const HELP = `oauth-admin: register clients and users in the authorization server's event store
+const HELPS = {
+  client: `oauth-admin client: the applications that may ask for tokens
 
-Usage:
   oauth-admin client add --id <client_id> --name <name> --redirect-uri <uri> [--redirect-uri <uri>...]
                          [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt]
                          [--jwks-file <public JWKS, for private_key_jwt>] [--scope "<scopes>"]
                          [--grant-type authorization_code|refresh_token|client_credentials ...]
   oauth-admin client list
+  oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
+  oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens`,
+  user: `oauth-admin user: the people who sign in
+
   oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
-  oauth-admin keys rotate [--activate-after <seconds>]   publish a new signing key; it signs from then on
-  oauth-admin keys list
-  oauth-admin audit-key create --name <auditor>             a key for the read-only audit API (shown once)
+  oauth-admin user disable --username <username>        they may no longer sign in`,
+  keys: `oauth-admin keys: the access token signing keys
+
+  oauth-admin keys rotate [--activate-after <seconds>]  publish a new key; it signs from then on
+  oauth-admin keys list`,
+  'audit-key': `oauth-admin audit-key: credentials for the read-only audit API
+
+  oauth-admin audit-key create --name <auditor>         a key, shown once`,
+};
+
+const HELP = `oauth-admin: manage the authorization server's clients, users and keys
+
+${Object.values(HELPS).join('\n\n')}
 
 It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL), so it
-works while the server runs. A confidential client's secret is printed once and kept
-only as a hash. Prefer --password-stdin: a --password shows in the process list.`;
+works while the server runs. Secrets are printed once and kept only as hashes. Prefer
+--password-stdin: a --password shows in the process list. Each command takes --help.`;
 
 export interface Io {
   out(line: string): void;
@@ -42,9 +56,13 @@ const processIo: Io = {
 /** Runs one admin command; returns the process exit code. */
 export async function runAdmin(argv: string[], env: Record<string, string | undefined> = process.env, io: Io = processIo): Promise<number> {
   const [noun, verb, ...rest] = argv;
-  if (!noun || noun === '--help' || noun === '-h' || rest.includes('--help')) {
+  if (!noun || noun === '--help' || noun === '-h') {
     io.out(HELP);
     return noun ? 0 : 2;
+  }
+  if (verb === '--help' || verb === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    io.out(HELPS[noun as keyof typeof HELPS] ?? HELP);
+    return noun in HELPS ? 0 : 2;
   }
   let parsed;
   try {
@@ -113,7 +131,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'client list': {
         for (const [, doc] of side.ports.readModel.entries('clients')) {
           const client = doc as ClientDocument;
-          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}`);
+          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${client.disabled ? '\tdisabled' : ''}`);
         }
         return 0;
       }
@@ -128,6 +146,21 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-after must be a whole number of seconds');
         const { kid, activateAfter } = await side.admin.rotateSigningKey(delay);
         io.out(`published signing key ${kid}; a running authorization server signs with it from ${activateAfter}`);
+        return 0;
+      }
+      case 'client rotate-secret': {
+        const secret = await side.admin.rotateClientSecret(required('id'));
+        io.out(`new client_secret for ${parsed.id}: ${secret}\n(shown once; the old secret no longer works)`);
+        return 0;
+      }
+      case 'client disable': {
+        await side.admin.disableClient(required('id'));
+        io.out(`disabled client ${parsed.id}`);
+        return 0;
+      }
+      case 'user disable': {
+        await side.admin.disableUser(required('username'));
+        io.out(`disabled user ${parsed.username}`);
         return 0;
       }
       case 'audit-key create': {

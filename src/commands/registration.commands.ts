@@ -2,7 +2,7 @@ import type { CommandContext } from '../cqrs/command-context.js';
 import { clientDecider, type ClientCommand, type ClientState } from '../domain/client.js';
 import { streams, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
 import { signingKeyDecider, type SigningKeyCommand, type SigningKeyState } from '../domain/signing-key.js';
-import { userDecider, type UserCommand } from '../domain/user.js';
+import { userDecider, type UserCommand, type UserState } from '../domain/user.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
 
 export class RegisterClient extends StreamCommand<ClientCommand, ClientState> {
@@ -11,7 +11,25 @@ export class RegisterClient extends StreamCommand<ClientCommand, ClientState> {
   }
 }
 
-export class RegisterUser extends StreamCommand<UserCommand, { registered: boolean }> {
+export class RotateClientSecret extends StreamCommand<ClientCommand, ClientState> {
+  constructor(clientId: string, context: CommandContext) {
+    super(streams.client(clientId), { kind: 'RotateClientSecret' }, context);
+  }
+}
+
+export class DisableClient extends StreamCommand<ClientCommand, ClientState> {
+  constructor(clientId: string, context: CommandContext) {
+    super(streams.client(clientId), { kind: 'DisableClient' }, context);
+  }
+}
+
+export class DisableUser extends StreamCommand<UserCommand, UserState> {
+  constructor(username: string, context: CommandContext) {
+    super(streams.user(username), { kind: 'DisableUser' }, context);
+  }
+}
+
+export class RegisterUser extends StreamCommand<UserCommand, UserState> {
   constructor(user: UserRegistered['data'], context: CommandContext) {
     super(streams.user(user.username), { kind: 'RegisterUser', user }, context);
   }
@@ -44,6 +62,9 @@ export class RetireSigningKey extends StreamCommand<SigningKeyCommand, SigningKe
 export const registrationHandlers = [
   deciderHandler(RegisterClient, clientDecider),
   deciderHandler(RegisterUser, userDecider),
+  deciderHandler(RotateClientSecret, clientDecider),
+  deciderHandler(DisableClient, clientDecider),
+  deciderHandler(DisableUser, userDecider),
   deciderHandler(GenerateSigningKey, signingKeyDecider),
   deciderHandler(ActivateSigningKey, signingKeyDecider),
   deciderHandler(SupersedeSigningKey, signingKeyDecider),

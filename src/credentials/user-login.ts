@@ -3,7 +3,7 @@ import type { Ports } from '../commands/ports.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.js';
 
 /**
- * The user with this username and password, or undefined. An unknown username costs the
+ * The user with this username and password, or undefined (also for a disabled user). An unknown username costs the
  * same scrypt work as a wrong password, so timing does not tell which it was.
  */
 export async function checkUserPassword(ports: Pick<Ports, 'readModel' | 'secrets'>, username: string, password: string): Promise<UserDocument | undefined> {
@@ -11,5 +11,5 @@ export async function checkUserPassword(ports: Pick<Ports, 'readModel' | 'secret
   const user = userId ? ports.readModel.get<UserDocument>('users', userKey.byId(userId)) : undefined;
   const stored = (user && ports.secrets.get('password', user.userId)) ?? DUMMY_PASSWORD_HASH;
   const valid = await verifyPassword(password, stored);
-  return user && valid ? user : undefined;
+  return user && valid && !user.disabled ? user : undefined;
 }

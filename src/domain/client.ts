@@ -2,8 +2,11 @@ import type { Decider } from '../cqrs/decider.js';
 import type { ClientEvent, ClientRegistered } from './events.js';
 import { InvalidRequest } from './oauth-errors.js';
 
-export type ClientCommand = { kind: 'RegisterClient'; client: ClientRegistered['data'] };
-export type ClientState = { registered: boolean };
+export type ClientCommand =
+  | { kind: 'RegisterClient'; client: ClientRegistered['data'] }
+  | { kind: 'RotateClientSecret' }
+  | { kind: 'DisableClient' };
+export type ClientState = { registered: boolean; clientId: string | null; usesSecret: boolean; disabled: boolean };
 
 function isAbsoluteRedirectUri(uri: string): boolean {
   try {
@@ -16,9 +19,30 @@ function isAbsoluteRedirectUri(uri: string): boolean {
 }
 
 export const clientDecider: Decider<ClientCommand, ClientState, ClientEvent> = {
-  initialState: { registered: false },
-  evolve: () => ({ registered: true }),
+  initialState: { registered: false, clientId: null, usesSecret: false, disabled: false },
+  evolve: (state, event) => {
+    switch (event.type) {
+      case 'ClientRegistered':
+        return {
+          registered: true,
+          clientId: event.data.clientId,
+          usesSecret: ['client_secret_basic', 'client_secret_post'].includes(event.data.tokenEndpointAuthMethod),
+          disabled: false,
+        };
+      case 'ClientDisabled':
+        return { ...state, disabled: true };
+      case 'ClientSecretRotated':
+        return state;
+    }
+  },
   decide(command, state) {
+    if (command.kind !== 'RegisterClient') {
+      if (!state.registered || !state.clientId) throw new InvalidRequest('no such client');
+      if (state.disabled) throw new InvalidRequest(`client ${state.clientId} is disabled`);
+      if (command.kind === 'DisableClient') return [{ type: 'ClientDisabled', data: { clientId: state.clientId } }];
+      if (!state.usesSecret) throw new InvalidRequest(`client ${state.clientId} has no secret to rotate`);
+      return [{ type: 'ClientSecretRotated', data: { clientId: state.clientId } }];
+    }
     const { client } = command;
     if (state.registered) throw new InvalidRequest(`client ${client.clientId} is already registered`);
     if (!/^[A-Za-z0-9._~-]{1,100}$/.test(client.clientId)) throw new InvalidRequest('client_id must be 1-100 unreserved characters');

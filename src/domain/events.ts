@@ -44,12 +44,32 @@ export const eventDefinitions = {
     }),
   }),
 
+  ClientSecretRotated: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'The client was given a new secret; the old one no longer authenticates (neither is in the event).',
+    data: Type.Object({ clientId: Id }),
+  }),
+  ClientDisabled: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'The client may no longer authorize, obtain, revoke or introspect tokens.',
+    data: Type.Object({ clientId: Id }),
+  }),
+
   // user-<username>
   UserRegistered: define({
     category: 'user',
     schemaVersion: 1,
     description: 'A user account was created (the password hash is kept outside events).',
     data: Type.Object({ userId: Id, username: Type.String(), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
+  }),
+
+  UserDisabled: define({
+    category: 'user',
+    schemaVersion: 1,
+    description: 'The user may no longer sign in.',
+    data: Type.Object({ userId: Id, username: Type.String() }),
   }),
 
   // login-<sha256 of the lower-cased username>
@@ -208,7 +228,10 @@ type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinit
 
 export type GrantType = Static<typeof GrantTypeSchema>;
 export type ClientRegistered = EventOf<'ClientRegistered'>;
+export type ClientSecretRotated = EventOf<'ClientSecretRotated'>;
+export type ClientDisabled = EventOf<'ClientDisabled'>;
 export type UserRegistered = EventOf<'UserRegistered'>;
+export type UserDisabled = EventOf<'UserDisabled'>;
 export type LoginFailed = EventOf<'LoginFailed'>;
 export type LoginSucceeded = EventOf<'LoginSucceeded'>;
 export type SigningKeyGenerated = EventOf<'SigningKeyGenerated'>;
@@ -229,8 +252,8 @@ export type AuthorizationCodeReplayDetected = EventOf<'AuthorizationCodeReplayDe
 export type TokenRevoked = EventOf<'TokenRevoked'>;
 export type GrantRevoked = EventOf<'GrantRevoked'>;
 
-export type ClientEvent = ClientRegistered;
-export type UserEvent = UserRegistered;
+export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisabled;
+export type UserEvent = UserRegistered | UserDisabled;
 export type LoginEvent = LoginFailed | LoginSucceeded;
 export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated | SigningKeyRotated | SigningKeyRetired;
 export type GrantEvent =

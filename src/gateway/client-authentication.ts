@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import type { ClientDocument } from '../../projections/clients.projection.js';
+import { activeClient, type ClientDocument } from '../../projections/clients.projection.js';
 import type { Ports } from '../commands/ports.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
 import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
@@ -64,7 +64,7 @@ export class ClientAuthenticator {
   }
 
   private client(clientId: string): ClientDocument | undefined {
-    return this.ports.readModel.get<ClientDocument>('clients', clientId);
+    return activeClient(this.ports.readModel.get<ClientDocument>('clients', clientId));
   }
 
   private checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): ClientDocument {

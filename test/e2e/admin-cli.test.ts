@@ -2,6 +2,7 @@ import { runAdmin, type Io } from '../../src/cli/admin.js';
 import { openCommandSide } from '../../src/system/command-side.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
+import { hiddenFields, UserAgent } from '../support/user-agent.js';
 import { startSystem } from '../support/system.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 
@@ -85,10 +86,60 @@ describe('oauth-admin, the command line', () => {
     expect(bad.err_.join('\n')).toMatch(/unknown --grant-type password/);
   });
 
-  it('prints help', async () => {
+  it('prints help, for everything and for each command', async () => {
     const io = captureIo();
     expect(await runAdmin(['--help'], env, io)).toBe(0);
-    expect(io.out_[0]).toMatch(/^oauth-admin: register clients and users/);
+    expect(io.out_[0]).toMatch(/^oauth-admin: manage the authorization server's clients, users and keys/);
+    for (const [argv, first] of [[['client', '--help'], /^oauth-admin client:/], [['user', 'add', '--help'], /^oauth-admin user:/], [['keys', '-h'], /^oauth-admin keys:/], [['audit-key', 'create', '--help'], /^oauth-admin audit-key:/]] as const) {
+      const help = captureIo();
+      expect(await runAdmin([...argv], env, help)).toBe(0);
+      expect(help.out_[0]).toMatch(first);
+    }
+  });
+
+  it('rotates a client secret, disables a client and a user, and the running server obeys', async () => {
+    const add = captureIo();
+    await runAdmin(['client', 'add', '--id', 'rot', '--name', 'Rot', '--redirect-uri', 'http://127.0.0.1:9/rot', '--grant-type', 'client_credentials'], env, add);
+    const oldSecret = /^client_secret: (\S+)$/m.exec(add.out_.join('\n'))![1];
+    await runAdmin(['user', 'add', '--username', 'dora', '--name', 'Dora', '--password', 'dora password'], env, captureIo());
+    const system = await startSystem(dir.path);
+    try {
+      const token = (secret: string) =>
+        fetch(`${system.config.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`rot:${secret}`).toString('base64')}` },
+          body: 'grant_type=client_credentials',
+        });
+      expect((await token(oldSecret)).status).toBe(200);
+      const rotate = captureIo();
+      expect(await runAdmin(['client', 'rotate-secret', '--id', 'rot'], env, rotate)).toBe(0);
+      const newSecret = /^new client_secret for rot: (\S+)$/m.exec(rotate.out_.join('\n'))![1];
+      await system.as.readSide.waitFor(await system.as.store.headPosition());
+      expect((await token(oldSecret)).status).toBe(401);
+      expect((await token(newSecret)).status).toBe(200);
+
+      expect(await runAdmin(['client', 'disable', '--id', 'rot'], env, captureIo())).toBe(0);
+      await new Promise((r) => setTimeout(r, 400)); // the server's read side polls the shared file
+      expect((await token(newSecret)).status).toBe(401);
+      const list = captureIo();
+      await runAdmin(['client', 'list'], env, list);
+      expect(list.out_.find((l) => l.startsWith('rot\t'))).toMatch(/\tdisabled$/);
+      const disabledAgain = captureIo();
+      expect(await runAdmin(['client', 'disable', '--id', 'rot'], env, disabledAgain)).toBe(1);
+      expect(disabledAgain.err_.join('')).toMatch(/client rot is disabled/);
+
+      const signIn = async () => {
+        const browser = new UserAgent();
+        const page = await (await browser.get(`${system.config.issuer}/account`)).text();
+        return (await browser.postForm(`${system.config.issuer}/account/login`, { ...hiddenFields(page), username: 'dora', password: 'dora password' })).status;
+      };
+      expect(await signIn()).toBe(303);
+      expect(await runAdmin(['user', 'disable', '--username', 'dora'], env, captureIo())).toBe(0);
+      await new Promise((r) => setTimeout(r, 400)); // the server's read side polls the shared file
+      expect(await signIn()).toBe(401);
+    } finally {
+      await system.close();
+    }
   });
 
   it('keeps secrets out of the events it writes', async () => {

@@ -30,12 +30,34 @@ describe('client decider', () => {
   });
 });
 
+describe('client decider: secrets and disabling', () => {
+  it('rotates the secret of a secret-using client, never of a public one', () => {
+    given(clientDecider, [registered]).when({ kind: 'RotateClientSecret' }).then([{ type: 'ClientSecretRotated', data: { clientId: 'app' } }]);
+    const publicClient = { type: 'ClientRegistered' as const, data: { ...client, clientType: 'public' as const, tokenEndpointAuthMethod: 'none' as const } };
+    given(clientDecider, [publicClient]).when({ kind: 'RotateClientSecret' }).thenRefuses(InvalidRequest, /no secret to rotate/);
+    given(clientDecider, []).when({ kind: 'RotateClientSecret' }).thenRefuses(InvalidRequest, /no such client/);
+  });
+  it('disables a client once; a disabled client changes no more', () => {
+    const disabled = { type: 'ClientDisabled' as const, data: { clientId: 'app' } };
+    given(clientDecider, [registered]).when({ kind: 'DisableClient' }).then([disabled]);
+    given(clientDecider, [registered, disabled]).when({ kind: 'DisableClient' }).thenRefuses(InvalidRequest, /disabled/);
+    given(clientDecider, [registered, disabled]).when({ kind: 'RotateClientSecret' }).thenRefuses(InvalidRequest, /disabled/);
+  });
+});
+
 describe('user decider', () => {
   const user = { userId: 'u1', username: 'alice', name: 'Alice', email: null };
   it('registers a user once', () => {
     given(userDecider, []).when({ kind: 'RegisterUser', user }).then([{ type: 'UserRegistered', data: user }]);
     given(userDecider, [{ type: 'UserRegistered', data: user }]).when({ kind: 'RegisterUser', user }).thenRefuses(InvalidRequest, /already exists/);
   });
+  it('disables a user once', () => {
+    const user = { userId: 'u1', username: 'alice', name: 'Alice', email: null };
+    given(userDecider, [{ type: 'UserRegistered', data: user }]).when({ kind: 'DisableUser' }).then([{ type: 'UserDisabled', data: { userId: 'u1', username: 'alice' } }]);
+    given(userDecider, [{ type: 'UserRegistered', data: user }, { type: 'UserDisabled', data: { userId: 'u1', username: 'alice' } }]).when({ kind: 'DisableUser' }).thenRefuses(InvalidRequest);
+    given(userDecider, []).when({ kind: 'DisableUser' }).thenRefuses(InvalidRequest, /no such user/);
+  });
+
   it('refuses a username with spaces', () => {
     given(userDecider, []).when({ kind: 'RegisterUser', user: { ...user, username: 'al ice' } }).thenRefuses(InvalidRequest);
   });

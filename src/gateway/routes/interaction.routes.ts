@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { ClientDocument } from '../../../projections/clients.projection.js';
+import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
 import type { GrantState } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
@@ -33,7 +33,7 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
       throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
     }
     if (grant.status !== status) throw new InvalidRequest('this step of the sign-in is already done; start again from the application');
-    const client = readModel.get<ClientDocument>('clients', grant.request.clientId);
+    const client = activeClient(readModel.get<ClientDocument>('clients', grant.request.clientId));
     if (!client) throw new InvalidRequest('the application is no longer registered');
     return { grant, request: grant.request, session, client, csrf: csrfToken(gateway.csrfKey, session, grantId) };
   }
