@@ -11,7 +11,7 @@ function serviceEnvironments(text: string): Record<string, Record<string, string
   let service: string | undefined;
   let inEnvironment = false;
   for (const line of text.split('\n')) {
-    const top = /^ {2}([a-z-]+):$/.exec(line);
+    const top = /^ {2}([a-z0-9-]+):$/.exec(line);
     if (top) {
       service = top[1];
       inEnvironment = false;
@@ -36,8 +36,12 @@ describe('docker-compose.yml', () => {
 
   it('configures our services with settings the server accepts, on EventStoreDB and NATS', () => {
     const environments = serviceEnvironments(readFileSync('docker-compose.yml', 'utf8'));
-    expect(Object.keys(environments)).toEqual(expect.arrayContaining(['authorization-server', 'resource-server']));
-    const as = loadConfig(environments['authorization-server']);
+    expect(Object.keys(environments)).toEqual(expect.arrayContaining(['authorization-server-1', 'authorization-server-2', 'resource-server']));
+    const as = loadConfig(environments['authorization-server-1']);
+    const second = loadConfig(environments['authorization-server-2']);
+    // Two instances answer as one issuer, on one store and one bus.
+    expect([second.issuer, second.eventStoreDbUrl, second.natsUrl]).toEqual([as.issuer, as.eventStoreDbUrl, as.natsUrl]);
+    expect(second.services).toEqual(['authorization-server']);
     expect(as.eventStoreDbUrl).toBe('esdb://eventstoredb:2113?tls=false');
     expect(as.natsUrl).toBe('nats://nats:4222');
     const rs = loadConfig(environments['resource-server']);
