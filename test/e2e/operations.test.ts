@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { tempDir } from '../../src/dev/temp-dir.js';
+import { loadConfig } from '../../src/config/config.js';
+import type { EventHandler } from '../../src/event-bus/event-bus.js';
+import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
+import { startResourceServer } from '../../src/system/resource-server.js';
+import { freePort } from '../support/free-port.js';
+import { waitFor } from '../support/wait-for.js';
 import { createAdminApp } from '../../src/observability/admin-server.js';
 import { listen } from '../../src/system/listen.js';
 import { runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { memoryLogger, startSystem, type TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -35,6 +41,37 @@ describe('health', () => {
     }
     const asChecks = ((await (await fetch(`${system.config.issuer}/readyz`)).json()) as { checks: Record<string, unknown> }).checks;
     expect(Object.keys(asChecks).sort()).toEqual(['eventStore', 'projections']);
+  });
+});
+
+describe('resource server readiness at start', () => {
+  it('stays not ready until its projections have caught up with the bus', async () => {
+    // A real in-process bus whose consumer is held back until the test lets it go.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    class HeldBus extends InProcessEventBus {
+      override consume(name: string, filter: string, handler: EventHandler) {
+        return super.consume(name, filter, async (event) => {
+          await gate;
+          await handler(event);
+        });
+      }
+    }
+    const bus = new HeldBus();
+    await bus.publish(await system.as.store.readAll(0, 10_000));
+    const rsDir = tempDir();
+    const rs = await startResourceServer(loadConfig({ DATA_DIR: rsDir.path, RS_PORT: String(await freePort()), SERVICES: 'resource-server,authorization-server' }), { bus, logger: memoryLogger([]) });
+    try {
+      const first = await fetch(`${rs.url}/readyz`);
+      expect(first.status).toBe(503);
+      expect(((await first.json()) as { checks: { projections: string } }).checks.projections).toMatch(/events behind the bus/);
+      release();
+      await waitFor(async () => (await fetch(`${rs.url}/readyz`)).status === 200, 'readiness');
+    } finally {
+      await rs.close();
+      await bus.close();
+      rsDir.remove();
+    }
   });
 });
 
