@@ -88,6 +88,34 @@ export async function* history(store: EventStore, filter: HistoryFilter): AsyncG
   for await (const batch of readLog(store)) for (const event of batch) if (matches(event)) yield toEntry(event);
 }
 
+/** The history query's options as given (command line or HTTP), unchecked. */
+export interface HistoryQuery {
+  grant?: string;
+  user?: string;
+  client?: string;
+  from?: string;
+  to?: string;
+}
+
+/** A query that is not one of the four kinds, or has a time that is not one. */
+export class BadHistoryQuery extends Error {}
+
+/** A time given by an auditor, as ISO 8601 UTC. */
+export const auditTime = (value: string | undefined, name: string): string => {
+  if (!value || Number.isNaN(Date.parse(value))) throw new BadHistoryQuery(`${name} must be an ISO 8601 time, like 2026-11-22T10:00:00Z`);
+  return new Date(value).toISOString();
+};
+
+/** Exactly one of grant, user (id or username), client, or from with to. */
+export async function historyFilter(store: EventStore, query: HistoryQuery): Promise<HistoryFilter> {
+  const chosen = [query.grant, query.user, query.client, query.from ?? query.to].filter((v) => v !== undefined).length;
+  if (chosen !== 1) throw new BadHistoryQuery('give one of grant, user, client, or from with to');
+  if (query.grant) return { grant: query.grant };
+  if (query.user) return { user: await resolveUser(store, query.user) };
+  if (query.client) return { client: query.client };
+  return { from: auditTime(query.from, 'from'), to: auditTime(query.to, 'to') };
+}
+
 /** A username or a user id to the user id, from the users stream. */
 export async function resolveUser(store: EventStore, userOrName: string): Promise<string> {
   const [registered] = await store.readStream(`user-${userOrName.toLowerCase()}`);

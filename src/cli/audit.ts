@@ -6,7 +6,7 @@ import { rebuildProjection } from '../../projections/projection-runner.js';
 import { projectionNamed, projectionRegistry } from '../../projections/registry.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import { compareWithLive } from '../audit/compare-projection.js';
-import { history, resolveUser, type HistoryEntry, type HistoryFilter } from '../audit/history.js';
+import { auditTime, BadHistoryQuery, history, historyFilter, resolveUser, type HistoryEntry } from '../audit/history.js';
 import { grantsAt } from '../audit/point-in-time.js';
 import { verifyChains } from '../audit/verify-chains.js';
 import { ConfigError, loadConfig } from '../config/config.js';
@@ -27,10 +27,6 @@ Reads the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL).`;
 
 class UsageError extends Error {}
 
-const isoTime = (value: string | undefined, name: string): string => {
-  if (!value || Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} must be an ISO 8601 time, like 2026-11-22T10:00:00Z`);
-  return new Date(value).toISOString();
-};
 
 /** A progress bar on stderr: where it can be seen and never mixes with the output. */
 function progressBar(io: Io, label: string) {
@@ -74,15 +70,7 @@ export async function runAudit(argv: string[], env: Record<string, string | unde
     store = command === 'verify' ? openRawEventStore(config) : openEventStore(config);
     switch (command) {
       case 'history': {
-        const chosen = [values.grant, values.user, values.client, values.from ?? values.to].filter((v) => v !== undefined).length;
-        if (chosen !== 1) throw new UsageError('give one of --grant, --user, --client, or --from with --to');
-        const filter: HistoryFilter = values.grant
-          ? { grant: values.grant }
-          : values.user
-            ? { user: await resolveUser(store, values.user) }
-            : values.client
-              ? { client: values.client }
-              : { from: isoTime(values.from, 'from'), to: isoTime(values.to, 'to') };
+        const filter = await historyFilter(store, values);
         if (values.json) {
           for await (const entry of history(store, filter)) io.out(JSON.stringify(entry));
         } else {
@@ -95,7 +83,7 @@ export async function runAudit(argv: string[], env: Record<string, string | unde
       }
       case 'at': {
         if (!values.user) throw new UsageError('--user is required');
-        const at = isoTime(values.time, 'time');
+        const at = auditTime(values.time, 'time');
         const grants = await grantsAt(store, await resolveUser(store, values.user), at);
         if (values.json) {
           for (const grant of grants) io.out(JSON.stringify(grant));
@@ -153,10 +141,10 @@ export async function runAudit(argv: string[], env: Record<string, string | unde
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    if (error instanceof UsageError) io.err(`oauth-audit: ${error.message}\n\n${HELP}`);
+    if (error instanceof UsageError || error instanceof BadHistoryQuery) io.err(`oauth-audit: ${error.message}\n\n${HELP}`);
     else if (error instanceof ConfigError) io.err(error.message);
     else io.err(`oauth-audit: ${(error as Error).message}`);
-    return error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+    return error instanceof UsageError || error instanceof BadHistoryQuery || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   } finally {
     await store?.close();
   }

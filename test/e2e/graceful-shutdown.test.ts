@@ -1,10 +1,10 @@
 import { loadConfig } from '../../src/config/config.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
-import { NatsJetStreamEventBus } from '../../src/event-bus/nats-jetstream-event-bus.js';
 import { openRawEventStore } from '../../src/system/adapters.js';
 import { openCommandSide } from '../../src/system/command-side.js';
 import { freePort } from '../support/free-port.js';
+import { idsOnJetStream } from '../support/jetstream.js';
 import { startServerProcess } from '../support/server-process.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -65,13 +65,7 @@ describe('graceful shutdown on SIGTERM, under load', () => {
     await store.close();
     expect(stored.filter((e) => e.type === 'AccessTokenIssued').length).toBe(statuses.length);
 
-    const bus = await NatsJetStreamEventBus.connect(nats.url);
-    const seen: string[] = [];
-    const consumer = await bus.consume('after-shutdown', 'oauth.>', async (event) => void seen.push(event.id));
-    await waitFor(() => seen.length >= stored.length, 'every stored event on NATS', 10_000);
-    await new Promise((r) => setTimeout(r, 200));
-    await consumer.stop();
-    await bus.close();
+    const seen = await idsOnJetStream(nats.url, 'after-shutdown', stored.length);
     expect(seen).toEqual(stored.map((e) => e.id));
     void refused;
   });

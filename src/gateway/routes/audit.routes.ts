@@ -1,16 +1,21 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { history, resolveUser, type HistoryEntry, type HistoryFilter } from '../../audit/history.js';
+import { auditTime, BadHistoryQuery, history, historyFilter, resolveUser, type HistoryEntry } from '../../audit/history.js';
 import { grantsAt } from '../../audit/point-in-time.js';
 import { checkAuditKey } from '../../credentials/audit-keys.js';
 import { InvalidRequest, InvalidToken } from '../../domain/oauth-errors.js';
 import { queryParams } from '../../http/form.js';
 import type { Gateway } from '../gateway-context.js';
 
-const time = (value: string | undefined, name: string) => {
-  if (!value || Number.isNaN(Date.parse(value))) throw new InvalidRequest(`${name} must be an ISO 8601 time`);
-  return new Date(value).toISOString();
-};
+/** A bad query is the caller's error: invalid_request, not a server error. */
+async function asRequest<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof BadHistoryQuery) throw new InvalidRequest(error.message);
+    throw error;
+  }
+}
 
 /**
  * The read-only audit API: the same history and point-in-time queries as oauth-audit,
@@ -31,16 +36,7 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
 
   router.get('/audit/history', async (ctx) => {
     authorize(ctx);
-    const q = queryParams(ctx);
-    const chosen = [q.grant, q.user, q.client, q.from ?? q.to].filter((v) => v !== undefined).length;
-    if (chosen !== 1) throw new InvalidRequest('give one of grant, user, client, or from with to');
-    const filter: HistoryFilter = q.grant
-      ? { grant: q.grant }
-      : q.user
-        ? { user: await resolveUser(store, q.user) }
-        : q.client
-          ? { client: q.client }
-          : { from: time(q.from, 'from'), to: time(q.to, 'to') };
+    const filter = await asRequest(() => historyFilter(store, queryParams(ctx)));
     const entries: HistoryEntry[] = [];
     for await (const entry of history(store, filter)) entries.push(entry);
     ctx.body = { events: entries };
@@ -50,6 +46,7 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
     authorize(ctx);
     const q = queryParams(ctx);
     if (!q.user) throw new InvalidRequest('user is required');
-    ctx.body = { grants: await grantsAt(store, await resolveUser(store, q.user), time(q.time, 'time')) };
+    const at = await asRequest(async () => auditTime(q.time, 'time'));
+    ctx.body = { grants: await grantsAt(store, await resolveUser(store, q.user), at) };
   });
 }
