@@ -1,6 +1,7 @@
 import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
 import type { EventBus } from '../event-bus/event-bus.js';
 import type { EventStore, Subscription } from '../event-store/event-store.js';
+import type { Logger } from '../observability/logger.js';
 
 export class RelayPublishIncomplete extends Error {
   override readonly name = 'RelayPublishIncomplete';
@@ -15,12 +16,14 @@ export class RelayPublishIncomplete extends Error {
 export class Relay {
   private subscription: Subscription | undefined;
   private published = 0;
+  private failing = false;
 
   constructor(
     private readonly store: EventStore,
     private readonly bus: EventBus,
     private readonly checkpoints: CheckpointStore,
     readonly name = 'relay',
+    private readonly logger?: Logger,
   ) {}
 
   /** The global position of the last event the bus acknowledged. */
@@ -32,6 +35,14 @@ export class Relay {
     this.published = await this.checkpoints.get(this.name);
     this.subscription = this.store.subscribeAll(this.published, async (batch) => {
       const acknowledged = await this.bus.publish(batch);
+      // Say so once when the bus goes away and once when it is back, not at every retry.
+      if (acknowledged < batch.length && !this.failing) {
+        this.failing = true;
+        this.logger?.error('relay: the event bus does not acknowledge; retrying, nothing is lost', { position: this.published });
+      } else if (acknowledged === batch.length && this.failing) {
+        this.failing = false;
+        this.logger?.info('relay: the event bus acknowledges again', { position: batch[batch.length - 1].position });
+      }
       if (acknowledged > 0) {
         const position = batch[acknowledged - 1].position;
         await this.checkpoints.set(this.name, position);

@@ -79,7 +79,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
 
   const bus = options.bus ?? (await openEventBus(config));
   const checkpoints = relayCheckpoints(config);
-  const relay = new Relay(store, bus, checkpoints);
+  const relay = new Relay(store, bus, checkpoints, 'relay', logger);
   // With NATS, instances share the relay's checkpoint and take turns through a lease; the
   // in-process bus belongs to its process, so its relay just runs.
   const leased = config.natsUrl

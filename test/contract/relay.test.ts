@@ -106,7 +106,8 @@ describe('relay: store to NATS JetStream', () => {
   it('loses nothing while nats-server is down and catches up when it is back', async () => {
     const bus = await NatsJetStreamEventBus.connect(nats.url, { publishTimeoutMs: 300 });
     closers.push(() => bus.close());
-    const relay = new Relay(store, bus, checkpoints);
+    const logged: string[] = [];
+    const relay = new Relay(store, bus, checkpoints, 'relay', { info: (m) => void logged.push(m), error: (m) => void logged.push(m) });
     await relay.start();
     closers.push(() => relay.stop());
     await appendMany(20);
@@ -123,5 +124,7 @@ describe('relay: store to NATS JetStream', () => {
     await waitFor(() => seen.length >= 50, 'all 50 events', 10_000);
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.map((e) => e.position)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    // One line when the bus went away, one when it came back: not one per retry.
+    expect(logged).toEqual(['relay: the event bus does not acknowledge; retrying, nothing is lost', 'relay: the event bus acknowledges again']);
   });
 });

@@ -142,6 +142,9 @@ describe('the read-only audit API', () => {
     expect(history.headers.get('cache-control')).toBe('no-store');
     const { events } = (await history.json()) as { events: Array<{ type: string; actor: string; correlationId: string }> };
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['AuthorizationRequested', 'ConsentGranted', 'AccessTokenIssued']));
+    const paged = (await (await get(`/audit/history?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z&limit=2`, `Bearer ${key}`)).json()) as { events: unknown[]; truncated: boolean };
+    expect(paged.events).toHaveLength(2);
+    expect(paged.truncated).toBe(true);
     const byUser = (await (await get('/audit/history?user=alice', `Bearer ${key}`)).json()) as { events: unknown[] };
     expect(byUser.events.length).toBeGreaterThan(events.length);
     const at = (await (await get(`/audit/grants-at?user=alice&time=${new Date().toISOString()}`, `Bearer ${key}`)).json()) as { grants: Array<{ clientId: string }> };
