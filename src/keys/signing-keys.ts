@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { createPrivateKey, sign as cryptoSign, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -17,20 +18,30 @@ export async function generateSigningKey(): Promise<GeneratedKey> {
   return { kid, publicJwk, privateJwk };
 }
 
-/** Signs RFC 9068 access tokens with private keys from the key store, imported once per kid. */
+const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * Signs RFC 9068 access tokens with private keys from the key store, imported once per kid.
+ * The JWS is built here and signed with node:crypto's synchronous ES256 (IEEE P1363
+ * signature, as JWS wants): on the token endpoint's hot path this runs well over twice as
+ * fast as an asynchronous WebCrypto signature, which waits on the thread pool. Tokens are
+ * verified with jose everywhere, so any difference would show at once in the tests.
+ */
 export class AccessTokenSigner {
-  private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  private readonly keys = new Map<string, KeyObject>();
 
   constructor(private readonly privateJwkOf: (kid: string) => JWK | undefined) {}
 
-  sign(claims: JWTPayload, kid: string): Promise<string> {
+  async sign(claims: JWTPayload, kid: string): Promise<string> {
     let key = this.keys.get(kid);
     if (!key) {
       const jwk = this.privateJwkOf(kid);
-      if (!jwk) return Promise.reject(new Error(`no private key for signing key ${kid}`));
-      key = importJWK(jwk, SIGNING_ALG);
+      if (!jwk) throw new Error(`no private key for signing key ${kid}`);
+      key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       this.keys.set(kid, key);
     }
-    return key.then((k) => new SignJWT(claims).setProtectedHeader({ alg: SIGNING_ALG, kid, typ: 'at+jwt' }).sign(k));
+    const signingInput = `${base64url({ alg: SIGNING_ALG, kid, typ: 'at+jwt' })}.${base64url(claims)}`;
+    const signature = cryptoSign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
+    return `${signingInput}.${signature.toString('base64url')}`;
   }
 }
