@@ -124,6 +124,7 @@ class TokenIssuer {
 
   private newAccessToken(grantId: string): NewAccessToken {
     const { readModel, config } = this.ports;
+    // A handful of keys at most: finding the active one per token costs next to nothing.
     const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
     if (!key) throw new TemporarilyUnavailable('no active signing key');
     return { jti: `${grantId}.${randomPart(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };

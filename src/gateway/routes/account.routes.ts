@@ -29,6 +29,13 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
     const session = browserSession(ctx, secure, true)!;
     return { session, csrf: csrfToken(gateway.csrfKey, session, ACCOUNT_FORMS) };
   };
+  /** A posted account form, refused unless its CSRF token belongs to this browser's session. */
+  const postedForm = async (ctx: Context) => {
+    const { session, csrf } = formContext(ctx);
+    const form = await formParams(ctx);
+    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    return { form, csrf };
+  };
   const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
@@ -73,9 +80,7 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
   });
 
   router.post('/account/login', async (ctx) => {
-    const { session, csrf } = formContext(ctx);
-    const form = await formParams(ctx);
-    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    const { form, csrf } = await postedForm(ctx);
     let user;
     try {
       user = await gateway.ports.loginGuard.signIn(form.username ?? '', form.password ?? '', ctx.ip, contextOf(ctx));
@@ -89,9 +94,7 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
   });
 
   router.post('/account/grants/revoke', async (ctx) => {
-    const { session } = formContext(ctx);
-    const form = await formParams(ctx);
-    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    const { form } = await postedForm(ctx);
     const userId = sessions.userOf(ctx);
     if (!userId) throw new InvalidRequest('sign in first');
     if (!form.grant || !/^[0-9a-f-]{36}$/.test(form.grant)) throw new InvalidRequest('grant is required');
@@ -103,9 +106,7 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
   });
 
   router.post('/account/logout', async (ctx) => {
-    const { session } = formContext(ctx);
-    const form = await formParams(ctx);
-    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    await postedForm(ctx);
     sessions.end(ctx);
     ctx.status = 303;
     ctx.redirect('/account');
