@@ -64,7 +64,11 @@ export function followLog(
         position = batch[batch.length - 1].position;
       } catch {
         if (!stopped) await sleep(retryMs);
+        continue;
       }
+      // A short batch was the end of the log; unless this process appended since, there is
+      // nothing to read until it does (or, for other writers, until the next poll).
+      if (batch.length < batchSize && !pending && appended && !stopped) await sleep(pollMs);
     }
   })();
 
