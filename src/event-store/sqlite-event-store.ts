@@ -14,6 +14,7 @@ import {
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
 import { chainHash } from './tamper-evidence.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 interface Row {
   position: number;
@@ -55,7 +56,7 @@ const fromRow = (row: Row): RecordedEvent => ({
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly appended = new EventEmitter().setMaxListeners(0);
-  private readonly checkpointTimer: NodeJS.Timeout;
+  private readonly checkpointer: { stop(): Promise<void> } | undefined;
   private readonly statements;
   private readonly appendTx: (stream: string, events: NewEvent[], expected: ExpectedRevision) => AppendResult;
 
@@ -67,8 +68,7 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('busy_timeout = 5000');
     // Automatic WAL checkpoints stall the append that triggers them; checkpoint off the hot path instead.
     this.db.pragma('wal_autocheckpoint = 0');
-    this.checkpointTimer = setInterval(() => this.db.pragma('wal_checkpoint(PASSIVE)'), 1000);
-    this.checkpointTimer.unref();
+    this.checkpointer = file === ':memory:' ? undefined : startWalCheckpointer(file);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -167,7 +167,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.checkpointTimer);
+    await this.checkpointer?.stop();
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
       this.db.close();
