@@ -28,11 +28,19 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 export class AccessTokenValidator {
   private readonly keys = new Map<string, Promise<CryptoKey | Uint8Array>>();
 
+  /**
+   * Tokens whose signature and claims were verified, by the token itself, until they
+   * expire: a hit skips the signature check, never the checks that can change (key still
+   * verifying, token and grant not revoked, expiry). Bounded: the oldest entry goes first.
+   */
+  private readonly verified = new Map<string, { claims: JWTPayload; kid: string; expiresAtMs: number }>();
+
   constructor(
     private readonly readModel: ProjectionStore,
     private readonly issuer: string,
     private readonly audience: string,
     private readonly clockToleranceSeconds = 30,
+    private readonly cacheSize = 10_000,
   ) {}
 
   /** Undefined header: no credentials at all (RFC 6750 section 3.1 asks for a bare challenge). */
@@ -41,6 +49,16 @@ export class AccessTokenValidator {
     const match = BEARER.exec(authorization.trim());
     if (!match) throw new InvalidRequest('the Authorization header must be "Bearer <access token>"');
     const token = match[1];
+
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.expiresAtMs + this.clockToleranceSeconds * 1000 <= Date.now()) {
+        this.verified.delete(token);
+        throw new InvalidToken('the access token has expired');
+      }
+      if (!verifies(this.readModel.get<SigningKeyDocument>('signing-keys', cached.kid))) throw new InvalidToken('the access token is signed by an unknown key');
+      return this.checked(cached.claims);
+    }
 
     let kid: string | undefined;
     try {
@@ -70,6 +88,13 @@ export class AccessTokenValidator {
       throw error;
     }
 
+    if (this.verified.size >= this.cacheSize) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { claims, kid: kid!, expiresAtMs: Number(claims.exp) * 1000 });
+    return this.checked(claims);
+  }
+
+  /** What is checked on every request, cached or not: the token-status projection. */
+  private checked(claims: JWTPayload): ValidatedToken {
     const jti = String(claims.jti);
     // A jti the projection has not seen yet only means it lags: the signature vouches for the token.
     if (isRevoked((key) => this.readModel.get<TokenStatusDocument>('token-status', key), jti, grantIdOf(jti))) {
