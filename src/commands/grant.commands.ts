@@ -3,7 +3,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
-import { grantIdOf } from '../keys/access-token-validator.js';
+import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
 import { sha256 } from '../domain/crypto.js';
@@ -104,12 +104,6 @@ export interface TokenResponse {
   refresh_token?: string;
 }
 
-/** Codes, refresh tokens and access token ids start with their grant's id, so each finds its stream. */
-export function grantIdOfToken(token: string, refuse: () => Error): string {
-  const match = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{20,64}$/.exec(token);
-  if (!match) throw refuse();
-  return match[1];
-}
 const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
 const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
 const randomPart = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -138,10 +132,10 @@ class TokenIssuer {
   /** Decides with a fresh access token (and refresh token if asked), appends, then signs and answers. */
   async issue(
     command: StreamCommand<never, GrantState, TokenResponse>,
-    grantId: string,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined) => GrantCommand,
   ): Promise<TokenResponse> {
+    const grantId = streams.grantIdOf(command.stream);
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
     const { events } = await decideAndAppend(this.ports.store, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context);
     return this.respond(events, refresh?.token);
@@ -181,7 +175,7 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: RedeemAuthorizationCode): Promise<TokenResponse> {
-    return this.issuer.issue(command, grantIdOfToken(command.code, badCode), command.withRefreshToken, (token, refreshToken) => ({
+    return this.issuer.issue(command, command.withRefreshToken, (token, refreshToken) => ({
       kind: 'RedeemAuthorizationCode',
       codeHash: sha256(command.code),
       clientId: command.clientId,
@@ -212,7 +206,7 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: RefreshAccessToken): Promise<TokenResponse> {
-    return this.issuer.issue(command, grantIdOfToken(command.refreshToken, badRefreshToken), true, (token, refreshToken) => ({
+    return this.issuer.issue(command, true, (token, refreshToken) => ({
       kind: 'RefreshAccessToken',
       refreshTokenHash: sha256(command.refreshToken),
       clientId: command.clientId,
@@ -242,7 +236,7 @@ export class IssueClientCredentialsTokenHandler implements ICommandHandler<Issue
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: IssueClientCredentialsToken): Promise<TokenResponse> {
-    return this.issuer.issue(command, command.grantId, false, (token) => ({
+    return this.issuer.issue(command, false, (token) => ({
       kind: 'IssueClientCredentialsToken',
       grantId: command.grantId,
       clientId: command.clientId,

@@ -8,8 +8,6 @@ if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (value) =>
 const definitions = eventDefinitions as Record<string, EventDefinition>;
 const checks = new Map<string, TypeCheck<TSchema>>();
 
-export const definitionOf = (type: string): EventDefinition | undefined => definitions[type];
-
 /** The schema version new events of this type are written with. */
 export const currentSchemaVersion = (type: string): number => definitions[type]?.schemaVersion ?? 1;
 

@@ -278,4 +278,5 @@ export const streams = {
   login: (usernameHash: string) => `login-${usernameHash}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
   grant: (grantId: string) => `grant-${grantId}`,
+  grantIdOf: (stream: string) => stream.slice('grant-'.length),
 };

@@ -1,11 +1,11 @@
 import type { JWTPayload } from 'jose';
-import { grantIdOfToken } from '../commands/grant.commands.js';
 import { fold } from '../cqrs/decider.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams, type GrantEvent } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import { OAuthError } from '../domain/oauth-errors.js';
-import { grantIdOf, type AccessTokenValidator } from '../keys/access-token-validator.js';
+import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
+import type { AccessTokenValidator } from '../keys/access-token-validator.js';
 import type { Gateway } from './gateway-context.js';
 
 export type PresentedToken =

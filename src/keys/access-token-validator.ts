@@ -4,6 +4,7 @@ import { verifies, type SigningKeyDocument } from '../../projections/signing-key
 import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
 import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
 import { parseScope } from '../domain/scope.js';
+import { grantIdOf } from '../domain/token-ids.js';
 import { SIGNING_ALG } from './signing-keys.js';
 
 export interface ValidatedToken {
@@ -123,6 +124,3 @@ export class AccessTokenValidator {
 }
 
 export class MissingToken extends InvalidToken {}
-
-/** Access token ids, like codes and refresh tokens, start with their grant's id. */
-export const grantIdOf = (tokenId: string): string => tokenId.slice(0, tokenId.indexOf('.') === -1 ? tokenId.length : tokenId.indexOf('.'));

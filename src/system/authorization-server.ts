@@ -8,9 +8,8 @@ import type { EventBus } from '../event-bus/event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { createGatewayApp } from '../gateway/app.js';
 import { ClientAuthenticator } from '../gateway/client-authentication.js';
-import type { Logger } from '../observability/logger.js';
 import type { ReadinessCheck } from '../observability/health.js';
-import { pinoLogger } from '../observability/logger.js';
+import { pinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { Relay } from '../relay/relay.js';
@@ -85,7 +84,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const leased = config.natsUrl
     ? new LeasedRelay(relay, new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'relay', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs), logger)
     : undefined;
-  await (leased ?? relay).start();
+  const publisher = leased ?? relay;
+  await publisher.start();
 
   const clients = new ClientAuthenticator(ports, config.issuer);
   const readiness: Record<string, ReadinessCheck> = {
@@ -121,8 +121,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
       await http.close();
       await keyLifecycle.stop();
       // Publish what is committed before letting go: subscribers then miss nothing.
-      if (!(await (leased ?? relay).drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
-      await (leased ?? relay).stop();
+      if (!(await publisher.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
+      await publisher.stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();
       await commandSide.close();

@@ -27,7 +27,7 @@ if (!process.env.EVENTSTOREDB_URL) {
   );
 }
 
-describe.each(adapters)('event store contract: %s', (name, make) => {
+describe.each(adapters)('event store contract: %s', (_name, make) => {
   const maybe = make ? it : it.skip;
   let store: EventStore;
   beforeEach(() => {
