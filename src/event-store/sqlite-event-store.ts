@@ -31,6 +31,8 @@ interface Row {
 }
 
 export interface SqliteEventStoreOptions extends FollowOptions {
+  /** How many of this process's newest appends to keep for followers (default 4096; 0: none). */
+  tailSize?: number;
   /**
    * `normal` (default): WAL with synchronous=NORMAL, durable across a process crash,
    * the last transactions may be lost on power loss. `full`: fsync on every commit.
@@ -52,13 +54,37 @@ const fromRow = (row: Row): RecordedEvent => ({
   hash: row.hash,
 });
 
-/** The embedded default: one SQLite file in WAL mode. The rowid is the global position. */
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+interface Appended {
+  result: AppendResult;
+  recorded: RecordedEvent[];
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode. The rowid is the global position.
+ *
+ * Under load, appends made in the same turn of the event loop are committed together
+ * (group commit): each keeps its own revision check in a savepoint, so one lost race
+ * fails only its own append, and each promise resolves only once the commit holding
+ * it is done. Followers in this process are served the newest appends from memory
+ * instead of reading back and parsing what was just written.
+ */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
+  private queue: PendingAppend[] = [];
+  private readonly tail: RecordedEvent[] = [];
+  private readonly tailSize: number;
   private readonly appended = new EventEmitter().setMaxListeners(0);
   private readonly checkpointer: { stop(): Promise<void> } | undefined;
   private readonly statements;
-  private readonly appendTx: (stream: string, events: NewEvent[], expected: ExpectedRevision) => AppendResult;
+  private readonly commitGroup: (group: PendingAppend[]) => Array<Appended | { error: unknown }>;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -100,16 +126,20 @@ export class SqliteEventStore implements EventStore {
       readAll: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
-    const tx = this.db.transaction((stream: string, events: NewEvent[], expected: ExpectedRevision): AppendResult => {
+    this.tailSize = options.tailSize ?? 4096;
+    // Nested in the group's transaction, this runs in a savepoint: a refused append undoes only itself.
+    const appendOne = this.db.transaction(({ stream, events, expected }: PendingAppend): Appended => {
       const last = this.statements.revision.get(stream);
       const current = last?.revision;
       checkExpectedRevision(stream, expected, current);
       let revision = current ?? -1;
       let previousHash = last?.hash ?? null;
       let position = 0;
+      const recorded: RecordedEvent[] = [];
       for (const event of events) {
         revision += 1;
         previousHash = chainHash(previousHash, { ...event, stream, revision });
+        const data = JSON.stringify(event.data);
         const info = this.statements.insert.run({
           id: event.id,
           stream,
@@ -119,30 +149,92 @@ export class SqliteEventStore implements EventStore {
           time: event.time,
           correlationId: event.correlationId,
           causationId: event.causationId,
-          data: JSON.stringify(event.data),
+          data,
           hash: previousHash,
         });
         position = Number(info.lastInsertRowid);
+        // What a reader would get back from the file: the data as JSON gives it, not the caller's object.
+        recorded.push({ ...event, data: JSON.parse(data) as Record<string, unknown>, stream, revision, position, hash: previousHash });
       }
-      return { revision, position };
+      return { result: { revision, position }, recorded };
     });
+    const group = this.db.transaction((pending: PendingAppend[]) =>
+      pending.map((append) => {
+        try {
+          return appendOne(append);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
     // IMMEDIATE takes the write lock before reading the revision, so writers in other processes serialise too.
-    this.appendTx = tx.immediate;
+    this.commitGroup = group.immediate;
   }
 
-  async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    let result: AppendResult;
+  append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ stream, events, expected, resolve, reject });
+      // The first append of this turn schedules the commit; the others of the turn join it.
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const pending = this.queue;
+    this.queue = [];
+    let outcomes: Array<Appended | { error: unknown }>;
     try {
-      result = this.appendTx(stream, events, expected);
+      outcomes = this.commitGroup(pending);
     } catch (error) {
-      // The UNIQUE (stream, revision) constraint is the last line against a racing writer.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String(error).includes('revision')) {
-        throw new WrongExpectedVersionError(stream, expected, this.statements.revision.get(stream)?.revision ?? 'no_stream');
-      }
-      throw error;
+      // The commit itself failed (the file is locked or full): nothing of the group is recorded.
+      for (const append of pending) append.reject(error);
+      return;
     }
-    if (events.length > 0) this.appended.emit('append');
-    return result;
+    let appended = false;
+    outcomes.forEach((outcome, i) => {
+      const append = pending[i];
+      if ('error' in outcome) return append.reject(this.refusal(append, outcome.error));
+      for (const event of outcome.recorded) this.remember(event);
+      appended ||= outcome.recorded.length > 0;
+      append.resolve(outcome.result);
+    });
+    if (appended) this.appended.emit('append');
+  }
+
+  private refusal({ stream, expected }: PendingAppend, error: unknown): unknown {
+    // The UNIQUE (stream, revision) constraint is the last line against a racing writer.
+    if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && String(error).includes('revision')) {
+      return new WrongExpectedVersionError(stream, expected, this.statements.revision.get(stream)?.revision ?? 'no_stream');
+    }
+    return error;
+  }
+
+  private remember(event: RecordedEvent): void {
+    if (this.tailSize === 0) return;
+    this.tail.push(event);
+    if (this.tail.length > this.tailSize * 2) this.tail.splice(0, this.tail.length - this.tailSize);
+  }
+
+  /**
+   * The events after `after` from memory, if this process wrote all of them in a row;
+   * undefined when the file must be read (older events, or another process wrote in between).
+   */
+  private fromTail(after: number, limit: number): RecordedEvent[] | undefined {
+    const tail = this.tail;
+    if (tail.length === 0 || after + 1 < tail[0].position || after >= tail[tail.length - 1].position) return undefined;
+    let low = 0;
+    let high = tail.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (tail[middle].position <= after) low = middle + 1;
+      else high = middle;
+    }
+    if (tail[low].position !== after + 1) return undefined;
+    let end = low + 1;
+    while (end < tail.length && end - low < limit && tail[end].position === tail[end - 1].position + 1) end++;
+    // Stopping at a gap would look like the end of the log to a follower: read the file instead.
+    if (end - low < limit && end < tail.length) return undefined;
+    return tail.slice(low, end);
   }
 
   async readStream(stream: string): Promise<RecordedEvent[]> {
@@ -150,7 +242,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
-    return this.statements.readAll.all(after, limit).map(fromRow);
+    return this.fromTail(after, limit) ?? this.statements.readAll.all(after, limit).map(fromRow);
   }
 
   async headPosition(): Promise<number> {
@@ -167,6 +259,8 @@ export class SqliteEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
+    // Appends already asked for are committed (or refused), never dropped.
+    if (this.queue.length > 0) this.flush();
     await this.checkpointer?.stop();
     if (this.db.open) {
       this.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -178,4 +178,53 @@ describe('sqlite event store durability', () => {
     await a.close();
     await b.close();
   });
+
+  it('commits appends made together in one group, where a lost race fails only its own append', async () => {
+    const store = new SqliteEventStore(join(dir.path, 'group.sqlite'));
+    const contested = uniqueStream();
+    await store.append(contested, [anEvent('First')], 'no_stream');
+    const others = Array.from({ length: 20 }, () => uniqueStream());
+    const outcomes = await Promise.allSettled([
+      ...others.map((stream, i) => store.append(stream, [anEvent('Other', { i })], 'no_stream')),
+      store.append(contested, [anEvent('Late')], 'no_stream'),
+      store.append(contested, [anEvent('Second')], 0),
+    ]);
+    expect(outcomes.slice(0, 20).every((o) => o.status === 'fulfilled')).toBe(true);
+    expect(outcomes[20]).toMatchObject({ status: 'rejected', reason: expect.any(WrongExpectedVersionError) });
+    expect(outcomes[21].status).toBe('fulfilled');
+    expect((await store.readStream(contested)).map((e) => e.type)).toEqual(['First', 'Second']);
+    // The group left no hole: positions stay dense and every stream reads back.
+    const all = await store.readAll(0, 100);
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    await store.close();
+  });
+
+  it('gives followers the same events from memory as from the file, and what another writer put in between', async () => {
+    const file = join(dir.path, 'tail.sqlite');
+    const writer = new SqliteEventStore(file);
+    const other = new SqliteEventStore(file);
+    const stream = uniqueStream();
+    await writer.append(stream, [anEvent('A', { n: 1, absent: undefined })], 'no_stream');
+    await other.append(uniqueStream(), [anEvent('FromOther')], 'no_stream');
+    await writer.append(stream, [anEvent('B', { list: [1, 2] })], 0);
+    const fresh = new SqliteEventStore(file, { tailSize: 0 });
+    // Served from memory: each range is a run this process wrote in a row.
+    for (const [after, limit] of [[0, 1], [2, 10]]) expect(await writer.readAll(after, limit)).toEqual(await fresh.readAll(after, limit));
+    expect(Object.keys((await writer.readAll(0, 1))[0].data)).toEqual(['n']);
+    // Across the other writer's event: never a short read that would look like the end of the log.
+    expect((await writer.readAll(0, 10)).map((e) => e.type)).toEqual(['A', 'FromOther', 'B']);
+    for (const store of [writer, other, fresh]) await store.close();
+  });
+
+  it('commits what was asked for before a close', async () => {
+    const file = join(dir.path, 'close.sqlite');
+    const store = new SqliteEventStore(file);
+    const stream = uniqueStream();
+    const appended = store.append(stream, [anEvent()], 'no_stream');
+    await store.close();
+    await expect(appended).resolves.toMatchObject({ revision: 0 });
+    const reopened = new SqliteEventStore(file);
+    expect(await reopened.readStream(stream)).toHaveLength(1);
+    await reopened.close();
+  });
 });
