@@ -48,7 +48,7 @@ export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser
   async execute(command: AuthenticateUser): Promise<Decision<GrantState>> {
     const user = await this.ports.loginGuard.signIn(command.username, command.password, command.address, command.context);
     return decideAndAppend(
-      this.ports.store,
+      this.ports.streams,
       command.stream,
       grantDecider,
       { kind: 'AuthenticateUser', userId: user.userId, username: user.username, browserSessionHash: command.browserSessionHash, now: command.context.now },
@@ -80,7 +80,7 @@ export class GrantConsentHandler implements ICommandHandler<GrantConsent> {
     // The grant id travels in the code so /token finds the stream without an index.
     const code = `${command.grantId}.${randomBytes(32).toString('base64url')}`;
     const decision = await decideAndAppend(
-      this.ports.store,
+      this.ports.streams,
       command.stream,
       grantDecider,
       {
@@ -137,7 +137,7 @@ class TokenIssuer {
   ): Promise<TokenResponse> {
     const grantId = streams.grantIdOf(command.stream);
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
-    const { events } = await decideAndAppend(this.ports.store, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context);
+    const { events } = await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context);
     return this.respond(events, refresh?.token);
   }
 

@@ -27,7 +27,7 @@ export function deciderHandler<DeciderCommand, State, Event extends DomainEvent>
   class Handler implements ICommandHandler<StreamCommand<DeciderCommand, State>> {
     constructor(@Inject(PORTS) private readonly ports: Ports) {}
     execute(command: StreamCommand<DeciderCommand, State>): Promise<Decision<State>> {
-      return decideAndAppend(this.ports.store, command.stream, decider, command.decision, command.context);
+      return decideAndAppend(this.ports.streams, command.stream, decider, command.decision, command.context);
     }
   }
   Object.defineProperty(Handler, 'name', { value: `${commandClass.name}Handler` });

@@ -1,8 +1,9 @@
 import type { DomainEvent, NewEvent, RecordedEvent } from '../event-store/event-envelope.js';
-import { WrongExpectedVersionError, type EventStore } from '../event-store/event-store.js';
+import { WrongExpectedVersionError } from '../event-store/event-store.js';
 import type { CommandContext } from './command-context.js';
 import { checkEventData, currentSchemaVersion } from '../domain/event-catalog.js';
 import { RefusedWithEvents, type Decider } from './decider.js';
+import type { FoldedStreams } from './folded-streams.js';
 
 /** Another writer changed the stream between our read and our append, more often than we retry. */
 export class ConcurrencyConflict extends Error {
@@ -21,14 +22,14 @@ export interface Decision<State> {
 }
 
 /**
- * The one path every command handler takes: load the stream, fold it, decide, append
+ * The one path every command handler takes: load the stream's folded state, decide, append
  * with the exact expected revision. On a lost race it decides again on the fresh stream,
  * where the rule itself usually refuses (a code already redeemed). A refusal that must be
  * recorded (RefusedWithEvents) is appended first, then thrown. After `retries` lost
  * races it gives up with ConcurrencyConflict, never with two outcomes.
  */
 export async function decideAndAppend<Command, State, Event extends DomainEvent>(
-  store: EventStore,
+  streams: FoldedStreams,
   stream: string,
   decider: Decider<Command, State, Event>,
   command: Command,
@@ -36,9 +37,8 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
   retries = 3,
 ): Promise<Decision<State>> {
   for (let attempt = 0; ; attempt++) {
-    const history = await store.readStream(stream);
-    let state = decider.initialState;
-    for (const event of history) state = decider.evolve(state, event as unknown as Event);
+    const loaded = await streams.load(stream, decider as unknown as Decider<unknown, State, DomainEvent>);
+    let state = loaded.state;
     let decided: Event[];
     let refusal: Error | undefined;
     try {
@@ -52,7 +52,7 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       if (refusal) throw refusal;
       return { events: [], position: 0, state };
     }
-    const expected = history.length === 0 ? 'no_stream' : history[history.length - 1].revision;
+    const expected = loaded.revision ?? 'no_stream';
     const toAppend: NewEvent[] = decided.map((event) => {
       checkEventData(event.type, event.data);
       return {
@@ -66,11 +66,12 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       };
     });
     try {
-      const { position, revision } = await store.append(stream, toAppend, expected);
+      const { position, revision } = await streams.store.append(stream, toAppend, expected);
       const first = revision - toAppend.length + 1;
       const events = toAppend.map((event, i) => ({ ...event, stream, revision: first + i }));
-      if (refusal) throw refusal;
       for (const event of decided) state = decider.evolve(state, event);
+      streams.remember(stream, decider as unknown as Decider<unknown, State, DomainEvent>, { state, revision });
+      if (refusal) throw refusal;
       return { events, position, state };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersionError)) throw error;

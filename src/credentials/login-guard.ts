@@ -1,11 +1,10 @@
 import type { UserDocument } from '../../projections/users.projection.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
-import { fold } from '../cqrs/decider.js';
+import type { FoldedStreams } from '../cqrs/folded-streams.js';
 import { sha256 } from '../domain/crypto.js';
-import { streams, type LoginEvent } from '../domain/events.js';
+import { streams } from '../domain/events.js';
 import { accountRetryAfter, FAILURE_WINDOW_SECONDS, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
-import type { EventStore } from '../event-store/event-store.js';
 import type { Ports } from '../commands/ports.js';
 import { checkUserPassword } from './user-login.js';
 
@@ -33,19 +32,19 @@ export const ADDRESS_FAILURE_LIMIT = 20;
 export class LoginGuard {
   private readonly addressFailures = new Map<string, number[]>();
 
-  constructor(private readonly ports: { store: EventStore } & Pick<Ports, 'readModel' | 'secrets'>) {}
+  constructor(private readonly ports: Pick<Ports, 'streams' | 'readModel' | 'secrets'>) {}
 
   async signIn(username: string, password: string, address: string, context: CommandContext): Promise<UserDocument> {
     const now = context.now;
     const name = username.slice(0, 128);
     const stream = streams.login(sha256(name.toLowerCase()));
-    const state = fold(loginAttemptsDecider, (await this.ports.store.readStream(stream)) as unknown as LoginEvent[]);
+    const { state } = await this.ports.streams.load(stream, loginAttemptsDecider);
     const record = (outcome: 'success' | 'bad_credentials' | 'throttled') => {
       const command: LoginAttemptCommand =
         outcome === 'success'
           ? { kind: 'RecordLoginSuccess', username: name, address, now }
           : { kind: 'RecordLoginFailure', username: name, address, reason: outcome, now };
-      return decideAndAppend(this.ports.store, stream, loginAttemptsDecider, command, context);
+      return decideAndAppend(this.ports.streams, stream, loginAttemptsDecider, command, context);
     };
 
     const retryAfter = Math.max(accountRetryAfter(state, now), this.addressRetryAfter(address, now));

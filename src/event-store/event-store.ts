@@ -24,8 +24,8 @@ export type BatchHandler = (events: RecordedEvent[]) => Promise<void>;
 /** The event store port. The store is the only record of what happened. */
 export interface EventStore {
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult>;
-  /** The whole stream in order; empty when the stream does not exist. */
-  readStream(stream: string): Promise<RecordedEvent[]>;
+  /** The stream in order from `fromRevision` (default 0: all of it); empty when the stream does not exist. */
+  readStream(stream: string, fromRevision?: number): Promise<RecordedEvent[]>;
   /** Up to `limit` events of the global log after `after` (exclusive; 0 = from the start). */
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
   /** Position of the newest event, 0 when empty. */

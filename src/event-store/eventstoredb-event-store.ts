@@ -94,10 +94,10 @@ export class EventStoreDbEventStore implements EventStore {
     return undefined;
   }
 
-  async readStream(stream: string): Promise<RecordedEvent[]> {
+  async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(stream, { fromRevision: START, direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: fromRevision === 0 ? START : BigInt(fromRevision), direction: FORWARDS })) {
         const event = this.toRecorded(resolved);
         if (event) events.push(event);
       }

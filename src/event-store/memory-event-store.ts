@@ -36,8 +36,8 @@ export class MemoryEventStore implements EventStore {
     return { revision: last ? last.revision : -1, position: last ? last.position : this.log.length };
   }
 
-  async readStream(stream: string): Promise<RecordedEvent[]> {
-    return [...(this.streams.get(stream) ?? [])];
+  async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
+    return (this.streams.get(stream) ?? []).slice(fromRevision);
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {

@@ -122,7 +122,7 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO events (id, stream, revision, type, schema_version, time, correlation_id, causation_id, data, hash)
          VALUES (@id, @stream, @revision, @type, @schemaVersion, @time, @correlationId, @causationId, @data, @hash)`,
       ),
-      readStream: this.db.prepare<[string], Row>('SELECT * FROM events WHERE stream = ? ORDER BY revision'),
+      readStream: this.db.prepare<[string, number], Row>('SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision'),
       readAll: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
@@ -237,8 +237,8 @@ export class SqliteEventStore implements EventStore {
     return tail.slice(low, end);
   }
 
-  async readStream(stream: string): Promise<RecordedEvent[]> {
-    return this.statements.readStream.all(stream).map(fromRow);
+  async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
+    return this.statements.readStream.all(stream, fromRevision).map(fromRow);
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {

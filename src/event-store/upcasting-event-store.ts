@@ -16,8 +16,8 @@ export class UpcastingEventStore implements EventStore {
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     return this.inner.append(stream, events, expected);
   }
-  async readStream(stream: string): Promise<RecordedEvent[]> {
-    return (await this.inner.readStream(stream)).map(this.upcast);
+  async readStream(stream: string, fromRevision?: number): Promise<RecordedEvent[]> {
+    return (await this.inner.readStream(stream, fromRevision)).map(this.upcast);
   }
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
     return (await this.inner.readAll(after, limit)).map(this.upcast);

@@ -1,8 +1,6 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Ports } from '../commands/ports.js';
 import { commandContext, type CommandContext } from '../cqrs/command-context.js';
-import { fold } from '../cqrs/decider.js';
-import type { GrantEvent } from '../domain/events.js';
 import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
@@ -28,8 +26,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The current state of one authorization, folded from its stream (the authoritative state). */
 export async function loadGrant(gateway: Gateway, grantId: string | undefined): Promise<GrantState> {
   if (!grantId || !UUID.test(grantId)) return grantDecider.initialState;
-  const events = await gateway.ports.store.readStream(streams.grant(grantId));
-  return fold(grantDecider, events as unknown as GrantEvent[]);
+  return (await gateway.ports.streams.load(streams.grant(grantId), grantDecider)).state;
 }
 
 /** Each request's commands carry its request id as their correlation id. */

@@ -1,12 +1,10 @@
 import type { JWTPayload } from 'jose';
-import { fold } from '../cqrs/decider.js';
 import { sha256 } from '../domain/crypto.js';
-import { streams, type GrantEvent } from '../domain/events.js';
-import { grantDecider, type GrantState } from '../domain/grant.js';
+import type { GrantState } from '../domain/grant.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
 import type { AccessTokenValidator } from '../keys/access-token-validator.js';
-import type { Gateway } from './gateway-context.js';
+import { loadGrant, type Gateway } from './gateway-context.js';
 
 export type PresentedToken =
   | { kind: 'access_token'; jti: string; grantId: string; claims: JWTPayload; grant: GrantState }
@@ -18,8 +16,7 @@ export type PresentedToken =
  * token is not one of ours, malformed, expired or badly signed.
  */
 export async function readPresentedToken(gateway: Gateway, validator: AccessTokenValidator, token: string): Promise<PresentedToken | undefined> {
-  const grantOf = async (grantId: string) =>
-    fold(grantDecider, (await gateway.ports.store.readStream(streams.grant(grantId))) as unknown as GrantEvent[]);
+  const grantOf = (grantId: string) => loadGrant(gateway, grantId);
   if (token.split('.').length === 3) {
     try {
       const { jti, claims } = await validator.validate(`Bearer ${token}`);

@@ -37,8 +37,8 @@ export class InstrumentedEventStore implements EventStore {
     }
   }
 
-  readStream(stream: string): Promise<RecordedEvent[]> {
-    return this.inner.readStream(stream);
+  readStream(stream: string, fromRevision?: number): Promise<RecordedEvent[]> {
+    return this.inner.readStream(stream, fromRevision);
   }
   readAll(after: number, limit: number): Promise<RecordedEvent[]> {
     return this.inner.readAll(after, limit);

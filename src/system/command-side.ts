@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { FoldedStreams } from '../cqrs/folded-streams.js';
 import type { CommandBus } from '@nestjs/cqrs';
 import { MemoryProjectionStore } from '../../projections/projection-store.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
@@ -39,7 +40,8 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
     const jwk = secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;
   });
-  const ports: Ports = { store, secrets, signer, readModel, config, loginGuard: new LoginGuard({ store, readModel, secrets }) };
+  const streams = new FoldedStreams(store);
+  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard: new LoginGuard({ streams, readModel, secrets }) };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers]);
   return {
     ports,

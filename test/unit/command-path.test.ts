@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { FoldedStreams } from '../../src/cqrs/folded-streams.js';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { startCommandBus, PORTS, type CommandBusHandle } from '../../src/cqrs/command-bus.js';
 import { commandContext } from '../../src/cqrs/command-context.js';
@@ -31,9 +32,9 @@ class PunchTicket extends Command<Decision<TicketState>> {
 
 @CommandHandler(PunchTicket)
 class PunchTicketHandler implements ICommandHandler<PunchTicket> {
-  constructor(@Inject(PORTS) private readonly ports: { store: EventStore }) {}
+  constructor(@Inject(PORTS) private readonly ports: { streams: FoldedStreams }) {}
   execute(command: PunchTicket) {
-    return decideAndAppend(this.ports.store, `ticket-${command.ticketId}`, ticket, { by: command.by }, commandContext('corr-1'));
+    return decideAndAppend(this.ports.streams, `ticket-${command.ticketId}`, ticket, { by: command.by }, commandContext('corr-1'));
   }
 }
 
@@ -42,8 +43,8 @@ describe('the shared command path through @nestjs/cqrs', () => {
   let bus: CommandBusHandle;
   beforeEach(async () => {
     store = new MemoryEventStore();
-    bus = await startCommandBus({ store }, [PunchTicketHandler]);
-    await decideAndAppend(store, 'ticket-t1', ticket, { issue: 't1' }, commandContext());
+    bus = await startCommandBus({ streams: new FoldedStreams(store) }, [PunchTicketHandler]);
+    await decideAndAppend(new FoldedStreams(store), 'ticket-t1', ticket, { issue: 't1' }, commandContext());
   });
   afterEach(async () => {
     await bus.close();
@@ -75,6 +76,42 @@ describe('the shared command path through @nestjs/cqrs', () => {
       return store.append(stream, events, 0);
     };
     const punchy: Decider<PunchCommand, TicketState, TicketEvent> = { ...ticket, decide: (c) => [{ type: 'TicketPunched', data: { by: c.by } }] };
-    await expect(decideAndAppend(racing, 'ticket-t1', punchy, { by: 'x' }, commandContext(), 2)).rejects.toBeInstanceOf(ConcurrencyConflict);
+    await expect(decideAndAppend(new FoldedStreams(racing), 'ticket-t1', punchy, { by: 'x' }, commandContext(), 2)).rejects.toBeInstanceOf(ConcurrencyConflict);
+  });
+});
+
+describe('folded streams: the cached state of hot streams', () => {
+  it('reads only the events after the revision it has folded, and sees what another writer appended', async () => {
+    const store = new MemoryEventStore();
+    const reads: number[] = [];
+    const watched: EventStore = Object.create(store);
+    watched.readStream = (stream, fromRevision) => {
+      reads.push(fromRevision ?? 0);
+      return store.readStream(stream, fromRevision);
+    };
+    const streams = new FoldedStreams(watched);
+    await decideAndAppend(streams, 'ticket-t2', ticket, { issue: 't2' }, commandContext());
+    expect(await streams.load('ticket-t2', ticket)).toEqual({ state: { issued: true, punchedBy: null }, revision: 0 });
+    expect(reads).toEqual([0, 1]);
+
+    // Another instance punches the ticket behind this cache's back: the next decision still knows.
+    await store.append('ticket-t2', [{ id: 'e-bob', type: 'TicketPunched', data: { by: 'bob' }, schemaVersion: 1, time: new Date().toISOString(), correlationId: 'c', causationId: null }], 0);
+    await expect(decideAndAppend(streams, 'ticket-t2', ticket, { by: 'alice' }, commandContext())).rejects.toBeInstanceOf(TicketAlreadyPunched);
+    expect(reads).toEqual([0, 1, 1]);
+  });
+
+  it('keeps at most its capacity, dropping the least recently used stream', async () => {
+    const store = new MemoryEventStore();
+    const streams = new FoldedStreams(store, 2);
+    for (const id of ['a', 'b']) await decideAndAppend(streams, `ticket-${id}`, ticket, { issue: id }, commandContext());
+    await streams.load('ticket-a', ticket);
+    await decideAndAppend(streams, 'ticket-c', ticket, { issue: 'c' }, commandContext());
+    const from: Record<string, number> = {};
+    const watched: EventStore = Object.create(store);
+    watched.readStream = (stream, fromRevision) => ((from[stream] = fromRevision ?? 0), store.readStream(stream, fromRevision));
+    Object.assign(streams, { store: watched });
+    for (const id of ['c', 'a', 'b']) await streams.load(`ticket-${id}`, ticket);
+    // 'b' was dropped and is read from its start; the others only past what they had.
+    expect(from).toEqual({ 'ticket-a': 1, 'ticket-b': 0, 'ticket-c': 1 });
   });
 });
