@@ -1,6 +1,8 @@
 /**
- * Benchmarks: `npm run bench` (the backbone, then revocation propagation). Prints figures, asserts nothing; compare runs
- * side by side on one machine (each figure is the median of three runs).
+ * Benchmarks: `npm run bench`. First this server side by side with node-oidc-provider,
+ * then the backbone's own figures: appends, relay, projections, revocation propagation,
+ * replay. Prints tables, asserts nothing; every figure is the median of three runs.
+ * BENCH_ONLY=compare or BENCH_ONLY=backbone runs one part.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { NatsJetStreamEventBus } from '../src/event-bus/nats-jetstream-event-bus
 import type { NewEvent } from '../src/event-store/event-envelope.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
 import { Relay } from '../src/relay/relay.js';
+import { compareWithOidcProvider } from './compare/run.js';
 import { replaySpeed } from './replay.js';
 import { revocationPropagation } from './revocation-propagation.js';
 
@@ -45,6 +48,20 @@ const tokenIssued = (i: number) =>
   });
 
 async function main() {
+  const only = process.env.BENCH_ONLY;
+  if (only !== 'backbone') {
+    console.log('# This server side by side with node-oidc-provider\n');
+    const compared = await compareWithOidcProvider();
+    console.log('\n| workload | this server | node-oidc-provider | ratio | target |\n| --- | ---: | ---: | ---: | --- |');
+    for (const row of compared) console.log(`| ${row.join(' | ')} |`);
+    console.log();
+  }
+  if (only === 'compare') return;
+  console.log('# The backbone\n');
+  await backbone();
+}
+
+async function backbone() {
   const N = 20_000;
 
   const bare = await measure('bare better-sqlite3 insert, one row per transaction (reference)', 'rows/s', async (run) => {

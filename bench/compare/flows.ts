@@ -1,0 +1,168 @@
+/**
+ * The load generator for multi-step workloads, in a process of its own like load.ts:
+ * `node flows.js '<options as JSON>'` runs `concurrency` loops for `duration` seconds and
+ * prints one JSON line with completions per second.
+ *
+ * - code-flow: a new browser (cookie jar) per flow: the authorization request, the login
+ *   form, the consent form, then the token request with PKCE and HTTP Basic.
+ * - refresh: one code flow per loop for a refresh token (before the clock starts), then
+ *   refresh grants back to back, each with the refresh token the previous answer rotated to.
+ *
+ * The browser part is generic (follow redirects, fill the one form on the page), so the
+ * same code drives this server and node-oidc-provider.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+
+interface Options {
+  workload: 'code-flow' | 'refresh';
+  issuer: string;
+  authorizePath: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  scope: string;
+  users: Array<{ username: string; password: string }>;
+  concurrency: number;
+  duration: number;
+}
+
+interface Answer {
+  status: number;
+  location: string | undefined;
+  cookies: string[];
+  body: string;
+}
+
+const options = JSON.parse(process.argv[2]) as Options;
+const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency * 2 });
+const basic = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString('base64')}`;
+
+function send(method: string, url: URL, headers: Record<string, string>, body?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [], body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+class Browser {
+  private readonly jar = new Map<string, string>();
+  async go(method: string, url: URL, body?: string): Promise<Answer> {
+    const cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const answer = await send(method, url, cookie ? { cookie } : {}, body);
+    for (const line of answer.cookies) {
+      const pair = line.split(';')[0];
+      const eq = pair.indexOf('=');
+      this.jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+    return answer;
+  }
+}
+
+const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** The user's part: follow redirects, fill in the page's form, until the redirect back to the client. */
+async function authorize(user: { username: string; password: string }): Promise<{ code: string; verifier: string }> {
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  let url = new URL(options.authorizePath, options.issuer);
+  for (const [k, v] of Object.entries({
+    response_type: 'code', client_id: options.clientId, redirect_uri: options.redirectUri, scope: options.scope, state,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  })) url.searchParams.set(k, v);
+  const browser = new Browser();
+  let answer = await browser.go('GET', url);
+  for (let step = 0; step < 12; step++) {
+    if (answer.status >= 300 && answer.status < 400 && answer.location) {
+      url = new URL(answer.location, url);
+      if (url.href.startsWith(options.redirectUri)) {
+        if (url.searchParams.get('state') !== state) throw new Error('state mismatch');
+        const code = url.searchParams.get('code');
+        if (!code) throw new Error(`no code: ${url.search}`);
+        return { code, verifier };
+      }
+      answer = await browser.go('GET', url);
+      continue;
+    }
+    const form = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(answer.body);
+    if (answer.status !== 200 || !form) throw new Error(`unexpected answer ${answer.status} at ${url.pathname}`);
+    const fields = new URLSearchParams();
+    for (const m of answer.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1], unescape(m[2]));
+    if (/name="username"/.test(answer.body)) {
+      fields.set('username', user.username);
+      fields.set('password', user.password);
+    } else if (!fields.has('decision')) {
+      fields.set('decision', 'approve');
+    }
+    url = new URL(unescape(form[1]), url);
+    answer = await browser.go('POST', url, fields.toString());
+  }
+  throw new Error('too many steps');
+}
+
+async function token(params: Record<string, string>): Promise<{ access_token: string; refresh_token?: string }> {
+  const answer = await send('POST', new URL('/token', options.issuer), { authorization: basic }, new URLSearchParams(params).toString());
+  if (answer.status !== 200) throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
+  return JSON.parse(answer.body) as { access_token: string; refresh_token?: string };
+}
+
+const codeFlow = async (user: Options['users'][number]) => {
+  const { code, verifier } = await authorize(user);
+  return token({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier });
+};
+
+let completed = 0;
+let errors = 0;
+let firstError: string | undefined;
+let running = true;
+
+const failed = (error: unknown) => {
+  errors++;
+  firstError ??= (error as Error).message;
+};
+
+/** One refresh token per loop, taken before the clock starts: the refresh workload measures refreshes only. */
+async function firstRefreshToken(user: Options['users'][number]): Promise<string> {
+  const { refresh_token } = await codeFlow(user);
+  if (!refresh_token) throw new Error('no refresh token from the code flow');
+  return refresh_token;
+}
+
+async function loop(index: number, refreshToken: string | undefined): Promise<void> {
+  const user = options.users[index % options.users.length];
+  while (running) {
+    try {
+      if (options.workload === 'code-flow') {
+        if (!(await codeFlow(user)).access_token) throw new Error('no access token');
+      } else {
+        refreshToken ??= await firstRefreshToken(user);
+        const answer = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
+        if (!answer.refresh_token || answer.refresh_token === refreshToken) throw new Error('the refresh token was not rotated');
+        refreshToken = answer.refresh_token;
+      }
+      if (running) completed++;
+    } catch (error) {
+      failed(error);
+      refreshToken = undefined;
+    }
+  }
+}
+
+const users = Array.from({ length: options.concurrency }, (_, i) => options.users[i % options.users.length]);
+const initial = options.workload === 'refresh' ? await Promise.all(users.map(firstRefreshToken)) : [];
+const started = performance.now();
+const loops = users.map((_, i) => loop(i, initial[i]));
+await new Promise((r) => setTimeout(r, options.duration * 1000));
+running = false;
+const seconds = (performance.now() - started) / 1000;
+const done = completed;
+await Promise.all(loops);
+agent.destroy();
+console.log(JSON.stringify({ requestsPerSecond: done / seconds, errors, non2xx: 0, firstError }));
