@@ -249,7 +249,10 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
     }
     case 'RefreshAccessToken': {
       if (!state.grantId || state.clientId !== command.clientId) throw badRefreshToken();
-      const spent = state.spentRefreshTokenHashes.some((hash) => constantTimeEqual(hash, command.refreshTokenHash));
+      // Plain equality is safe here: these are SHA-256 hashes of 256-bit random tokens, so
+      // timing could only hint at a hash, never at a token. A grant refreshed all day holds
+      // thousands of them, and a constant-time comparison each dominated the refresh grant.
+      const spent = state.spentRefreshTokenHashes.includes(command.refreshTokenHash);
       if (spent) {
         revokeAndRefuse(
           state,
