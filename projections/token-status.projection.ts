@@ -1,4 +1,4 @@
-import type { AccessTokenIssued, GrantRevoked, TokenRevoked } from '../src/domain/events.js';
+import type { GrantRevoked, TokenRevoked } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
 export interface AccessTokenStatus {
@@ -22,13 +22,14 @@ export const tokenStatusKey = {
 
 /**
  * What the resource server checks, beyond the signature, before it serves a token:
- * whether the token itself, or the grant it was issued under, has been revoked.
+ * whether the token itself, or the grant it was issued under, has been revoked. Only
+ * revocations make documents: the signature already proves a token was issued, and a
+ * document per issued token would grow with every token ever issued.
  */
 export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
   name: 'token-status',
   keysOf: (event) => {
     switch (event.type) {
-      case 'AccessTokenIssued':
       case 'TokenRevoked':
         return [tokenStatusKey.accessToken(String(event.data.jti))];
       case 'GrantRevoked':
@@ -39,11 +40,8 @@ export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
   },
   evolve: (current, event) => {
     switch (event.type) {
-      case 'AccessTokenIssued': {
-        const token = event.data as unknown as AccessTokenIssued['data'];
-        return { grantId: token.grantId, clientId: token.clientId, userId: token.userId, expiresAt: token.expiresAt, active: true };
-      }
       case 'TokenRevoked': {
+        // Files written when issued tokens had documents too still hold them (active: true).
         const revoked = event.data as unknown as TokenRevoked['data'];
         return current && 'active' in current ? { ...current, active: false } : current ?? { grantId: revoked.grantId, clientId: '', userId: null, expiresAt: '', active: false };
       }

@@ -2,12 +2,20 @@ import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
 import { subjectMatches, subjectOf, type BusConsumer, type EventBus, type EventHandler } from './event-bus.js';
 
+const TRIM_EVERY = 4096;
+
 /**
  * The embedded default: the same contract as JetStream inside one process. It keeps
- * what was published and where each durable consumer is, for as long as the process lives.
+ * where each durable consumer is for as long as the process lives, and the events until
+ * every durable consumer known so far has passed them (JetStream's interest retention),
+ * so memory does not grow with every event ever published. A durable consumer first
+ * seen later starts at the oldest event still kept; duplicates are dropped within the
+ * events still kept.
  */
 export class InProcessEventBus implements EventBus {
-  private readonly log: RecordedEvent[] = [];
+  /** Events from `trimmed` on; a cursor is an index into the whole history. */
+  private log: RecordedEvent[] = [];
+  private trimmed = 0;
   private readonly seen = new Set<string>();
   private readonly cursors = new Map<string, number>();
   private readonly published = new EventEmitter().setMaxListeners(0);
@@ -38,10 +46,11 @@ export class InProcessEventBus implements EventBus {
           resolve();
         };
       });
+    if (!this.cursors.has(durableName)) this.cursors.set(durableName, this.trimmed);
     const loop = (async () => {
       while (!stopped) {
-        const cursor = this.cursors.get(durableName) ?? 0;
-        const event = this.log[cursor];
+        const cursor = this.cursors.get(durableName)!;
+        const event = this.log[cursor - this.trimmed];
         if (!event) {
           await idle();
           continue;
@@ -55,10 +64,11 @@ export class InProcessEventBus implements EventBus {
           }
         }
         this.cursors.set(durableName, cursor + 1);
+        this.trim();
       }
     })();
     const consumer: BusConsumer = {
-      pending: async () => this.log.length - (this.cursors.get(durableName) ?? 0),
+      pending: async () => this.trimmed + this.log.length - this.cursors.get(durableName)!,
       stop: async () => {
         stopped = true;
         this.published.off('published', onPublished);
@@ -69,6 +79,17 @@ export class InProcessEventBus implements EventBus {
     };
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  /** Drops what every durable consumer has passed, a few thousand at a time so the cost stays small per event. */
+  private trim(): void {
+    let oldest = Infinity;
+    for (const cursor of this.cursors.values()) oldest = Math.min(oldest, cursor);
+    const passed = oldest - this.trimmed;
+    if (passed < TRIM_EVERY) return;
+    for (const event of this.log.slice(0, passed)) this.seen.delete(event.id);
+    this.log = this.log.slice(passed);
+    this.trimmed = oldest;
   }
 
   isConnected(): boolean {

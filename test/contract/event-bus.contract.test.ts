@@ -131,3 +131,34 @@ describe('subjects', () => {
     expect(subjectMatches('oauth.grant.>', 'oauth.grant')).toBe(false);
   });
 });
+
+describe('in-process bus retention', () => {
+  it('keeps events until every durable consumer it knows has passed them, and no longer', async () => {
+    const bus = new InProcessEventBus(20);
+    const stream = `kept-${randomUUID()}`;
+    const first = Array.from({ length: 10_000 }, (_, i) => recorded(stream, 'Kept', { i }));
+    await bus.publish(first);
+    // A stopped durable consumer still holds its place, and with it every event after it.
+    const slow = await bus.consume('slow', 'oauth.kept.>', async () => {});
+    await slow.stop();
+    const seen: RecordedEvent[] = [];
+    const fast = await bus.consume('fast', 'oauth.kept.>', async (event) => void seen.push(event));
+    await waitFor(() => seen.length === first.length, 'every event, for the fast consumer');
+    const late: RecordedEvent[] = [];
+    const lateConsumer = await bus.consume('late', 'oauth.kept.>', async (event) => void late.push(event));
+    await waitFor(() => late.length === first.length, 'every event, while the slow consumer holds them');
+    await lateConsumer.stop();
+
+    // Once the slow one has caught up, what all have passed is dropped: a newcomer starts after it.
+    const resumed = await bus.consume('slow', 'oauth.kept.>', async () => {});
+    await waitFor(async () => (await resumed.pending()) === 0, 'the slow consumer caught up');
+    const newcomer: RecordedEvent[] = [];
+    const newest = recorded(stream, 'Newest');
+    await bus.publish([newest]);
+    const newcomerConsumer = await bus.consume('newcomer', 'oauth.kept.>', async (event) => void newcomer.push(event));
+    await waitFor(() => newcomer.some((e) => e.id === newest.id), 'the newest event');
+    expect(newcomer.length).toBeLessThan(first.length);
+    for (const consumer of [fast, resumed, newcomerConsumer]) await consumer.stop();
+    await bus.close();
+  });
+});

@@ -14,6 +14,14 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
   let system: TestSystem | undefined;
   let secret: string;
   const client = () => ({ clientId: 'web', clientSecret: secret, redirectUri: 'http://127.0.0.1:9/cb' });
+  const revoke = async (issuer: string, token: string) => {
+    const response = await fetch(`${issuer}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`web:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token }),
+    });
+    expect(response.status).toBe(200);
+  };
 
   beforeAll(async () => {
     if (withNats) nats = await startNatsServer();
@@ -29,7 +37,11 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
     await system.as.admin.registerUser({ ...alice, name: 'Alice' });
     secret = (await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'] })).clientSecret!;
     await system.as.readSide.waitFor(await system.as.store.headPosition());
-    for (let i = 0; i < 3; i++) await runCodeFlow(system.config.issuer, client(), alice, 'profile');
+    const flows = [];
+    for (let i = 0; i < 3; i++) flows.push(await runCodeFlow(system.config.issuer, client(), alice, 'profile'));
+    // Revocations are what token-status records: one access token, and one whole grant.
+    await revoke(system.config.issuer, flows[0].tokens.access_token);
+    await revoke(system.config.issuer, flows[1].tokens.refresh_token!);
     const head = await system.as.store.headPosition();
     await system.as.readSide.waitFor(head);
     await system.rs.projections.waitFor(head);
@@ -65,10 +77,11 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
       expect(system.rs.projections.store.entries('token-status')).toEqual(tokenStatusBefore);
     }
     const { tokens } = await runCodeFlow(system.config.issuer, client(), alice, 'profile');
-    const head = await system.as.store.headPosition();
-    await system.rs.projections.waitFor(head);
+    const profile = () => fetch(`${system!.config.resourceServerUrl}/api/profile`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect((await profile()).status).toBe(200);
+    await revoke(system.config.issuer, tokens.access_token);
+    await system.rs.projections.waitFor(await system.as.store.headPosition());
     expect(system.rs.projections.store.entries('token-status')).toHaveLength(tokenStatusBefore.length + 1);
-    const profile = await fetch(`${system.config.resourceServerUrl}/api/profile`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
-    expect(profile.status).toBe(200);
+    expect((await profile()).status).toBe(401);
   });
 });
