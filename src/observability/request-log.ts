@@ -14,13 +14,15 @@ export const requestLog = (logger: Logger, server: string, metrics?: Metrics): M
     // The route pattern, not the path: one series per endpoint, whatever ids are in the URL.
     const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
     metrics?.httpRequests.inc({ server, route: String(route), method: ctx.method, status: String(ctx.status) });
-    logger.info('request', {
+    const line = {
       server,
       method: ctx.method,
       path: ctx.path,
       status: ctx.status,
       ms: Math.round((performance.now() - start) * 10) / 10,
-      requestId: ctx.state.requestId,
-    });
+      requestId: String(ctx.state.requestId),
+    };
+    if (logger.request) logger.request(line);
+    else logger.info('request', line);
   }
 };
