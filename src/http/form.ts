@@ -28,15 +28,26 @@ export async function formParams(ctx: Context): Promise<Params> {
   }
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > MAX_FORM_BYTES) throw new PayloadTooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new PayloadTooLarge();
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  return singleValued(new URLSearchParams(text));
+  return singleValued(new URLSearchParams(await readBody(ctx.req)));
+}
+
+/** Events rather than `for await`: the async iterator cost more than the rest of reading a small form. */
+function readBody(req: Context['req']): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_FORM_BYTES) return void chunks.push(chunk);
+      // Stop keeping it but let it flow, so the client still gets its 413.
+      req.off('data', onData);
+      req.resume();
+      reject(new PayloadTooLarge());
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
 }
 
 export class PayloadTooLarge extends InvalidRequest {

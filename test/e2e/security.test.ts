@@ -102,6 +102,17 @@ describe('cookies, sizes, and the resource server\'s algorithms', () => {
     const big = await fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${'a'.repeat(20_000)}` });
     expect(big.status).toBe(413);
     expect(big.headers.get('cache-control')).toBe('no-store');
+    // Without a Content-Length (chunked), the limit holds while reading, and the answer is still a 413.
+    const chunked = await new Promise<number>((resolve, reject) => {
+      const req = request(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 20; i++) req.write(`a${i}=${'b'.repeat(1_000)}&`);
+      req.end();
+    });
+    expect(chunked).toBe(413);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(`${issuer}/token`, { method: 'GET', headers: { 'x-filler': 'a'.repeat(40_000) } }, (res) => resolve(res.statusCode!));
       req.on('error', reject);
