@@ -28,7 +28,7 @@ export class FoldedStreams {
 
   constructor(
     readonly store: EventStore,
-    private readonly capacity = 10_000,
+    private readonly capacity = 2_000,
   ) {}
 
   async load<State>(stream: string, decider: Evolving<State>): Promise<FoldedStream<State>> {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
 import { subjectMatches, subjectOf, type BusConsumer, type EventBus, type EventHandler } from './event-bus.js';
 
-const TRIM_EVERY = 4096;
+const TRIM_EVERY = 1024;
 
 /**
  * The embedded default: the same contract as JetStream inside one process. It keeps

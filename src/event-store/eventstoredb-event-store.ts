@@ -1,17 +1,6 @@
-import {
-  BACKWARDS,
-  END,
-  EventStoreDBClient,
-  FORWARDS,
-  jsonEvent,
-  NO_STREAM,
-  START,
-  StreamNotFoundError,
-  WrongExpectedVersionError as EsdbWrongExpectedVersionError,
-  type AllStreamResolvedEvent,
-  type AppendExpectedRevision,
-  type ResolvedEvent,
-} from '@eventstore/db-client';
+import { createRequire } from 'node:module';
+import type * as Esdb from '@eventstore/db-client';
+import type { AllStreamResolvedEvent, AppendExpectedRevision, ResolvedEvent } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
   checkExpectedRevision,
@@ -24,6 +13,13 @@ import {
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
 import { chainHash } from './tamper-evidence.js';
+
+/**
+ * The client (and gRPC under it) is loaded on first use: about 26 MB of memory and a
+ * slower start that the embedded default, which never talks to EventStoreDB, does not pay.
+ */
+let loaded: typeof Esdb | undefined;
+const esdb = (): typeof Esdb => (loaded ??= createRequire(import.meta.url)('@eventstore/db-client') as typeof Esdb);
 
 interface StoredMetadata {
   $correlationId: string;
@@ -43,7 +39,7 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client;
 
   constructor(connectionString: string, private readonly followOptions: FollowOptions = {}) {
-    this.client = EventStoreDBClient.connectionString(connectionString);
+    this.client = esdb().EventStoreDBClient.connectionString(connectionString);
   }
 
   /**
@@ -67,14 +63,14 @@ export class EventStoreDbEventStore implements EventStore {
           time: event.time,
           hash: previousHash,
         };
-        return jsonEvent({ id: event.id, type: event.type, data: event.data, metadata });
+        return esdb().jsonEvent({ id: event.id, type: event.type, data: event.data, metadata });
       });
-      const pinned: AppendExpectedRevision = last ? BigInt(last.revision) : NO_STREAM;
+      const pinned: AppendExpectedRevision = last ? BigInt(last.revision) : esdb().NO_STREAM;
       try {
         const result = await this.client.appendToStream(stream, prepared, { expectedRevision: pinned });
         return { revision: Number(result.nextExpectedRevision), position: Number(result.position?.prepare ?? 0n) };
       } catch (error) {
-        if (!(error instanceof EsdbWrongExpectedVersionError)) throw error;
+        if (!(error instanceof esdb().WrongExpectedVersionError)) throw error;
         const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : 'no_stream';
         if (typeof expected === 'number' || expected === 'no_stream' || attempt >= 5) throw new WrongExpectedVersionError(stream, expected, actual);
       }
@@ -83,12 +79,12 @@ export class EventStoreDbEventStore implements EventStore {
 
   private async lastOf(stream: string): Promise<{ revision: number; hash: string } | undefined> {
     try {
-      for await (const resolved of this.client.readStream(stream, { fromRevision: END, direction: BACKWARDS, maxCount: 1 })) {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: esdb().END, direction: esdb().BACKWARDS, maxCount: 1 })) {
         const event = this.toRecorded(resolved);
         if (event) return { revision: event.revision, hash: event.hash };
       }
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
+      if (error instanceof esdb().StreamNotFoundError) return undefined;
       throw error;
     }
     return undefined;
@@ -97,22 +93,22 @@ export class EventStoreDbEventStore implements EventStore {
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
     const events: RecordedEvent[] = [];
     try {
-      for await (const resolved of this.client.readStream(stream, { fromRevision: fromRevision === 0 ? START : BigInt(fromRevision), direction: FORWARDS })) {
+      for await (const resolved of this.client.readStream(stream, { fromRevision: fromRevision === 0 ? esdb().START : BigInt(fromRevision), direction: esdb().FORWARDS })) {
         const event = this.toRecorded(resolved);
         if (event) events.push(event);
       }
     } catch (error) {
-      if (error instanceof StreamNotFoundError) return [];
+      if (error instanceof esdb().StreamNotFoundError) return [];
       throw error;
     }
     return events;
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
-    const from = after === 0 ? START : { commit: BigInt(after), prepare: BigInt(after) };
+    const from = after === 0 ? esdb().START : { commit: BigInt(after), prepare: BigInt(after) };
     const events: RecordedEvent[] = [];
     // Reading from a position includes that position, so ask for one more and drop it.
-    for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: limit + 1, direction: FORWARDS })) {
+    for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: limit + 1, direction: esdb().FORWARDS })) {
       const event = this.toRecorded(resolved);
       if (event && event.position > after) events.push(event);
       if (events.length === limit) break;
@@ -121,7 +117,7 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async headPosition(): Promise<number> {
-    for await (const resolved of this.client.readAll({ fromPosition: END, maxCount: 50, direction: BACKWARDS })) {
+    for await (const resolved of this.client.readAll({ fromPosition: esdb().END, maxCount: 50, direction: esdb().BACKWARDS })) {
       const event = this.toRecorded(resolved);
       if (event) return event.position;
     }

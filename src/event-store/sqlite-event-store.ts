@@ -31,7 +31,7 @@ interface Row {
 }
 
 export interface SqliteEventStoreOptions extends FollowOptions {
-  /** How many of this process's newest appends to keep for followers (default 4096; 0: none). */
+  /** How many of this process's newest appends to keep for followers (default 1024; 0: none). */
   tailSize?: number;
   /**
    * `normal` (default): WAL with synchronous=NORMAL, durable across a process crash,
@@ -126,7 +126,7 @@ export class SqliteEventStore implements EventStore {
       readAll: this.db.prepare<[number, number], Row>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
       head: this.db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
-    this.tailSize = options.tailSize ?? 4096;
+    this.tailSize = options.tailSize ?? 1024;
     // Nested in the group's transaction, this runs in a savepoint: a refused append undoes only itself.
     const appendOne = this.db.transaction(({ stream, events, expected }: PendingAppend): Appended => {
       const last = this.statements.revision.get(stream);

@@ -4,7 +4,6 @@ import { SqliteCheckpointStore } from '../checkpoints/sqlite-checkpoint-store.js
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../event-bus/event-bus.js';
 import { InProcessEventBus } from '../event-bus/in-process-event-bus.js';
-import { NatsJetStreamEventBus } from '../event-bus/nats-jetstream-event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
@@ -21,9 +20,11 @@ export function openEventStore(config: Config): EventStore {
   return new UpcastingEventStore(openRawEventStore(config), upcast);
 }
 
-/** NATS JetStream when NATS_URL is set, otherwise the in-process bus. */
+/** NATS JetStream when NATS_URL is set (its client loaded only then), otherwise the in-process bus. */
 export async function openEventBus(config: Config): Promise<EventBus> {
-  return config.natsUrl ? NatsJetStreamEventBus.connect(config.natsUrl) : new InProcessEventBus();
+  if (!config.natsUrl) return new InProcessEventBus();
+  const { NatsJetStreamEventBus } = await import('../event-bus/nats-jetstream-event-bus.js');
+  return NatsJetStreamEventBus.connect(config.natsUrl);
 }
 
 /**
