@@ -67,6 +67,8 @@ interface Appended {
   recorded: RecordedEvent[];
 }
 
+type Outcome = Appended | { error: unknown };
+
 /**
  * The embedded default: one SQLite file in WAL mode. The rowid is the global position.
  *
@@ -84,7 +86,8 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new EventEmitter().setMaxListeners(0);
   private readonly checkpointer: { stop(): Promise<void> } | undefined;
   private readonly statements;
-  private readonly commitGroup: (group: PendingAppend[]) => Array<Appended | { error: unknown }>;
+  private readonly commitGroup: (group: PendingAppend[]) => Outcome[];
+  private readonly commitOne: (append: PendingAppend) => Appended;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -127,8 +130,8 @@ export class SqliteEventStore implements EventStore {
       head: this.db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM events'),
     };
     this.tailSize = options.tailSize ?? 1024;
-    // Nested in the group's transaction, this runs in a savepoint: a refused append undoes only itself.
-    const appendOne = this.db.transaction(({ stream, events, expected }: PendingAppend): Appended => {
+    // The revision check comes before any insert, so a refused append has written nothing.
+    const appendOne = ({ stream, events, expected }: PendingAppend): Appended => {
       const last = this.statements.revision.get(stream);
       const current = last?.revision;
       checkExpectedRevision(stream, expected, current);
@@ -157,18 +160,21 @@ export class SqliteEventStore implements EventStore {
         recorded.push({ ...event, data: JSON.parse(data) as Record<string, unknown>, stream, revision, position, hash: previousHash });
       }
       return { result: { revision, position }, recorded };
-    });
-    const group = this.db.transaction((pending: PendingAppend[]) =>
+    };
+    const group = this.db.transaction((pending: PendingAppend[]): Outcome[] =>
       pending.map((append) => {
         try {
           return appendOne(append);
         } catch (error) {
-          return { error };
+          // A lost race is that append's own outcome; anything else undoes the whole group.
+          if (error instanceof WrongExpectedVersionError) return { error };
+          throw error;
         }
       }),
     );
     // IMMEDIATE takes the write lock before reading the revision, so writers in other processes serialise too.
     this.commitGroup = group.immediate;
+    this.commitOne = this.db.transaction(appendOne).immediate;
   }
 
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -182,13 +188,19 @@ export class SqliteEventStore implements EventStore {
   private flush(): void {
     const pending = this.queue;
     this.queue = [];
-    let outcomes: Array<Appended | { error: unknown }>;
+    let outcomes: Outcome[];
     try {
       outcomes = this.commitGroup(pending);
-    } catch (error) {
-      // The commit itself failed (the file is locked or full): nothing of the group is recorded.
-      for (const append of pending) append.reject(error);
-      return;
+    } catch {
+      // Nothing of the group is recorded. Commit each on its own, so that what broke the
+      // group (a constraint, a locked or full file) fails only the appends it concerns.
+      outcomes = pending.map((append) => {
+        try {
+          return this.commitOne(append);
+        } catch (error) {
+          return { error };
+        }
+      });
     }
     let appended = false;
     outcomes.forEach((outcome, i) => {

@@ -193,9 +193,20 @@ describe('sqlite event store durability', () => {
     expect(outcomes[20]).toMatchObject({ status: 'rejected', reason: expect.any(WrongExpectedVersionError) });
     expect(outcomes[21].status).toBe('fulfilled');
     expect((await store.readStream(contested)).map((e) => e.type)).toEqual(['First', 'Second']);
-    // The group left no hole: positions stay dense and every stream reads back.
+    // What breaks a group's transaction (here a duplicate event id) fails only its own append.
+    const duplicate = anEvent('Twice');
+    await store.append(uniqueStream(), [duplicate], 'no_stream');
+    const [broken, ...innocent] = await Promise.allSettled([
+      store.append(uniqueStream(), [duplicate], 'no_stream'),
+      store.append(uniqueStream(), [anEvent('Innocent')], 'no_stream'),
+      store.append(contested, [anEvent('Third')], 1),
+    ]);
+    expect(broken.status).toBe('rejected');
+    expect(innocent.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect((await store.readStream(contested)).map((e) => e.type)).toEqual(['First', 'Second', 'Third']);
+    // No hole, even where a group was undone and committed again one by one: positions stay dense.
     const all = await store.readAll(0, 100);
-    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
     await store.close();
   });
 
