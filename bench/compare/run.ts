@@ -97,7 +97,8 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
     children.push(oidc);
     const oidcUrl = `http://127.0.0.1:${oidcPort}`;
     const opaquePort = await freePort();
-    children.push(await startProcess(join(here, 'oidc-provider-server.js'), [String(opaquePort), jwk, 'opaque', hashes], {}));
+    const opaque = await startProcess(join(here, 'oidc-provider-server.js'), [String(opaquePort), jwk, 'opaque', hashes], {});
+    children.push(opaque);
     const opaqueUrl = `http://127.0.0.1:${opaquePort}`;
     const oidcSecret = 'bench-secret-bench-secret-bench-secret';
     const oidcBasic = `Basic ${Buffer.from(`bench:${oidcSecret}`).toString('base64')}`;
@@ -156,6 +157,8 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       { url: `${opaqueUrl}/token/introspection`, ...form(oidcBasic, `token=${theirToken}`) },
       'at least 1.5x',
     );
+    // The reference has no resource server in it: compare the peaks of the authorization server workloads.
+    const [ourPeak, theirPeak] = [peakRssMb(ours), Math.max(peakRssMb(oidc), peakRssMb(opaque))];
     const bare = await startProcess(join(here, 'bare-jose-resource.js'), [String(barePort), `${asUrl}/jwks.json`, asUrl, `http://127.0.0.1:${rsPort}`], {});
     children.push(bare);
     await compare(
@@ -164,8 +167,9 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       { url: `http://127.0.0.1:${barePort}/`, headers: { authorization: `Bearer ${ourToken}` } },
       'at least 1.5x',
     );
-    const [ourPeak, theirPeak] = [peakRssMb(ours), peakRssMb(oidc)];
-    rows.push(['peak resident memory under these loads (MB)', fmt(ourPeak), fmt(theirPeak), `${(ourPeak / theirPeak).toFixed(2)}x`, 'at most 1x']);
+    rows.push(['peak resident memory under the authorization server workloads above (MB)', fmt(ourPeak), fmt(theirPeak), `${(ourPeak / theirPeak).toFixed(2)}x`, 'at most 1x']);
+    // Ours serves the resource server in the same process (the embedded default); its peak with that load too.
+    rows.push(['  the same, after the resource server workload as well (MB)', fmt(peakRssMb(ours)), '', '', '']);
     return rows;
   } finally {
     for (const child of children) child.kill('SIGTERM');

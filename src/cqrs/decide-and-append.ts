@@ -70,7 +70,9 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       const first = revision - toAppend.length + 1;
       const events = toAppend.map((event, i) => ({ ...event, stream, revision: first + i }));
       for (const event of decided) state = decider.evolve(state, event);
-      streams.remember(stream, decider as unknown as Decider<unknown, State, DomainEvent>, { state, revision });
+      // A stream this command created is often never used again (a client_credentials token's
+      // grant): caching only streams that already had a past keeps the cache for the hot ones.
+      if (loaded.revision !== undefined) streams.remember(stream, decider as unknown as Decider<unknown, State, DomainEvent>, { state, revision });
       if (refusal) throw refusal;
       return { events, position, state };
     } catch (error) {

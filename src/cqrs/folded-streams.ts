@@ -42,7 +42,7 @@ export class FoldedStreams {
       for (const event of newer) state = decider.evolve(state, event);
       folded = { state, revision: newer[newer.length - 1].revision };
     }
-    this.remember(stream, decider, folded);
+    if (folded.revision !== undefined) this.remember(stream, decider, folded);
     return folded;
   }
 
