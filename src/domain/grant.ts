@@ -1,5 +1,6 @@
 import { RefusedWithEvents, type Decider } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
+import { findIn, prepend, type NewestFirst } from './newest-first.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
@@ -64,6 +65,11 @@ export interface AccessTokenState {
   revoked: boolean;
 }
 
+interface IssuedAccessToken {
+  jti: string;
+  expiresAt: string;
+}
+
 export interface GrantState {
   status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed' | 'client_credentials';
   grantId: string | null;
@@ -77,8 +83,10 @@ export interface GrantState {
   refreshTokenHash: string | null;
   refreshTokenExpiresAt: string | null;
   /** Hashes of refresh tokens already rotated: presenting one again means it was stolen. */
-  spentRefreshTokenHashes: string[];
-  accessTokens: Record<string, AccessTokenState>;
+  spentRefreshTokenHashes: NewestFirst<string>;
+  accessTokens: NewestFirst<IssuedAccessToken>;
+  /** jti of the access tokens revoked one by one (revoking the grant covers all the others). */
+  revokedAccessTokens: NewestFirst<string>;
   revoked: boolean;
 }
 
@@ -94,8 +102,9 @@ export const initialGrantState: GrantState = {
   codeExpiresAt: null,
   refreshTokenHash: null,
   refreshTokenExpiresAt: null,
-  spentRefreshTokenHashes: [],
-  accessTokens: {},
+  spentRefreshTokenHashes: null,
+  accessTokens: null,
+  revokedAccessTokens: null,
   revoked: false,
 };
 
@@ -118,7 +127,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       const base = token.grantType === 'client_credentials'
         ? { status: 'client_credentials' as const, grantId: token.grantId, clientId: token.clientId, scopes: token.scopes }
         : {};
-      return { ...state, ...base, accessTokens: { ...state.accessTokens, [token.jti]: { expiresAt: token.expiresAt, revoked: false } } };
+      return { ...state, ...base, accessTokens: prepend(state.accessTokens, { jti: token.jti, expiresAt: token.expiresAt }) };
     }
     case 'RefreshTokenIssued':
       return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt };
@@ -127,14 +136,14 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         ...state,
         refreshTokenHash: null,
         refreshTokenExpiresAt: null,
-        spentRefreshTokenHashes: [...state.spentRefreshTokenHashes, event.data.previousTokenHash],
+        spentRefreshTokenHashes: prepend(state.spentRefreshTokenHashes, event.data.previousTokenHash),
       };
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReplayDetected':
       return state;
     case 'TokenRevoked': {
-      const token = state.accessTokens[event.data.jti];
-      return token ? { ...state, accessTokens: { ...state.accessTokens, [event.data.jti]: { ...token, revoked: true } } } : state;
+      const { jti } = event.data;
+      return accessTokenStatus(state, jti) ? { ...state, revokedAccessTokens: prepend(state.revokedAccessTokens, jti) } : state;
     }
     case 'GrantRevoked':
       return { ...state, revoked: true, refreshTokenHash: null, refreshTokenExpiresAt: null };
@@ -252,7 +261,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       // Plain equality is safe here: these are SHA-256 hashes of 256-bit random tokens, so
       // timing could only hint at a hash, never at a token. A grant refreshed all day holds
       // thousands of them, and a constant-time comparison each dominated the refresh grant.
-      const spent = state.spentRefreshTokenHashes.includes(command.refreshTokenHash);
+      const spent = findIn(state.spentRefreshTokenHashes, (hash) => hash === command.refreshTokenHash) !== undefined;
       if (spent) {
         revokeAndRefuse(
           state,
@@ -278,7 +287,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       return [accessTokenIssued({ grantId: command.grantId, clientId: command.clientId, userId: null }, 'client_credentials', command.scopes, command.token, command.now)];
     }
     case 'RevokeAccessToken': {
-      const token = state.accessTokens[command.jti];
+      const token = accessTokenStatus(state, command.jti);
       // RFC 7009 section 2.2: revoking what is unknown or already revoked is a success with no
       // effect; so is another client's token, which this client must not learn about.
       if (!state.grantId || !token || token.revoked || state.revoked || state.clientId !== command.clientId) return [];
@@ -304,3 +313,10 @@ export const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
   evolve: evolveGrant,
   decide: decideGrant,
 };
+
+/** One access token of this grant: when it expires and whether it was revoked on its own; undefined if not issued here. */
+export function accessTokenStatus(state: GrantState, jti: string): AccessTokenState | undefined {
+  const issued = findIn(state.accessTokens, (token) => token.jti === jti);
+  if (!issued) return undefined;
+  return { expiresAt: issued.expiresAt, revoked: findIn(state.revokedAccessTokens, (revoked) => revoked === jti) !== undefined };
+}

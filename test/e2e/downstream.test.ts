@@ -7,7 +7,7 @@ import { tempDir } from '../../src/dev/temp-dir.js';
 import { checkEventData } from '../../src/domain/event-catalog.js';
 import { eventDefinitions } from '../../src/domain/events.js';
 import { fold } from '../../src/cqrs/decider.js';
-import { grantDecider } from '../../src/domain/grant.js';
+import { accessTokenStatus, grantDecider } from '../../src/domain/grant.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { subjectOf } from '../../src/event-bus/event-bus.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
@@ -79,7 +79,7 @@ describe('schema evolution', () => {
     expect(() => checkEventData(read.type, read.data)).not.toThrow();
     // The grant decider replays it like any other (no projection reads issued tokens).
     const state = fold(grantDecider, [read as unknown as GrantEvent]);
-    expect(state.accessTokens[`${grantId}.old`]).toEqual({ expiresAt: v1.expiresAt, revoked: false });
+    expect(accessTokenStatus(state, `${grantId}.old`)).toEqual({ expiresAt: v1.expiresAt, revoked: false });
     await store.close();
     // Stored as written: the hash chain still verifies.
     const verifying = openRawEventStore(loadConfig({ DATA_DIR: dir.path }));

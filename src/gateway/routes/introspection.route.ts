@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { UserDocument } from '../../../projections/users.projection.js';
 import { userKey } from '../../../projections/users.projection.js';
 import { constantTimeEqual } from '../../domain/crypto.js';
+import { accessTokenStatus } from '../../domain/grant.js';
 import { InvalidClient, InvalidRequest } from '../../domain/oauth-errors.js';
 import { formatScope } from '../../domain/scope.js';
 import { formParams } from '../../http/form.js';
@@ -27,7 +28,7 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
     const presented = await readPresentedToken(gateway, validator, params.token);
     const now = new Date().toISOString();
     if (presented?.kind === 'access_token') {
-      const status = presented.grant.accessTokens[presented.jti];
+      const status = accessTokenStatus(presented.grant, presented.jti);
       if (!status || status.revoked || presented.grant.revoked || status.expiresAt <= now) {
         ctx.body = { active: false };
         return;
