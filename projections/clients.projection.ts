@@ -1,15 +1,21 @@
 import type { ClientRegistered } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
 
-export type ClientDocument = ClientRegistered['data'] & { disabled?: true };
+export type ClientDocument = ClientRegistered['data'] & {
+  disabled?: true;
+  /** A new document at each rotation is also what tells caches of the secret's hash to look again. */
+  secretRotatedAt?: string;
+};
 
 /** Registered clients by client_id: what /authorize and /token look a client up in. */
 export const clientsProjection = defineProjection<ClientDocument>({
   name: 'clients',
-  keysOf: (event) => (event.type === 'ClientRegistered' || event.type === 'ClientDisabled' ? [String(event.data.clientId)] : []),
+  keysOf: (event) =>
+    event.type === 'ClientRegistered' || event.type === 'ClientDisabled' || event.type === 'ClientSecretRotated' ? [String(event.data.clientId)] : [],
   evolve: (current, event) => {
     if (event.type === 'ClientRegistered') return event.data as unknown as ClientDocument;
-    return current ? { ...current, disabled: true } : current;
+    if (!current) return current;
+    return event.type === 'ClientSecretRotated' ? { ...current, secretRotatedAt: event.time } : { ...current, disabled: true };
   },
 });
 

@@ -55,11 +55,23 @@ export class AdminService {
     return { clientId: client.clientId, clientSecret: secret };
   }
 
-  /** A new secret for a confidential client, in clear once; the old one stops working at once. */
+  /**
+   * A new secret for a confidential client, in clear once. The old one stops working as
+   * soon as each server's read side has the rotation. The new hash is stored before the
+   * rotation is recorded: servers cache hashes until the event says they changed.
+   */
   async rotateClientSecret(clientId: string): Promise<string> {
-    await this.commandBus.execute(new RotateClientSecret(clientId, commandContext()));
+    const previous = this.ports.secrets.get('client_secret', clientId);
     const secret = generateClientSecret();
     this.ports.secrets.put('client_secret', clientId, hashClientSecret(secret));
+    try {
+      await this.commandBus.execute(new RotateClientSecret(clientId, commandContext()));
+    } catch (error) {
+      // Refused (unknown, public or disabled client): the secret stays as it was.
+      if (previous === undefined) this.ports.secrets.delete('client_secret', clientId);
+      else this.ports.secrets.put('client_secret', clientId, previous);
+      throw error;
+    }
     return secret;
   }
 

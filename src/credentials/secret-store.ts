@@ -14,6 +14,7 @@ export class SecretStore {
   private readonly select;
   private readonly upsert;
   private readonly insertIfAbsent;
+  private readonly remove;
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -27,6 +28,7 @@ export class SecretStore {
       'INSERT INTO secrets (kind, name, value) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value',
     );
     this.insertIfAbsent = this.db.prepare<[Kind, string, string]>('INSERT OR IGNORE INTO secrets (kind, name, value) VALUES (?, ?, ?)');
+    this.remove = this.db.prepare<[Kind, string]>('DELETE FROM secrets WHERE kind = ? AND name = ?');
   }
 
   get(kind: Kind, name: string): string | undefined {
@@ -35,6 +37,10 @@ export class SecretStore {
 
   put(kind: Kind, name: string, value: string): void {
     this.upsert.run(kind, name, value);
+  }
+
+  delete(kind: Kind, name: string): void {
+    this.remove.run(kind, name);
   }
 
   /** A random key of the server's own (CSRF tokens, ...), made on first use and kept. */

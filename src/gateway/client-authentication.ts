@@ -38,6 +38,13 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
 export class ClientAuthenticator {
   /** jti of assertions already used, until they expire: an assertion is good once. */
   private readonly usedAssertions = new Map<string, number>();
+  /**
+   * Secret hashes by the client's document: a rotation gives the client a new document,
+   * and the new hash is in the secret store before the rotation is an event, so a cached
+   * hash never outlives its secret. Reading the shared file cost more than the rest of
+   * authenticating a client.
+   */
+  private readonly secretHashes = new WeakMap<ClientDocument, string>();
 
   constructor(
     private readonly ports: Pick<Ports, 'readModel' | 'secrets'>,
@@ -69,7 +76,11 @@ export class ClientAuthenticator {
 
   private checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): ClientDocument {
     const client = this.client(clientId);
-    const stored = client ? this.ports.secrets.get('client_secret', client.clientId) : undefined;
+    let stored = client ? this.secretHashes.get(client) : undefined;
+    if (client && stored === undefined) {
+      stored = this.ports.secrets.get('client_secret', client.clientId);
+      if (stored !== undefined) this.secretHashes.set(client, stored);
+    }
     const valid = stored !== undefined && verifyClientSecret(secret, stored);
     if (!client || !valid || client.tokenEndpointAuthMethod !== method) throw new ErrorClass('client authentication failed');
     return client;
