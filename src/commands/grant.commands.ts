@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
 import type { CommandContext } from '../cqrs/command-context.js';
-import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
-import { sha256 } from '../domain/crypto.js';
+import { decideAndAppend, type DecideOptions, type Decision } from '../cqrs/decide-and-append.js';
+import { randomToken, sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
@@ -78,7 +77,7 @@ export class GrantConsentHandler implements ICommandHandler<GrantConsent> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: GrantConsent): Promise<ConsentResult> {
     // The grant id travels in the code so /token finds the stream without an index.
-    const code = `${command.grantId}.${randomBytes(32).toString('base64url')}`;
+    const code = `${command.grantId}.${randomToken(32)}`;
     const decision = await decideAndAppend(
       this.ports.streams,
       command.stream,
@@ -106,7 +105,6 @@ export interface TokenResponse {
 
 const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
 const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
-const randomPart = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 /**
  * What every token-issuing handler shares: a new access token's id and key before the
@@ -121,11 +119,11 @@ class TokenIssuer {
     // A handful of keys at most: finding the active one per token costs next to nothing.
     const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
     if (!key) throw new TemporarilyUnavailable('no active signing key');
-    return { jti: `${grantId}.${randomPart(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };
+    return { jti: `${grantId}.${randomToken(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };
   }
 
   private newRefreshToken(grantId: string): { token: string; hash: string; ttlSeconds: number } {
-    const token = `${grantId}.${randomPart(32)}`;
+    const token = `${grantId}.${randomToken(32)}`;
     return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds };
   }
 
@@ -134,10 +132,11 @@ class TokenIssuer {
     command: StreamCommand<never, GrantState, TokenResponse>,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined) => GrantCommand,
+    options: DecideOptions = {},
   ): Promise<TokenResponse> {
     const grantId = streams.grantIdOf(command.stream);
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
-    const { events } = await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context);
+    const { events } = await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context, options);
     return this.respond(events, refresh?.token);
   }
 
@@ -236,14 +235,13 @@ export class IssueClientCredentialsTokenHandler implements ICommandHandler<Issue
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: IssueClientCredentialsToken): Promise<TokenResponse> {
-    return this.issuer.issue(command, false, (token) => ({
-      kind: 'IssueClientCredentialsToken',
-      grantId: command.grantId,
-      clientId: command.clientId,
-      scopes: command.scopes,
-      now: command.context.now,
-      token,
-    }));
+    // Each client_credentials token gets a grant of its own, under an id made for it.
+    return this.issuer.issue(
+      command,
+      false,
+      (token) => ({ kind: 'IssueClientCredentialsToken', grantId: command.grantId, clientId: command.clientId, scopes: command.scopes, now: command.context.now, token }),
+      { newStream: true },
+    );
   }
 }
 

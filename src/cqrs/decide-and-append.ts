@@ -21,6 +21,13 @@ export interface Decision<State> {
   state: State;
 }
 
+export interface DecideOptions {
+  /** Lost races to decide again after, before giving up with ConcurrencyConflict. */
+  retries?: number;
+  /** The stream's name holds an id just made for this command: skip reading it. */
+  newStream?: boolean;
+}
+
 /**
  * The one path every command handler takes: load the stream's folded state, decide, append
  * with the exact expected revision. On a lost race it decides again on the fresh stream,
@@ -34,10 +41,15 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
   decider: Decider<Command, State, Event>,
   command: Command,
   context: CommandContext,
-  retries = 3,
+  options: DecideOptions = {},
 ): Promise<Decision<State>> {
+  const { retries = 3, newStream = false } = options;
   for (let attempt = 0; ; attempt++) {
-    const loaded = await streams.load(stream, decider as unknown as Decider<unknown, State, DomainEvent>);
+    // A stream named by an id made for this command has nothing to read; if it did, the append says so.
+    const loaded =
+      newStream && attempt === 0
+        ? { state: decider.initialState, revision: undefined }
+        : await streams.load(stream, decider as unknown as Decider<unknown, State, DomainEvent>);
     let state = loaded.state;
     let decided: Event[];
     let refusal: Error | undefined;

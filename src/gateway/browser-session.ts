@@ -1,6 +1,6 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Context } from 'koa';
-import { constantTimeEqual, sha256 } from '../domain/crypto.js';
+import { constantTimeEqual, randomToken, sha256 } from '../domain/crypto.js';
 import { InvalidRequest } from '../domain/oauth-errors.js';
 
 const COOKIE = 'as_session';
@@ -22,7 +22,7 @@ export function browserSession(ctx: Context, secure: boolean, create: boolean): 
   const existing = readCookie(ctx, COOKIE);
   if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
   if (!create) return undefined;
-  const id = randomBytes(32).toString('base64url');
+  const id = randomToken(32);
   ctx.append('Set-Cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
   return id;
 }

@@ -76,7 +76,7 @@ describe('the shared command path through @nestjs/cqrs', () => {
       return store.append(stream, events, 0);
     };
     const punchy: Decider<PunchCommand, TicketState, TicketEvent> = { ...ticket, decide: (c) => [{ type: 'TicketPunched', data: { by: c.by } }] };
-    await expect(decideAndAppend(new FoldedStreams(racing), 'ticket-t1', punchy, { by: 'x' }, commandContext(), 2)).rejects.toBeInstanceOf(ConcurrencyConflict);
+    await expect(decideAndAppend(new FoldedStreams(racing), 'ticket-t1', punchy, { by: 'x' }, commandContext(), { retries: 2 })).rejects.toBeInstanceOf(ConcurrencyConflict);
   });
 });
 
@@ -100,6 +100,20 @@ describe('folded streams: the cached state of hot streams', () => {
     await store.append('ticket-t2', [{ id: 'e-bob', type: 'TicketPunched', data: { by: 'bob' }, schemaVersion: 1, time: new Date().toISOString(), correlationId: 'c', causationId: null }], 0);
     await expect(decideAndAppend(streams, 'ticket-t2', ticket, { by: 'alice' }, commandContext())).rejects.toBeInstanceOf(TicketAlreadyPunched);
     expect(reads).toEqual([0, 0, 1, 1]);
+  });
+
+  it('skips reading a stream named by a fresh id, and decides again on the real one if it existed after all', async () => {
+    const store = new MemoryEventStore();
+    const reads: string[] = [];
+    const watched: EventStore = Object.create(store);
+    watched.readStream = (stream, fromRevision) => (reads.push(stream), store.readStream(stream, fromRevision));
+    const streams = new FoldedStreams(watched);
+    await decideAndAppend(streams, 'ticket-new', ticket, { issue: 'new' }, commandContext(), { newStream: true });
+    expect(reads).toEqual([]);
+    const again = await decideAndAppend(streams, 'ticket-new', ticket, { issue: 'new' }, commandContext(), { newStream: true });
+    expect(reads).toEqual(['ticket-new']);
+    expect(again.events).toEqual([]);
+    expect((await store.readStream('ticket-new')).map((e) => e.type)).toEqual(['TicketIssued']);
   });
 
   it('keeps at most its capacity, dropping the least recently used stream', async () => {
