@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../domain/crypto.js';
 
 /** What a command knows of the world outside it: the clock, ids, and what caused it. */
 export interface CommandContext {
@@ -9,5 +10,6 @@ export interface CommandContext {
 }
 
 export function commandContext(correlationId: string = randomUUID(), causationId: string | null = null, now = new Date()): CommandContext {
-  return { now, correlationId, causationId, newId: randomUUID };
+  // Time-ordered ids (events, grants): see uuidv7.
+  return { now, correlationId, causationId, newId: () => uuidv7() };
 }

@@ -1,4 +1,4 @@
-import { constantTimeEqual, randomToken } from '../../src/domain/crypto.js';
+import { constantTimeEqual, randomToken, uuidv7 } from '../../src/domain/crypto.js';
 
 describe('random tokens from the pool', () => {
   it('are distinct, of the asked length, across many refills of the pool', () => {
@@ -21,5 +21,20 @@ describe('constantTimeEqual', () => {
     expect(constantTimeEqual('abc', 'abd')).toBe(false);
     expect(constantTimeEqual('abc', 'abcd')).toBe(false);
     expect(constantTimeEqual('é', 'e')).toBe(false);
+  });
+});
+
+describe('uuidv7', () => {
+  it('is an RFC 9562 version 7 UUID that starts with its time in milliseconds', () => {
+    const at = Date.UTC(2026, 10, 22, 5, 0, 0, 123);
+    const id = uuidv7(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(at);
+  });
+
+  it('sorts ids made in later milliseconds after earlier ones, and never repeats', () => {
+    const ids = Array.from({ length: 2_000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(Array.from({ length: 10_000 }, () => uuidv7())).size).toBe(10_000);
   });
 });
