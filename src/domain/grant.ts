@@ -1,6 +1,6 @@
 import { RefusedWithEvents, type Decider } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
-import { findIn, prepend, type NewestFirst } from './newest-first.js';
+import { emptyGrowOnlyMap, getIn, putIn, type GrowOnlyMap } from './grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
@@ -65,11 +65,6 @@ export interface AccessTokenState {
   revoked: boolean;
 }
 
-interface IssuedAccessToken {
-  jti: string;
-  expiresAt: string;
-}
-
 export interface GrantState {
   status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed' | 'client_credentials';
   grantId: string | null;
@@ -83,10 +78,11 @@ export interface GrantState {
   refreshTokenHash: string | null;
   refreshTokenExpiresAt: string | null;
   /** Hashes of refresh tokens already rotated: presenting one again means it was stolen. */
-  spentRefreshTokenHashes: NewestFirst<string>;
-  accessTokens: NewestFirst<IssuedAccessToken>;
-  /** jti of the access tokens revoked one by one (revoking the grant covers all the others). */
-  revokedAccessTokens: NewestFirst<string>;
+  spentRefreshTokenHashes: GrowOnlyMap<true>;
+  /** Expiry of each access token issued under the grant, by jti. */
+  accessTokens: GrowOnlyMap<string>;
+  /** The access tokens revoked one by one (revoking the grant covers all the others). */
+  revokedAccessTokens: GrowOnlyMap<true>;
   revoked: boolean;
 }
 
@@ -102,9 +98,9 @@ export const initialGrantState: GrantState = {
   codeExpiresAt: null,
   refreshTokenHash: null,
   refreshTokenExpiresAt: null,
-  spentRefreshTokenHashes: null,
-  accessTokens: null,
-  revokedAccessTokens: null,
+  spentRefreshTokenHashes: emptyGrowOnlyMap(),
+  accessTokens: emptyGrowOnlyMap(),
+  revokedAccessTokens: emptyGrowOnlyMap(),
   revoked: false,
 };
 
@@ -127,7 +123,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       const base = token.grantType === 'client_credentials'
         ? { status: 'client_credentials' as const, grantId: token.grantId, clientId: token.clientId, scopes: token.scopes }
         : {};
-      return { ...state, ...base, accessTokens: prepend(state.accessTokens, { jti: token.jti, expiresAt: token.expiresAt }) };
+      return { ...state, ...base, accessTokens: putIn(state.accessTokens, token.jti, token.expiresAt) };
     }
     case 'RefreshTokenIssued':
       return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt };
@@ -136,14 +132,14 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         ...state,
         refreshTokenHash: null,
         refreshTokenExpiresAt: null,
-        spentRefreshTokenHashes: prepend(state.spentRefreshTokenHashes, event.data.previousTokenHash),
+        spentRefreshTokenHashes: putIn(state.spentRefreshTokenHashes, event.data.previousTokenHash, true),
       };
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReplayDetected':
       return state;
     case 'TokenRevoked': {
       const { jti } = event.data;
-      return accessTokenStatus(state, jti) ? { ...state, revokedAccessTokens: prepend(state.revokedAccessTokens, jti) } : state;
+      return accessTokenStatus(state, jti) ? { ...state, revokedAccessTokens: putIn(state.revokedAccessTokens, jti, true) } : state;
     }
     case 'GrantRevoked':
       return { ...state, revoked: true, refreshTokenHash: null, refreshTokenExpiresAt: null };
@@ -258,10 +254,9 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
     }
     case 'RefreshAccessToken': {
       if (!state.grantId || state.clientId !== command.clientId) throw badRefreshToken();
-      // Plain equality is safe here: these are SHA-256 hashes of 256-bit random tokens, so
-      // timing could only hint at a hash, never at a token. A grant refreshed all day holds
-      // thousands of them, and a constant-time comparison each dominated the refresh grant.
-      const spent = findIn(state.spentRefreshTokenHashes, (hash) => hash === command.refreshTokenHash) !== undefined;
+      // A map lookup, not a constant-time comparison with each: these are SHA-256 hashes of
+      // 256-bit random tokens, so timing could only hint at a hash, never at a token.
+      const spent = getIn(state.spentRefreshTokenHashes, command.refreshTokenHash) !== undefined;
       if (spent) {
         revokeAndRefuse(
           state,
@@ -316,7 +311,7 @@ export const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
 
 /** One access token of this grant: when it expires and whether it was revoked on its own; undefined if not issued here. */
 export function accessTokenStatus(state: GrantState, jti: string): AccessTokenState | undefined {
-  const issued = findIn(state.accessTokens, (token) => token.jti === jti);
-  if (!issued) return undefined;
-  return { expiresAt: issued.expiresAt, revoked: findIn(state.revokedAccessTokens, (revoked) => revoked === jti) !== undefined };
+  const expiresAt = getIn(state.accessTokens, jti);
+  if (expiresAt === undefined) return undefined;
+  return { expiresAt, revoked: getIn(state.revokedAccessTokens, jti) !== undefined };
 }

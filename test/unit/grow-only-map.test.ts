@@ -1,0 +1,37 @@
+import { emptyGrowOnlyMap, entriesOf, getIn, putIn } from '../../src/domain/grow-only-map.js';
+
+describe('grow-only map', () => {
+  it('never changes what an older version sees, whichever version grows', () => {
+    const empty = emptyGrowOnlyMap<number>();
+    const one = putIn(empty, 'a', 1);
+    const two = putIn(one, 'b', 2);
+    expect([getIn(empty, 'a'), getIn(one, 'a'), getIn(one, 'b'), getIn(two, 'b')]).toEqual([undefined, 1, undefined, 2]);
+    // A second history from `one`: it must not see 'b', and `two` must not see 'c'.
+    const fork = putIn(one, 'c', 3);
+    expect([...entriesOf(fork)]).toEqual([['a', 1], ['c', 3]]);
+    expect([...entriesOf(two)]).toEqual([['a', 1], ['b', 2]]);
+    expect(getIn(two, 'c')).toBeUndefined();
+    // Replaying the same history from `one` again shares the log and sees the same.
+    expect([...entriesOf(putIn(one, 'b', 2))]).toEqual([['a', 1], ['b', 2]]);
+    // Two maps grown from empty are independent.
+    expect(getIn(putIn(empty, 'z', 26), 'a')).toBeUndefined();
+  });
+
+  it('keeps the first value of a key', () => {
+    const map = putIn(putIn(emptyGrowOnlyMap<number>(), 'a', 1), 'a', 2);
+    expect([...entriesOf(map)]).toEqual([['a', 1]]);
+  });
+
+  it('grows by thousands in linear time, each version seeing only its own entries', () => {
+    let map = emptyGrowOnlyMap<number>();
+    const versions = [];
+    for (let i = 0; i < 20_000; i++) {
+      map = putIn(map, `k${i}`, i);
+      if (i % 5_000 === 0) versions.push(map);
+    }
+    expect(getIn(map, 'k19999')).toBe(19_999);
+    expect(versions.map((v) => [v.size, getIn(v, `k${v.size - 1}`), getIn(v, `k${v.size}`)])).toEqual([
+      [1, 0, undefined], [5_001, 5_000, undefined], [10_001, 10_000, undefined], [15_001, 15_000, undefined],
+    ]);
+  });
+});
