@@ -20,8 +20,9 @@ interface Entry {
  * stream (a grant after hundreds of refresh rotations) is not read and folded from its
  * start by every command: only the events after that revision are read, which also
  * brings in what other instances appended. Appends still carry the expected revision,
- * so a stale entry can cost a retry, never a wrong outcome. Deciders' states are
- * immutable, so a cached state is never changed behind the cache's back.
+ * so a stale entry can cost a retry, never a wrong outcome. A decider's state never
+ * changes once made (the grant's grow-only maps share a log, but no version ever sees
+ * it change), so a cached state is never changed behind the cache's back.
  */
 export class FoldedStreams {
   private readonly entries = new Map<string, Entry>();

@@ -81,7 +81,7 @@ export class InProcessEventBus implements EventBus {
     return consumer;
   }
 
-  /** Drops what every durable consumer has passed, a few thousand at a time so the cost stays small per event. */
+  /** Drops what every durable consumer has passed, a thousand or more at a time so the cost per event stays small. */
   private trim(): void {
     let oldest = Infinity;
     for (const cursor of this.cursors.values()) oldest = Math.min(oldest, cursor);

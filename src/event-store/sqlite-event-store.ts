@@ -73,9 +73,8 @@ type Outcome = Appended | { error: unknown };
  * The embedded default: one SQLite file in WAL mode. The rowid is the global position.
  *
  * Under load, appends made in the same turn of the event loop are committed together
- * (group commit): each keeps its own revision check in a savepoint, so one lost race
- * fails only its own append, and each promise resolves only once the commit holding
- * it is done. Followers in this process are served the newest appends from memory
+ * (group commit): each keeps its own revision check, so one lost race fails only its
+ * own append, and each promise resolves only once the commit holding it is done. Followers in this process are served the newest appends from memory
  * instead of reading back and parsing what was just written.
  */
 export class SqliteEventStore implements EventStore {
