@@ -16,7 +16,8 @@ export function singleValued(search: URLSearchParams): Params {
   return params;
 }
 
-export const queryParams = (ctx: Context): Params => singleValued(new URLSearchParams(ctx.querystring));
+/** The query string has the same encoding as a form body, without its leading '?'. */
+export const queryParams = (ctx: Context): Params => parseForm(ctx.querystring);
 
 /**
  * Reads an application/x-www-form-urlencoded body, bounded in size. Anything else is
