@@ -4,8 +4,8 @@ import { runAudit } from '../../src/cli/audit.js';
 import type { Io } from '../../src/cli/admin.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
-import { runCodeFlow, type FlowClient } from '../support/oauth-flow.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { runCodeFlow } from '../support/oauth-flow.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 
@@ -30,10 +30,9 @@ describe('oauth-audit, for auditors, reading the store itself', () => {
     system = await startSystem(dir.path, { natsUrl: nats.url });
     const before = new Date().toISOString();
     aliceId = (await system.as.admin.registerUser({ ...alice, name: 'Alice' })).userId;
-    const { clientSecret } = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile', 'items:read'] });
+    const web = await registerWebClient(system, ['profile', 'items:read']);
     await system.as.admin.registerClient({ clientId: 'spa', name: 'SPA', clientType: 'public', redirectUris: ['http://127.0.0.1:9/spa'], scopes: ['profile'] });
     await system.as.readSide.waitFor(await system.as.store.headPosition());
-    const web: FlowClient = { clientId: 'web', clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
     const first = await runCodeFlow(system.config.issuer, web, alice, 'profile');
     await new Promise((r) => setTimeout(r, 5));
     const afterFirst = new Date().toISOString();

@@ -14,7 +14,7 @@ import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { openEventStore, openRawEventStore } from '../../src/system/adapters.js';
 import { verifyChains } from '../../src/audit/verify-chains.js';
 import { runCodeFlow, type FlowClient } from '../support/oauth-flow.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 import { waitFor } from '../support/wait-for.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -27,8 +27,7 @@ beforeAll(async () => {
   nats = await startNatsServer();
   system = await startSystem(dir.path, { natsUrl: nats.url });
   await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-  const { clientSecret } = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'] });
-  web = { clientId: 'web', clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
+  web = await registerWebClient(system);
   await system.as.readSide.waitFor(await system.as.store.headPosition());
 });
 afterAll(async () => {

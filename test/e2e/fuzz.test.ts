@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { tempDir } from '../../src/dev/temp-dir.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 
 /**
  * Hostile input, property-based: malformed, oversized, repeated and random parameters,
@@ -14,7 +14,7 @@ const RUNS_PER_ENDPOINT = Number(process.env.FUZZ_RUNS ?? 150);
 beforeAll(async () => {
   system = await startSystem(dir.path);
   await system.as.admin.registerUser({ username: 'alice', password: 'correct horse battery', name: 'Alice' });
-  await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'] });
+  await registerWebClient(system);
   await system.as.admin.registerClient({ clientId: 'spa', name: 'SPA', clientType: 'public', redirectUris: ['http://127.0.0.1:9/spa'], scopes: ['profile'] });
   await system.as.readSide.waitFor(await system.as.store.headPosition());
 });

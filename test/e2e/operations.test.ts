@@ -9,7 +9,7 @@ import { waitFor } from '../support/wait-for.js';
 import { createAdminApp } from '../../src/observability/admin-server.js';
 import { listen } from '../../src/system/listen.js';
 import { runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
-import { memoryLogger, startSystem, type TestSystem } from '../support/system.js';
+import { memoryLogger, registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -20,8 +20,7 @@ let web: FlowClient;
 beforeAll(async () => {
   system = await startSystem(dir.path);
   await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-  const { clientSecret } = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'] });
-  web = { clientId: 'web', clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
+  web = await registerWebClient(system);
   await system.as.readSide.waitFor(await system.as.store.headPosition());
 });
 afterAll(async () => {

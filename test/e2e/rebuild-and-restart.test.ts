@@ -3,7 +3,7 @@ import { rebuildProjection } from '../../projections/projection-runner.js';
 import { projectionRegistry } from '../../projections/registry.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -35,7 +35,7 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
   it('rebuilds every projection from the store identical to the live ones', async () => {
     system = await startSystem(dir.path, { natsUrl: nats?.url });
     await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-    secret = (await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile'] })).clientSecret!;
+    secret = (await registerWebClient(system)).clientSecret!;
     await system.as.readSide.waitFor(await system.as.store.headPosition());
     const flows = [];
     for (let i = 0; i < 3; i++) flows.push(await runCodeFlow(system.config.issuer, client(), alice, 'profile'));

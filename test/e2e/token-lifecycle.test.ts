@@ -4,7 +4,7 @@ import * as oauth from 'oauth4webapi';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { clientAuth, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
-import { startSystem, type TestSystem } from '../support/system.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -22,9 +22,8 @@ beforeAll(async () => {
   system = await startSystem(dir.path, { natsUrl: nats.url, env: { KEY_LIFECYCLE_INTERVAL_MS: '50' } });
   issuer = system.config.issuer;
   await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-  const a = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/cb'], scopes: ['profile', 'items:read'] });
-  web = { clientId: 'web', clientSecret: a.clientSecret, redirectUri: 'http://127.0.0.1:9/cb' };
-  secretsSeen.add(a.clientSecret!).add(alice.password);
+  web = await registerWebClient(system, ['profile', 'items:read']);
+  secretsSeen.add(web.clientSecret!).add(alice.password);
   const b = await system.as.admin.registerClient({ clientId: 'other', name: 'Other', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/other'], scopes: ['profile'] });
   other = { clientId: 'other', clientSecret: b.clientSecret, redirectUri: 'http://127.0.0.1:9/other' };
   await system.as.readSide.waitFor(await system.as.store.headPosition());

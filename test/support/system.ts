@@ -4,6 +4,7 @@ import { pinoLogger, type Logger } from '../../src/observability/logger.js';
 import { startAuthorizationServer, type AuthorizationServer } from '../../src/system/authorization-server.js';
 import { startResourceServer, type ResourceServer } from '../../src/system/resource-server.js';
 import { freePort } from './free-port.js';
+import type { FlowClient } from './oauth-flow.js';
 
 export interface TestSystem {
   config: Config;
@@ -49,4 +50,11 @@ export async function startSystem(dataDir: string, options: { natsUrl?: string; 
       await bus?.close();
     },
   };
+}
+
+/** The confidential client most tests use: 'web', HTTP Basic, redirecting to a loopback address nobody listens on. */
+export async function registerWebClient(system: TestSystem, scopes: string[] = ['profile']): Promise<FlowClient> {
+  const redirectUri = 'http://127.0.0.1:9/cb';
+  const { clientSecret } = await system.as.admin.registerClient({ clientId: 'web', name: 'Web', clientType: 'confidential', redirectUris: [redirectUri], scopes });
+  return { clientId: 'web', clientSecret, redirectUri };
 }
