@@ -1,6 +1,6 @@
 import type { GrantEvent } from '../domain/events.js';
-import { grantDecider, type GrantState } from '../domain/grant.js';
-import { entriesOf, getIn } from '../domain/grow-only-map.js';
+import { accessTokenStatus, grantDecider, type GrantState } from '../domain/grant.js';
+import { entriesOf } from '../domain/grow-only-map.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { readLog } from './read-log.js';
 
@@ -39,7 +39,7 @@ export async function grantsAt(store: EventStore, userId: string, at: string): P
   const live: GrantAtTime[] = [];
   for (const { state, since } of states.values()) {
     if (state.userId !== userId || state.revoked || !since || !state.clientId || !state.grantId) continue;
-    const expiries = [...entriesOf(state.accessTokens)].filter(([jti]) => getIn(state.revokedAccessTokens, jti) === undefined).map(([, expiresAt]) => expiresAt);
+    const expiries = [...entriesOf(state.accessTokens)].filter(([jti]) => !accessTokenStatus(state, jti)!.revoked).map(([, expiresAt]) => expiresAt);
     if (state.refreshTokenExpiresAt) expiries.push(state.refreshTokenExpiresAt);
     const until = expiries.sort().at(-1);
     if (!until || until <= at) continue;
