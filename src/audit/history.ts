@@ -27,6 +27,8 @@ export function actorOf(event: RecordedEvent): string {
     case 'UserAuthenticated':
     case 'ConsentGranted':
     case 'ConsentDenied':
+    case 'SignInSessionStarted':
+    case 'SignInSessionEnded':
       return `user:${String(data.userId)}`;
     case 'LoginFailed':
     case 'LoginSucceeded':

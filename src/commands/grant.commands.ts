@@ -10,6 +10,8 @@ import { streams, type AccessTokenIssued, type AuthorizationRequested, type Gran
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
+import { userOfSignInSession } from '../credentials/sign-in-session.js';
+import { startSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
 
@@ -28,13 +30,33 @@ export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
   }
 }
 
-export class AuthenticateUser extends StreamCommand<never, GrantState> {
+export interface SignInResult {
+  decision: Decision<GrantState>;
+  /** The new sign-in session's cookie value, for the Set-Cookie only (events hold its hash). */
+  signInSession: string | undefined;
+}
+
+/** Step 2 on the grant's record: who signed in for it, and how. */
+function recordSignIn(
+  ports: Ports,
+  command: StreamCommand<never, GrantState, unknown> & { browserSessionHash: string },
+  user: { userId: string; username: string },
+  by: Extract<GrantCommand, { kind: 'AuthenticateUser' }>['by'],
+): Promise<Decision<GrantState>> {
+  const { userId, username } = user;
+  const decision: GrantCommand = { kind: 'AuthenticateUser', userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now, by };
+  return decideAndAppend(ports.streams, command.stream, grantDecider, decision, command.context);
+}
+
+export class AuthenticateUser extends StreamCommand<never, GrantState, SignInResult> {
   constructor(
     readonly grantId: string,
     readonly username: string,
     readonly password: string,
     readonly address: string,
     readonly browserSessionHash: string,
+    /** The sign-in session the browser had (prompt=login, max_age): the new one ends it. */
+    readonly replacesSignInSessionId: string | undefined,
     context: CommandContext,
   ) {
     super(streams.grant(grantId), undefined as never, context);
@@ -44,15 +66,36 @@ export class AuthenticateUser extends StreamCommand<never, GrantState> {
 @CommandHandler(AuthenticateUser)
 export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
-  async execute(command: AuthenticateUser): Promise<Decision<GrantState>> {
+  async execute(command: AuthenticateUser): Promise<SignInResult> {
     const user = await this.ports.loginGuard.signIn(command.username, command.password, command.address, command.context);
-    return decideAndAppend(
-      this.ports.streams,
-      command.stream,
-      grantDecider,
-      { kind: 'AuthenticateUser', userId: user.userId, username: user.username, browserSessionHash: command.browserSessionHash, now: command.context.now },
-      command.context,
-    );
+    const decision = await recordSignIn(this.ports, command, user, { method: 'password' });
+    const signInSession = await startSignInSession(this.ports, user, command.grantId, command.replacesSignInSessionId, command.context);
+    return { decision, signInSession };
+  }
+}
+
+/** Step 2 without a password: the browser's sign-in session, if it still signs someone in. Answers whether it did. */
+export class ResumeSignIn extends StreamCommand<never, GrantState, boolean> {
+  constructor(
+    readonly signInSessionId: string,
+    grantId: string,
+    readonly browserSessionHash: string,
+    readonly maxAgeSeconds: number | undefined,
+    context: CommandContext,
+  ) {
+    super(streams.grant(grantId), undefined as never, context);
+  }
+}
+
+@CommandHandler(ResumeSignIn)
+export class ResumeSignInHandler implements ICommandHandler<ResumeSignIn> {
+  constructor(@Inject(PORTS) private readonly ports: Ports) {}
+  async execute(command: ResumeSignIn): Promise<boolean> {
+    const { now } = command.context;
+    const user = await userOfSignInSession(this.ports, command.signInSessionId, now, command.maxAgeSeconds);
+    if (!user) return false;
+    await recordSignIn(this.ports, command, user, { method: 'session', signInSessionId: command.signInSessionId });
+    return true;
   }
 }
 
@@ -289,6 +332,7 @@ export const grantHandlers = [
   RefreshAccessTokenHandler,
   IssueClientCredentialsTokenHandler,
   AuthenticateUserHandler,
+  ResumeSignInHandler,
   GrantConsentHandler,
   RedeemAuthorizationCodeHandler,
 ];

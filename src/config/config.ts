@@ -16,6 +16,8 @@ export interface Config {
   accessTokenTtlSeconds: number;
   authorizationCodeTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** How long a browser stays signed in after a password sign-in (0: ask for the password every time). */
+  signInSessionTtlSeconds: number;
   /** How long a new signing key is published before it signs (JWKS caches must have seen it). */
   signingKeyActivationDelaySeconds: number;
   /** How often the key lifecycle (activate, supersede, retire) is checked. */
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     authorizationCodeTtlSeconds: seconds('AUTHORIZATION_CODE_TTL', 60, 600),
     refreshTokenTtlSeconds: seconds('REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
+    signInSessionTtlSeconds: seconds('SIGN_IN_SESSION_TTL', 8 * 3600, 30 * 86_400, 0),
     signingKeyActivationDelaySeconds: seconds('SIGNING_KEY_ACTIVATION_DELAY', 90, 86_400, 0),
     keyLifecycleIntervalMs: milliseconds('KEY_LIFECYCLE_INTERVAL_MS', 5000, 3_600_000, 10),
     relayLeaseTtlMs: milliseconds('RELAY_LEASE_TTL_MS', 5000, 600_000, 100),

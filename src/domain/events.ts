@@ -10,7 +10,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export interface EventDefinition<Data extends TSchema = TSchema> {
   /** The stream category, also the middle token of the NATS subject. */
-  category: 'client' | 'user' | 'login' | 'signingkey' | 'grant';
+  category: 'client' | 'user' | 'login' | 'session' | 'signingkey' | 'grant';
   schemaVersion: number;
   description: string;
   data: Data;
@@ -86,6 +86,26 @@ export const eventDefinitions = {
     data: Type.Object({ username: Type.String(), address: Type.String(), at: Iso }),
   }),
 
+  // session-<sha256 of the sign-in cookie>
+  SignInSessionStarted: define({
+    category: 'session',
+    schemaVersion: 1,
+    description: 'A user signed in with a password and this browser stays signed in: later authorizations may skip the password until it expires.',
+    data: Type.Object({
+      userId: Id,
+      username: Type.String(),
+      grantId: Type.Union([Id, Type.Null()], { description: 'the authorization request the password was given for' }),
+      authTime: Iso,
+      expiresAt: Iso,
+    }),
+  }),
+  SignInSessionEnded: define({
+    category: 'session',
+    schemaVersion: 1,
+    description: 'The browser is no longer signed in: the user signed out, or signed in again and got a new session.',
+    data: Type.Object({ userId: Id, reason: Type.Union([Type.Literal('signed_out'), Type.Literal('replaced')]) }),
+  }),
+
   // signingkey-<kid>
   SigningKeyGenerated: define({
     category: 'signingkey',
@@ -132,9 +152,18 @@ export const eventDefinitions = {
   }),
   UserAuthenticated: define({
     category: 'grant',
-    schemaVersion: 1,
-    description: 'Step 2: the user signed in for this authorization.',
-    data: Type.Object({ grantId: Id, userId: Id, username: Type.String(), method: Type.Literal('password') }),
+    schemaVersion: 2,
+    description: 'Step 2: the user signed in for this authorization, with a password or with the sign-in session the browser already had.',
+    data: Type.Object({
+      grantId: Id,
+      userId: Id,
+      username: Type.String(),
+      method: Type.Union([Type.Literal('password'), Type.Literal('session')]),
+      // With method session: the sign-in session it came from, stream session-<signInSessionId>.
+      signInSessionId: Type.Optional(Sha256),
+    }),
+    // Version 1 knew only passwords: its events are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
   ConsentGranted: define({
     category: 'grant',
@@ -234,6 +263,8 @@ export type UserRegistered = EventOf<'UserRegistered'>;
 export type UserDisabled = EventOf<'UserDisabled'>;
 export type LoginFailed = EventOf<'LoginFailed'>;
 export type LoginSucceeded = EventOf<'LoginSucceeded'>;
+export type SignInSessionStarted = EventOf<'SignInSessionStarted'>;
+export type SignInSessionEnded = EventOf<'SignInSessionEnded'>;
 export type SigningKeyGenerated = EventOf<'SigningKeyGenerated'>;
 export type SigningKeyActivated = EventOf<'SigningKeyActivated'>;
 export type SigningKeyRotated = EventOf<'SigningKeyRotated'>;
@@ -255,6 +286,7 @@ export type GrantRevoked = EventOf<'GrantRevoked'>;
 export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisabled;
 export type UserEvent = UserRegistered | UserDisabled;
 export type LoginEvent = LoginFailed | LoginSucceeded;
+export type SignInSessionEvent = SignInSessionStarted | SignInSessionEnded;
 export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated | SigningKeyRotated | SigningKeyRetired;
 export type GrantEvent =
   | AuthorizationRequested
@@ -270,12 +302,13 @@ export type GrantEvent =
   | AuthorizationCodeReplayDetected
   | TokenRevoked
   | GrantRevoked;
-export type OAuthEvent = ClientEvent | UserEvent | LoginEvent | SigningKeyEvent | GrantEvent;
+export type OAuthEvent = ClientEvent | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent;
 
 export const streams = {
   client: (clientId: string) => `client-${clientId}`,
   user: (username: string) => `user-${username.toLowerCase()}`,
   login: (usernameHash: string) => `login-${usernameHash}`,
+  signInSession: (sessionId: string) => `session-${sessionId}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
   grant: (grantId: string) => `grant-${grantId}`,
   grantIdOf: (stream: string) => stream.slice('grant-'.length),

@@ -31,7 +31,15 @@ export type GrantCommand =
       /** How long the user has to log in and consent. */
       ttlSeconds: number;
     }
-  | { kind: 'AuthenticateUser'; userId: string; username: string; browserSessionHash: string; now: Date }
+  | {
+      kind: 'AuthenticateUser';
+      userId: string;
+      username: string;
+      browserSessionHash: string;
+      now: Date;
+      /** A password given now, or the browser's sign-in session (its id) from an earlier one. */
+      by: { method: 'password' } | { method: 'session'; signInSessionId: string };
+    }
   | { kind: 'GrantConsent'; browserSessionHash: string; codeHash: string; now: Date; codeTtlSeconds: number }
   | { kind: 'DenyConsent'; browserSessionHash: string; now: Date }
   | {
@@ -208,7 +216,10 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       const request = interactive(state, command.browserSessionHash, command.now);
       if (state.status !== 'requested') throw new InvalidRequest('the user has already signed in for this request');
       return [
-        { type: 'UserAuthenticated', data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' } },
+        {
+          type: 'UserAuthenticated',
+          data: { grantId: request.grantId, userId: command.userId, username: command.username, ...command.by },
+        },
       ];
     }
     case 'GrantConsent': {

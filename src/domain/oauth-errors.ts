@@ -50,3 +50,11 @@ export class InsufficientScope extends OAuthError {
   readonly code = 'insufficient_scope';
   override readonly status = 403;
 }
+/** prompt=none, and nobody is signed in in this browser (OpenID Connect Core section 3.1.2.6). */
+export class LoginRequired extends OAuthError {
+  readonly code = 'login_required';
+}
+/** prompt=none, and the user would have to be asked for consent (OpenID Connect Core section 3.1.2.6). */
+export class ConsentRequired extends OAuthError {
+  readonly code = 'consent_required';
+}

@@ -13,6 +13,7 @@ import { eventCatalogRoute } from './routes/event-catalog.route.js';
 import { interactionRoutes } from './routes/interaction.routes.js';
 import { jwksRoute } from './routes/jwks.route.js';
 import { metadataRoute } from './routes/metadata.route.js';
+import { signOutRoutes } from './routes/sign-out.routes.js';
 import { tokenRoute } from './routes/token.route.js';
 import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
@@ -29,6 +30,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   jwksRoute(router, gateway);
   authorizeRoute(router, gateway);
   interactionRoutes(router, gateway);
+  signOutRoutes(router, gateway);
   tokenRoute(router, gateway);
   const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
   revocationRoute(router, gateway, validator);

@@ -4,6 +4,8 @@ import { constantTimeEqual, randomToken, sha256 } from '../domain/crypto.js';
 import { InvalidRequest } from '../domain/oauth-errors.js';
 
 const COOKIE = 'as_session';
+const SIGN_IN_COOKIE = 'as_signin';
+const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 function readCookie(ctx: Context, name: string): string | undefined {
   for (const part of (ctx.get('cookie') || '').split(';')) {
@@ -20,7 +22,7 @@ function readCookie(ctx: Context, name: string): string | undefined {
  */
 export function browserSession(ctx: Context, secure: boolean, create: boolean): string | undefined {
   const existing = readCookie(ctx, COOKIE);
-  if (existing && /^[A-Za-z0-9_-]{43}$/.test(existing)) return existing;
+  if (existing && COOKIE_VALUE.test(existing)) return existing;
   if (!create) return undefined;
   const id = randomToken(32);
   ctx.append('Set-Cookie', `${COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`);
@@ -28,6 +30,21 @@ export function browserSession(ctx: Context, secure: boolean, create: boolean): 
 }
 
 export const sessionHash = (sessionId: string): string => sha256(sessionId);
+
+/**
+ * The browser's sign-in session (single sign-on), as the id its stream is named by: the
+ * hash of the cookie, so the store never holds what the browser presents.
+ */
+export function signInSessionOf(ctx: Context): string | undefined {
+  const value = readCookie(ctx, SIGN_IN_COOKIE);
+  return value && COOKIE_VALUE.test(value) ? sha256(value) : undefined;
+}
+
+/** Sets the sign-in cookie to a new session's value, or clears it (undefined). Lax, so a redirect from a client carries it. */
+export function setSignInCookie(ctx: Context, value: string | undefined, maxAgeSeconds: number, secure: boolean): void {
+  const lifetime = value === undefined ? 0 : maxAgeSeconds;
+  ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=${value ?? ''}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${lifetime}${secure ? '; Secure' : ''}`);
+}
 
 /** CSRF token for a form: bound to the browser session and to the authorization request. */
 export function csrfToken(key: Buffer, sessionId: string, grantId: string): string {

@@ -6,6 +6,7 @@ import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { authorizationServerProjections } from '../../projections/registry.js';
 import { AdminService } from '../admin/admin-service.js';
 import { grantHandlers } from '../commands/grant.commands.js';
+import { signInSessionHandlers } from '../commands/sign-in-session.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { registrationHandlers } from '../commands/registration.commands.js';
 import type { Config } from '../config/config.js';
@@ -42,7 +43,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
   });
   const streams = new FoldedStreams(store);
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard: new LoginGuard({ streams, readModel, secrets }) };
-  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers]);
+  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers, ...signInSessionHandlers]);
   return {
     ports,
     readSide,

@@ -72,7 +72,13 @@ describe('oauth-audit, for auditors, reading the store itself', () => {
     const io = captureIo();
     expect(await runAudit(['history', '--user', 'alice', '--json'], env, io)).toBe(0);
     const entries = io.lines.map((l) => JSON.parse(l) as { type: string; stream: string; actor: string; correlationId: string; time: string });
-    expect(new Set(entries.map((e) => e.stream))).toEqual(new Set([`user-alice`, `grant-${grantIds[0]}`, `grant-${grantIds[1]}`]));
+    const [sessions, others] = [entries.filter((e) => e.stream.startsWith('session-')), entries.filter((e) => !e.stream.startsWith('session-'))];
+    expect(new Set(others.map((e) => e.stream))).toEqual(new Set([`user-alice`, `grant-${grantIds[0]}`, `grant-${grantIds[1]}`]));
+    // Each password sign-in started a sign-in session, which is hers too.
+    expect(sessions.map((e) => [e.type, e.actor])).toEqual([
+      ['SignInSessionStarted', `user:${aliceId}`],
+      ['SignInSessionStarted', `user:${aliceId}`],
+    ]);
     expect(entries.find((e) => e.type === 'GrantRevoked')).toMatchObject({ actor: 'client:spa', stream: `grant-${grantIds[1]}` });
     expect(entries.every((e) => typeof e.correlationId === 'string' && e.time)).toBe(true);
   });

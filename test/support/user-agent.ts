@@ -3,7 +3,8 @@
  * itself (tests look at each redirect), and reads hidden fields from forms.
  */
 export class UserAgent {
-  private readonly cookies = new Map<string, string>();
+  /** What the browser would send: tests read a cookie's value here, or give one to another browser. */
+  readonly cookies = new Map<string, string>();
 
   async get(url: string, headers: Record<string, string> = {}): Promise<Response> {
     return this.send(url, { method: 'GET', headers });

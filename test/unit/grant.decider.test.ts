@@ -36,16 +36,23 @@ describe('grant decider', () => {
 
   it('authenticates the user of the browser that made the request', () => {
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10), by: { method: 'password' } })
       .then([authenticated]);
+  });
+
+  it('records when the browser\'s sign-in session stood in for the password, and which session', () => {
+    const signInSessionId = sha256('cookie');
+    given(grantDecider, [requested])
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10), by: { method: 'session', signInSessionId } })
+      .then([{ type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } }]);
   });
 
   it('refuses a login from another browser, or after the request expired', () => {
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10) })
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10), by: { method: 'password' } })
       .thenRefuses(InvalidRequest, /another browser/);
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601) })
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601), by: { method: 'password' } })
       .thenRefuses(InvalidRequest, /expired/);
   });
 

@@ -11,6 +11,7 @@ import { AccountSessions } from '../account-sessions.js';
 import { browserSession, checkCsrf, csrfToken } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
+import { endSignInSession } from './sign-out.routes.js';
 
 const ACCOUNT_FORMS = 'account';
 
@@ -108,6 +109,8 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
   router.post('/account/logout', async (ctx) => {
     await postedForm(ctx);
     sessions.end(ctx);
+    // Signing out here signs the browser out of the authorization server as a whole.
+    await endSignInSession(ctx, gateway);
     ctx.status = 303;
     ctx.redirect('/account');
   });

@@ -1,12 +1,22 @@
 import type Router from '@koa/router';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
-import { RequestAuthorization } from '../../commands/grant.commands.js';
-import { InvalidRequest, InvalidScope, OAuthError, UnauthorizedClient, UnsupportedResponseType } from '../../domain/oauth-errors.js';
+import { RequestAuthorization, ResumeSignIn } from '../../commands/grant.commands.js';
+import { userOfSignInSession } from '../../credentials/sign-in-session.js';
+import {
+  ConsentRequired,
+  InvalidRequest,
+  InvalidScope,
+  LoginRequired,
+  OAuthError,
+  UnauthorizedClient,
+  UnsupportedResponseType,
+} from '../../domain/oauth-errors.js';
 import { isValidS256Challenge } from '../../domain/pkce.js';
+import { sessionMayStandIn, signInRequirements } from '../../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, sessionHash } from '../browser-session.js';
+import { browserSession, sessionHash, signInSessionOf } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 
@@ -65,8 +75,16 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const unknown = scopes.filter((s) => !client.scopes.includes(s));
       if (unknown.length > 0) throw new InvalidScope(`scope not allowed for this client: ${unknown.join(' ')}`);
 
-      const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
+      const requirements = signInRequirements(single('prompt'), single('max_age'));
       const context = contextOf(ctx);
+      const signInSessionId = sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
+      if (requirements.prompt.has('none')) {
+        // Consent is asked at every authorization, so a request that forbids any page cannot succeed.
+        const user = signInSessionId && (await userOfSignInSession(gateway.ports, signInSessionId, context.now, requirements.maxAgeSeconds));
+        throw user ? new ConsentRequired('the user must be asked for consent') : new LoginRequired('the user must sign in');
+      }
+
+      const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
       const grantId = context.newId();
       await gateway.commandBus.execute(
         new RequestAuthorization(
@@ -84,8 +102,12 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
           context,
         ),
       );
+      // Single sign-on: a browser already signed in goes straight to consent.
+      const signedIn =
+        signInSessionId !== undefined &&
+        (await gateway.commandBus.execute(new ResumeSignIn(signInSessionId, grantId, sessionHash(session), requirements.maxAgeSeconds, context)));
       ctx.status = 303;
-      ctx.redirect(`/login?request=${grantId}`);
+      ctx.redirect(`/${signedIn ? 'consent' : 'login'}?request=${grantId}`);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });

@@ -7,7 +7,7 @@ import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, checkCsrf, csrfToken, sessionHash } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
@@ -65,12 +65,15 @@ ${loginFailureNotice(failure)}
     const form = await formParams(ctx);
     const { session, client, csrf } = await interaction(ctx, form.request, 'requested');
     checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
+    let signInSession: string | undefined;
     try {
-      await gateway.commandBus.execute(new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), contextOf(ctx)));
+      const command = new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), signInSessionOf(ctx), contextOf(ctx));
+      ({ signInSession } = await gateway.commandBus.execute(command));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginPage(ctx, form.request, client.name, csrf, error as Error);
     }
+    if (signInSession) setSignInCookie(ctx, signInSession, config.signInSessionTtlSeconds, secure);
     ctx.status = 303;
     ctx.redirect(`/consent?request=${form.request}`);
   });

@@ -1,0 +1,216 @@
+import * as oauth from 'oauth4webapi';
+import { sha256 } from '../../src/domain/crypto.js';
+import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { authorizationUrl, clientAuth, discover, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
+import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
+
+const alice = { username: 'alice', password: 'correct horse battery' };
+
+/**
+ * Single sign-on: after one password sign-in the browser stays signed in, and later
+ * authorization requests go straight to consent, unless the client asks for a fresh
+ * sign-in (prompt=login, max_age) or the user signed out or was disabled.
+ */
+describe('sign-in sessions', () => {
+  const dir = tempDir();
+  let system: TestSystem;
+  let client: FlowClient;
+  let as: oauth.AuthorizationServer;
+  let issuer: string;
+  let userId: string;
+
+  beforeAll(async () => {
+    system = await startSystem(dir.path);
+    issuer = system.config.issuer;
+    ({ userId } = await system.as.admin.registerUser({ ...alice, name: 'Alice' }));
+    await system.as.admin.registerUser({ username: 'mallory', password: 'mallory password 1', name: 'Mallory' });
+    client = await registerWebClient(system, ['profile', 'items:read']);
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    as = await discover(issuer);
+  });
+  afterAll(async () => {
+    await system.close();
+    dir.remove();
+  });
+
+  const events = async (): Promise<RecordedEvent[]> => system.as.store.readAll(0, 100_000);
+  const streamOf = async (stream: string) => (await events()).filter((e) => e.stream === stream);
+
+  /** A browser that has signed in once with its password (the flow is carried to the token). */
+  async function signedInBrowser(credentials = alice): Promise<UserAgent> {
+    const browser = new UserAgent();
+    const { url, state, codeVerifier } = await authorizationUrl(as, client);
+    await exchange(await signInAndDecide(browser, issuer, url, credentials), state, codeVerifier);
+    expect(browser.cookies.get('as_signin')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    return browser;
+  }
+
+  async function exchange(callback: URL, state: string, codeVerifier: string) {
+    const oauthClient = { client_id: client.clientId };
+    const params = oauth.validateAuthResponse(as, oauthClient, callback, state);
+    const response = await oauth.authorizationCodeGrantRequest(as, oauthClient, clientAuth(client), params, client.redirectUri, codeVerifier, {
+      [oauth.allowInsecureRequests]: true,
+    });
+    return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
+  }
+
+  /** The authorization request, and where this server sends the browser first. */
+  async function authorize(browser: UserAgent, extra: Record<string, string> = {}) {
+    const request = await authorizationUrl(as, client);
+    for (const [name, value] of Object.entries(extra)) request.url.searchParams.set(name, value);
+    const answer = await browser.get(request.url.toString());
+    expect(answer.status).toBe(303);
+    return { ...request, next: location(answer, issuer) };
+  }
+
+  async function consent(browser: UserAgent, consentUrl: URL): Promise<URL> {
+    const page = await browser.get(consentUrl.toString());
+    expect(page.status).toBe(200);
+    const answer = await browser.postForm(`${issuer}/consent`, { ...hiddenFields(await page.text()), decision: 'approve' });
+    return location(answer, issuer);
+  }
+
+  it('sends a signed-in browser straight to consent, and a strict client gets its tokens for the same user', async () => {
+    const browser = await signedInBrowser();
+    const { next, state, codeVerifier } = await authorize(browser);
+    expect(next.pathname).toBe('/consent');
+    const tokens = await exchange(await consent(browser, next), state, codeVerifier);
+    const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString());
+    expect(claims.sub).toBe(userId);
+
+    // On record: which sign-in session stood in for the password, by its hash only.
+    const cookie = browser.cookies.get('as_signin')!;
+    const grantId = next.searchParams.get('request')!;
+    const authenticated = (await streamOf(`grant-${grantId}`)).find((e) => e.type === 'UserAuthenticated')!;
+    expect(authenticated.data).toEqual({ grantId, userId, username: 'alice', method: 'session', signInSessionId: sha256(cookie) });
+    const session = await streamOf(`session-${sha256(cookie)}`);
+    expect(session.map((e) => e.type)).toEqual(['SignInSessionStarted']);
+    expect(session[0].data).toMatchObject({ userId, username: 'alice', expiresAt: expect.any(String), authTime: expect.any(String) });
+    expect(JSON.stringify(await events())).not.toContain(cookie);
+  });
+
+  it('sets the cookie HttpOnly, SameSite=Lax, for as long as the session lasts', async () => {
+    const browser = new UserAgent();
+    const { next } = await authorize(browser);
+    const page = await browser.get(next.toString());
+    const login = await fetch(`${issuer}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `as_session=${browser.cookies.get('as_session')}` },
+      body: new URLSearchParams({ ...hiddenFields(await page.text()), ...alice }).toString(),
+    });
+    expect(login.status).toBe(303);
+    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('as_signin='));
+    expect(cookie).toMatch(/^as_signin=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=28800$/);
+  });
+
+  it('asks for the password again on prompt=login or when max_age has passed, and the new session replaces the old', async () => {
+    const browser = await signedInBrowser();
+    const first = browser.cookies.get('as_signin')!;
+    expect((await authorize(browser, { max_age: '3600' })).next.pathname).toBe('/consent');
+    expect((await authorize(browser, { max_age: '0' })).next.pathname).toBe('/login');
+    expect((await authorize(browser, { prompt: 'login' })).next.pathname).toBe('/login');
+
+    const { url } = await authorizationUrl(as, client);
+    url.searchParams.set('prompt', 'login');
+    await signInAndDecide(browser, issuer, url, alice);
+    const second = browser.cookies.get('as_signin')!;
+    expect(second).not.toBe(first);
+    expect((await streamOf(`session-${sha256(first)}`)).map((e) => [e.type, e.data.reason])).toEqual([
+      ['SignInSessionStarted', undefined],
+      ['SignInSessionEnded', 'replaced'],
+    ]);
+    // The replaced cookie, wherever it still is, signs nobody in.
+    const stale = new UserAgent();
+    stale.cookies.set('as_signin', first);
+    expect((await authorize(stale)).next.pathname).toBe('/login');
+    expect((await authorize(browser)).next.pathname).toBe('/consent');
+  });
+
+  it('answers prompt=none at the redirect URI: login_required when nobody is signed in, consent_required when someone is', async () => {
+    const stranger = await authorize(new UserAgent(), { prompt: 'none' });
+    expect(stranger.next.origin + stranger.next.pathname).toBe(client.redirectUri);
+    expect(Object.fromEntries(stranger.next.searchParams)).toMatchObject({ error: 'login_required', state: stranger.state, iss: issuer });
+
+    const signedIn = await authorize(await signedInBrowser(), { prompt: 'none' });
+    expect(Object.fromEntries(signedIn.next.searchParams)).toMatchObject({ error: 'consent_required', state: signedIn.state, iss: issuer });
+  });
+
+  it('refuses prompt values it cannot honour and a malformed max_age with invalid_request at the redirect URI', async () => {
+    const refused: Array<Record<string, string>> = [{ prompt: 'create' }, { prompt: 'none login' }, { max_age: 'soon' }];
+    for (const extra of refused) {
+      const { next, state } = await authorize(new UserAgent(), extra);
+      expect(Object.fromEntries(next.searchParams)).toMatchObject({ error: 'invalid_request', state });
+    }
+  });
+
+  it('signs out: the session ends on record, the cookie is cleared, and the next authorization asks for the password', async () => {
+    const browser = await signedInBrowser();
+    const cookie = browser.cookies.get('as_signin')!;
+    const page = await browser.get(`${issuer}/logout`);
+    expect(page.status).toBe(200);
+    const fields = hiddenFields(await page.text());
+
+    const forged = await browser.postForm(`${issuer}/logout`, { csrf: 'x'.repeat(43) });
+    expect(forged.status).toBe(400);
+    expect((await authorize(browser)).next.pathname).toBe('/consent');
+
+    const signedOut = await browser.postForm(`${issuer}/logout`, fields);
+    expect(signedOut.status).toBe(200);
+    expect(browser.cookies.get('as_signin')).toBe('');
+    expect((await streamOf(`session-${sha256(cookie)}`)).at(-1)).toMatchObject({ type: 'SignInSessionEnded', data: { reason: 'signed_out' } });
+    const stale = new UserAgent();
+    stale.cookies.set('as_signin', cookie);
+    expect((await authorize(stale)).next.pathname).toBe('/login');
+  });
+
+  it('signs the browser out of the server as a whole when the user signs out of the account page', async () => {
+    const browser = await signedInBrowser();
+    const accountPage = await browser.get(`${issuer}/account`);
+    const signedIn = await browser.postForm(`${issuer}/account/login`, { ...hiddenFields(await accountPage.text()), ...alice });
+    expect(signedIn.status).toBe(303);
+    const page = await browser.get(`${issuer}/account`);
+    expect(await page.clone().text()).toContain('Applications that can act for you');
+    const csrf = hiddenFields(await page.text()).csrf;
+    expect((await browser.postForm(`${issuer}/account/logout`, { csrf })).status).toBe(303);
+    expect((await authorize(browser)).next.pathname).toBe('/login');
+  });
+
+  it('no longer signs in a user who was disabled', async () => {
+    const browser = await signedInBrowser({ username: 'mallory', password: 'mallory password 1' });
+    expect((await authorize(browser)).next.pathname).toBe('/consent');
+    await system.as.admin.disableUser('mallory');
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    expect((await authorize(browser)).next.pathname).toBe('/login');
+  });
+});
+
+describe('sign-in sessions turned off (SIGN_IN_SESSION_TTL=0)', () => {
+  const dir = tempDir();
+  let system: TestSystem;
+
+  beforeAll(async () => {
+    system = await startSystem(dir.path, { env: { SIGN_IN_SESSION_TTL: '0' } });
+    await system.as.admin.registerUser({ ...alice, name: 'Alice' });
+    await registerWebClient(system);
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+  });
+  afterAll(async () => {
+    await system.close();
+    dir.remove();
+  });
+
+  it('asks for the password at every authorization and sets no sign-in cookie', async () => {
+    const as = await discover(system.config.issuer);
+    const client = { clientId: 'web', clientSecret: null, redirectUri: 'http://127.0.0.1:9/cb' };
+    const browser = new UserAgent();
+    await signInAndDecide(browser, system.config.issuer, (await authorizationUrl(as, client, 'profile')).url, alice);
+    expect(browser.cookies.has('as_signin')).toBe(false);
+    // signInAndDecide itself insists on the login page: it throws if the browser is sent elsewhere.
+    const again = await signInAndDecide(browser, system.config.issuer, (await authorizationUrl(as, client, 'profile')).url, alice);
+    expect(again.searchParams.get('code')).toEqual(expect.any(String));
+    expect((await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'SignInSessionStarted')).toEqual([]);
+  });
+});
