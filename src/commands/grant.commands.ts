@@ -18,9 +18,31 @@ import { deciderHandler, StreamCommand } from './stream-command.js';
 /** How long a user has to sign in and consent after the authorization request. */
 export const INTERACTION_TTL_SECONDS = 600;
 
-export class RequestAuthorization extends StreamCommand<GrantCommand, GrantState> {
-  constructor(request: Omit<AuthorizationRequested['data'], 'expiresAt'>, context: CommandContext) {
-    super(streams.grant(request.grantId), { kind: 'RequestAuthorization', request, now: context.now, ttlSeconds: INTERACTION_TTL_SECONDS }, context);
+/**
+ * Step 1, and step 2 too when the browser's sign-in session (if it sent one, and it still
+ * signs someone in within max_age) stands in for the password.
+ */
+export class RequestAuthorization extends StreamCommand<never, GrantState> {
+  constructor(
+    readonly request: Omit<AuthorizationRequested['data'], 'expiresAt'>,
+    readonly signInSession: { id: string; maxAgeSeconds: number | undefined } | undefined,
+    context: CommandContext,
+  ) {
+    super(streams.grant(request.grantId), undefined as never, context);
+  }
+}
+
+@CommandHandler(RequestAuthorization)
+export class RequestAuthorizationHandler implements ICommandHandler<RequestAuthorization> {
+  constructor(@Inject(PORTS) private readonly ports: Ports) {}
+  async execute(command: RequestAuthorization): Promise<Decision<GrantState>> {
+    const { now } = command.context;
+    const session = command.signInSession;
+    const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
+    const signedIn = user && session ? { userId: user.userId, username: user.username, signInSessionId: session.id } : undefined;
+    const decision: GrantCommand = { kind: 'RequestAuthorization', request: command.request, now, ttlSeconds: INTERACTION_TTL_SECONDS, signedIn };
+    // The grant id was just made for this request: there is no stream to read.
+    return decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true });
   }
 }
 
@@ -34,18 +56,6 @@ export interface SignInResult {
   decision: Decision<GrantState>;
   /** The new sign-in session's cookie value, for the Set-Cookie only (events hold its hash). */
   signInSession: string | undefined;
-}
-
-/** Step 2 on the grant's record: who signed in for it, and how. */
-function recordSignIn(
-  ports: Ports,
-  command: StreamCommand<never, GrantState, unknown> & { browserSessionHash: string },
-  user: { userId: string; username: string },
-  by: Extract<GrantCommand, { kind: 'AuthenticateUser' }>['by'],
-): Promise<Decision<GrantState>> {
-  const { userId, username } = user;
-  const decision: GrantCommand = { kind: 'AuthenticateUser', userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now, by };
-  return decideAndAppend(ports.streams, command.stream, grantDecider, decision, command.context);
 }
 
 export class AuthenticateUser extends StreamCommand<never, GrantState, SignInResult> {
@@ -68,34 +78,16 @@ export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: AuthenticateUser): Promise<SignInResult> {
     const user = await this.ports.loginGuard.signIn(command.username, command.password, command.address, command.context);
-    const decision = await recordSignIn(this.ports, command, user, { method: 'password' });
+    const { userId, username } = user;
+    const decision = await decideAndAppend(
+      this.ports.streams,
+      command.stream,
+      grantDecider,
+      { kind: 'AuthenticateUser', userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now },
+      command.context,
+    );
     const signInSession = await startSignInSession(this.ports, user, command.grantId, command.replacesSignInSessionId, command.context);
     return { decision, signInSession };
-  }
-}
-
-/** Step 2 without a password: the browser's sign-in session, if it still signs someone in. Answers whether it did. */
-export class ResumeSignIn extends StreamCommand<never, GrantState, boolean> {
-  constructor(
-    readonly signInSessionId: string,
-    grantId: string,
-    readonly browserSessionHash: string,
-    readonly maxAgeSeconds: number | undefined,
-    context: CommandContext,
-  ) {
-    super(streams.grant(grantId), undefined as never, context);
-  }
-}
-
-@CommandHandler(ResumeSignIn)
-export class ResumeSignInHandler implements ICommandHandler<ResumeSignIn> {
-  constructor(@Inject(PORTS) private readonly ports: Ports) {}
-  async execute(command: ResumeSignIn): Promise<boolean> {
-    const { now } = command.context;
-    const user = await userOfSignInSession(this.ports, command.signInSessionId, now, command.maxAgeSeconds);
-    if (!user) return false;
-    await recordSignIn(this.ports, command, user, { method: 'session', signInSessionId: command.signInSessionId });
-    return true;
   }
 }
 
@@ -324,7 +316,7 @@ export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['dat
 }
 
 export const grantHandlers = [
-  deciderHandler(RequestAuthorization, grantDecider),
+  RequestAuthorizationHandler,
   deciderHandler(DenyConsent, grantDecider),
   deciderHandler(RevokeAccessToken, grantDecider),
   deciderHandler(RevokeRefreshToken, grantDecider),
@@ -332,7 +324,6 @@ export const grantHandlers = [
   RefreshAccessTokenHandler,
   IssueClientCredentialsTokenHandler,
   AuthenticateUserHandler,
-  ResumeSignInHandler,
   GrantConsentHandler,
   RedeemAuthorizationCodeHandler,
 ];

@@ -30,6 +30,8 @@ export type GrantCommand =
       now: Date;
       /** How long the user has to log in and consent. */
       ttlSeconds: number;
+      /** Who the browser's sign-in session signs in, if anyone: then no password is asked. */
+      signedIn?: { userId: string; username: string; signInSessionId: string };
     }
   | {
       kind: 'AuthenticateUser';
@@ -37,8 +39,6 @@ export type GrantCommand =
       username: string;
       browserSessionHash: string;
       now: Date;
-      /** A password given now, or the browser's sign-in session (its id) from an earlier one. */
-      by: { method: 'password' } | { method: 'session'; signInSessionId: string };
     }
   | { kind: 'GrantConsent'; browserSessionHash: string; codeHash: string; now: Date; codeTtlSeconds: number }
   | { kind: 'DenyConsent'; browserSessionHash: string; now: Date }
@@ -210,16 +210,16 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
   switch (command.kind) {
     case 'RequestAuthorization': {
       if (state.status !== 'none') throw new InvalidRequest('authorization request already exists');
-      return [{ type: 'AuthorizationRequested', data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) } }];
+      const requested: GrantEvent = { type: 'AuthorizationRequested', data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) } };
+      if (!command.signedIn) return [requested];
+      const { userId, username, signInSessionId } = command.signedIn;
+      return [requested, { type: 'UserAuthenticated', data: { grantId: command.request.grantId, userId, username, method: 'session', signInSessionId } }];
     }
     case 'AuthenticateUser': {
       const request = interactive(state, command.browserSessionHash, command.now);
       if (state.status !== 'requested') throw new InvalidRequest('the user has already signed in for this request');
       return [
-        {
-          type: 'UserAuthenticated',
-          data: { grantId: request.grantId, userId: command.userId, username: command.username, ...command.by },
-        },
+        { type: 'UserAuthenticated', data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' } },
       ];
     }
     case 'GrantConsent': {

@@ -34,25 +34,26 @@ describe('grant decider', () => {
     given(grantDecider, []).when({ kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600 }).then([requested]);
   });
 
-  it('authenticates the user of the browser that made the request', () => {
-    given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10), by: { method: 'password' } })
-      .then([authenticated]);
+  it('records the sign-in with the request when the browser\'s sign-in session stands in for the password', () => {
+    const { expiresAt: _, ...request } = requested.data;
+    const signInSessionId = sha256('cookie');
+    given(grantDecider, [])
+      .when({ kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600, signedIn: { userId: 'u1', username: 'alice', signInSessionId } })
+      .then([requested, { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } }]);
   });
 
-  it('records when the browser\'s sign-in session stood in for the password, and which session', () => {
-    const signInSessionId = sha256('cookie');
+  it('authenticates the user of the browser that made the request', () => {
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10), by: { method: 'session', signInSessionId } })
-      .then([{ type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } }]);
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
+      .then([authenticated]);
   });
 
   it('refuses a login from another browser, or after the request expired', () => {
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10), by: { method: 'password' } })
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10) })
       .thenRefuses(InvalidRequest, /another browser/);
     given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601), by: { method: 'password' } })
+      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601) })
       .thenRefuses(InvalidRequest, /expired/);
   });
 

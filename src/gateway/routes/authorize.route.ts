@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
-import { RequestAuthorization, ResumeSignIn } from '../../commands/grant.commands.js';
+import { RequestAuthorization } from '../../commands/grant.commands.js';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import {
   ConsentRequired,
@@ -86,7 +86,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
 
       const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
       const grantId = context.newId();
-      await gateway.commandBus.execute(
+      const { state: grant } = await gateway.commandBus.execute(
         new RequestAuthorization(
           {
             grantId,
@@ -99,15 +99,13 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
             codeChallengeMethod: 'S256',
             browserSessionHash: sessionHash(session),
           },
+          signInSessionId === undefined ? undefined : { id: signInSessionId, maxAgeSeconds: requirements.maxAgeSeconds },
           context,
         ),
       );
       // Single sign-on: a browser already signed in goes straight to consent.
-      const signedIn =
-        signInSessionId !== undefined &&
-        (await gateway.commandBus.execute(new ResumeSignIn(signInSessionId, grantId, sessionHash(session), requirements.maxAgeSeconds, context)));
       ctx.status = 303;
-      ctx.redirect(`/${signedIn ? 'consent' : 'login'}?request=${grantId}`);
+      ctx.redirect(`/${grant.status === 'authenticated' ? 'consent' : 'login'}?request=${grantId}`);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });
