@@ -41,8 +41,8 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
     const signedIn = user && session ? { userId: user.userId, username: user.username, signInSessionId: session.id } : undefined;
     const decision: GrantCommand = { kind: 'RequestAuthorization', request: command.request, now, ttlSeconds: INTERACTION_TTL_SECONDS, signedIn };
-    // The grant id was just made for this request: there is no stream to read.
-    return decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true });
+    // The grant id was just made for this request: there is no stream to read, and the login or consent page reads it next.
+    return decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true, remember: true });
   }
 }
 

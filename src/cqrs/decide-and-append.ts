@@ -26,6 +26,8 @@ export interface DecideOptions {
   retries?: number;
   /** The stream's name holds an id just made for this command: skip reading it. */
   newStream?: boolean;
+  /** Keep a new stream's state in the cache too: the next steps of a flow will read it. */
+  remember?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
   context: CommandContext,
   options: DecideOptions = {},
 ): Promise<Decision<State>> {
-  const { retries = 3, newStream = false } = options;
+  const { retries = 3, newStream = false, remember = false } = options;
   for (let attempt = 0; ; attempt++) {
     // A stream named by an id made for this command has nothing to read; if it did, the append says so.
     const loaded =
@@ -84,7 +86,7 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
       for (const event of decided) state = decider.evolve(state, event);
       // A stream this command created is often never used again (a client_credentials token's
       // grant): caching only streams that already had a past keeps the cache for the hot ones.
-      if (loaded.revision !== undefined) streams.remember(stream, decider as unknown as Decider<unknown, State, DomainEvent>, { state, revision });
+      if (loaded.revision !== undefined || remember) streams.remember(stream, decider as unknown as Decider<unknown, State, DomainEvent>, { state, revision });
       if (refusal) throw refusal;
       return { events, position, state };
     } catch (error) {

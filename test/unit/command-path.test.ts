@@ -116,6 +116,17 @@ describe('folded streams: the cached state of hot streams', () => {
     expect((await store.readStream('ticket-new')).map((e) => e.type)).toEqual(['TicketIssued']);
   });
 
+  it('keeps a new stream when asked to (the next step of a flow reads it): then only newer events are read', async () => {
+    const store = new MemoryEventStore();
+    const from: number[] = [];
+    const watched: EventStore = Object.create(store);
+    watched.readStream = (stream, fromRevision) => (from.push(fromRevision ?? 0), store.readStream(stream, fromRevision));
+    const streams = new FoldedStreams(watched);
+    await decideAndAppend(streams, 'ticket-kept', ticket, { issue: 'kept' }, commandContext(), { newStream: true, remember: true });
+    expect(await streams.load('ticket-kept', ticket)).toEqual({ state: { issued: true, punchedBy: null }, revision: 0 });
+    expect(from).toEqual([1]);
+  });
+
   it('keeps at most its capacity, dropping the least recently used stream', async () => {
     const store = new MemoryEventStore();
     const streams = new FoldedStreams(store, 2);
