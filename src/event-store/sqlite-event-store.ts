@@ -13,7 +13,7 @@ import {
   type Subscription,
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
-import { chainHash } from './tamper-evidence.js';
+import { canonicalJson, chainHash } from './tamper-evidence.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 
 interface Row {
@@ -140,8 +140,9 @@ export class SqliteEventStore implements EventStore {
       const recorded: RecordedEvent[] = [];
       for (const event of events) {
         revision += 1;
-        previousHash = chainHash(previousHash, { ...event, stream, revision });
-        const data = JSON.stringify(event.data);
+        // Stored as canonical JSON: the same text the chain hash covers, serialised once.
+        const data = canonicalJson(event.data);
+        previousHash = chainHash(previousHash, { ...event, stream, revision }, data);
         const info = this.statements.insert.run({
           id: event.id,
           stream,

@@ -27,18 +27,20 @@ export function canonicalJson(value: unknown): string {
  * global position, which the store assigns) and the hash of the event before it in its
  * stream. Changing, inserting or removing an event breaks every hash after it.
  */
-export function chainHash(previousHash: string | null, event: NewEvent & { stream: string; revision: number }): string {
-  const canonical = canonicalJson({
-    id: event.id,
-    type: event.type,
-    stream: event.stream,
-    revision: event.revision,
-    schemaVersion: event.schemaVersion,
-    time: event.time,
-    correlationId: event.correlationId,
-    causationId: event.causationId,
-    data: event.data,
-  });
+export function chainHash(previousHash: string | null, event: NewEvent & { stream: string; revision: number }, canonicalData = canonicalJson(event.data)): string {
+  // canonicalJson of the envelope, built with the data's canonical JSON (which a writer may already hold) in place.
+  const members: string[] = [];
+  const member = (key: string, value: unknown) => value !== undefined && members.push(`"${key}":${canonicalJson(value)}`);
+  member('causationId', event.causationId);
+  member('correlationId', event.correlationId);
+  members.push(`"data":${canonicalData}`);
+  member('id', event.id);
+  member('revision', event.revision);
+  member('schemaVersion', event.schemaVersion);
+  member('stream', event.stream);
+  member('time', event.time);
+  member('type', event.type);
+  const canonical = `{${members.join(',')}}`;
   return createHash('sha256').update(previousHash ?? '').update('\n').update(canonical).digest('hex');
 }
 
