@@ -5,6 +5,9 @@
  *
  * - code-flow: a new browser (cookie jar) per flow: the authorization request, the login
  *   form, the consent form, then the token request with PKCE and HTTP Basic.
+ * - code-flow-signed-in: one browser per loop, signed in by a first flow before the clock
+ *   starts; then flows whose sign-in session stands in for the password (a login form is
+ *   an error), with prompt=consent so that both servers ask for consent every time.
  * - refresh: one code flow per loop for a refresh token (before the clock starts), then
  *   refresh grants back to back, each with the refresh token the previous answer rotated to.
  *
@@ -15,7 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
 interface Options {
-  workload: 'code-flow' | 'refresh';
+  workload: 'code-flow' | 'code-flow-signed-in' | 'refresh';
   issuer: string;
   authorizePath: string;
   clientId: string;
@@ -69,15 +72,18 @@ class Browser {
 const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** The user's part: follow redirects, fill in the page's form, until the redirect back to the client. */
-async function authorize(user: { username: string; password: string }): Promise<{ code: string; verifier: string }> {
+async function authorize(
+  user: { username: string; password: string },
+  browser = new Browser(),
+  extra: Record<string, string> = {},
+): Promise<{ code: string; verifier: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
   let url = new URL(options.authorizePath, options.issuer);
   for (const [k, v] of Object.entries({
     response_type: 'code', client_id: options.clientId, redirect_uri: options.redirectUri, scope: options.scope, state,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256', ...extra,
   })) url.searchParams.set(k, v);
-  const browser = new Browser();
   let answer = await browser.go('GET', url);
   for (let step = 0; step < 12; step++) {
     if (answer.status >= 300 && answer.status < 400 && answer.location) {
@@ -96,6 +102,7 @@ async function authorize(user: { username: string; password: string }): Promise<
     const fields = new URLSearchParams();
     for (const m of answer.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1], unescape(m[2]));
     if (/name="username"/.test(answer.body)) {
+      if (extra.prompt === 'consent') throw new Error('asked for the password although the browser is signed in');
       fields.set('username', user.username);
       fields.set('password', user.password);
     } else if (!fields.has('decision')) {
@@ -113,8 +120,8 @@ async function token(params: Record<string, string>): Promise<{ access_token: st
   return JSON.parse(answer.body) as { access_token: string; refresh_token?: string };
 }
 
-const codeFlow = async (user: Options['users'][number]) => {
-  const { code, verifier } = await authorize(user);
+const codeFlow = async (user: Options['users'][number], browser?: Browser, extra?: Record<string, string>) => {
+  const { code, verifier } = await authorize(user, browser, extra);
   return token({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier });
 };
 
@@ -135,12 +142,21 @@ async function firstRefreshToken(user: Options['users'][number]): Promise<string
   return refresh_token;
 }
 
-async function loop(index: number, refreshToken: string | undefined): Promise<void> {
+/** A browser signed in by one code flow with the password, taken before the clock starts. */
+async function signedInBrowser(user: Options['users'][number]): Promise<Browser> {
+  const browser = new Browser();
+  await codeFlow(user, browser);
+  return browser;
+}
+
+async function loop(index: number, refreshToken: string | undefined, browser: Browser | undefined): Promise<void> {
   const user = options.users[index % options.users.length];
   while (running) {
     try {
       if (options.workload === 'code-flow') {
         if (!(await codeFlow(user)).access_token) throw new Error('no access token');
+      } else if (options.workload === 'code-flow-signed-in') {
+        if (!(await codeFlow(user, browser, { prompt: 'consent' })).access_token) throw new Error('no access token');
       } else {
         refreshToken ??= await firstRefreshToken(user);
         const answer = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
@@ -157,8 +173,9 @@ async function loop(index: number, refreshToken: string | undefined): Promise<vo
 
 const users = Array.from({ length: options.concurrency }, (_, i) => options.users[i % options.users.length]);
 const initial = options.workload === 'refresh' ? await Promise.all(users.map(firstRefreshToken)) : [];
+const browsers = options.workload === 'code-flow-signed-in' ? await Promise.all(users.map(signedInBrowser)) : [];
 const started = performance.now();
-const loops = users.map((_, i) => loop(i, initial[i]));
+const loops = users.map((_, i) => loop(i, initial[i], browsers[i]));
 await new Promise((r) => setTimeout(r, options.duration * 1000));
 running = false;
 const seconds = (performance.now() - started) / 1000;
