@@ -190,12 +190,20 @@ describe('sign-in sessions', () => {
 describe('sign-in sessions turned off (SIGN_IN_SESSION_TTL=0)', () => {
   const dir = tempDir();
   let system: TestSystem;
+  let client: FlowClient;
+  /** The sign-in cookie a browser got while sessions were still on. */
+  let earlierCookie: string;
 
   beforeAll(async () => {
+    const before = await startSystem(dir.path);
+    await before.as.admin.registerUser({ ...alice, name: 'Alice' });
+    client = await registerWebClient(before);
+    await before.as.readSide.waitFor(await before.as.store.headPosition());
+    const browser = new UserAgent();
+    await signInAndDecide(browser, before.config.issuer, (await authorizationUrl(await discover(before.config.issuer), client, 'profile')).url, alice);
+    earlierCookie = browser.cookies.get('as_signin')!;
+    await before.close();
     system = await startSystem(dir.path, { env: { SIGN_IN_SESSION_TTL: '0' } });
-    await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-    await registerWebClient(system);
-    await system.as.readSide.waitFor(await system.as.store.headPosition());
   });
   afterAll(async () => {
     await system.close();
@@ -204,13 +212,21 @@ describe('sign-in sessions turned off (SIGN_IN_SESSION_TTL=0)', () => {
 
   it('asks for the password at every authorization and sets no sign-in cookie', async () => {
     const as = await discover(system.config.issuer);
-    const client = { clientId: 'web', clientSecret: null, redirectUri: 'http://127.0.0.1:9/cb' };
     const browser = new UserAgent();
     await signInAndDecide(browser, system.config.issuer, (await authorizationUrl(as, client, 'profile')).url, alice);
     expect(browser.cookies.has('as_signin')).toBe(false);
     // signInAndDecide itself insists on the login page: it throws if the browser is sent elsewhere.
     const again = await signInAndDecide(browser, system.config.issuer, (await authorizationUrl(as, client, 'profile')).url, alice);
     expect(again.searchParams.get('code')).toEqual(expect.any(String));
-    expect((await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'SignInSessionStarted')).toEqual([]);
+    expect((await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'SignInSessionStarted')).toHaveLength(1);
+  });
+
+  it('no longer honours a session started while sessions were on', async () => {
+    expect(earlierCookie).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const browser = new UserAgent();
+    browser.cookies.set('as_signin', earlierCookie);
+    const { url } = await authorizationUrl(await discover(system.config.issuer), client, 'profile');
+    const answer = await browser.get(url.toString());
+    expect(location(answer, system.config.issuer).pathname).toBe('/login');
   });
 });

@@ -77,7 +77,9 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
 
       const requirements = signInRequirements(single('prompt'), single('max_age'));
       const context = contextOf(ctx);
-      const signInSessionId = sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
+      // With sessions turned off (TTL 0), one started before is not honoured either.
+      const sessionsOn = config.signInSessionTtlSeconds > 0;
+      const signInSessionId = sessionsOn && sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
       if (requirements.prompt.has('none')) {
         // Consent is asked at every authorization, so a request that forbids any page cannot succeed.
         const user = signInSessionId && (await userOfSignInSession(gateway.ports, signInSessionId, context.now, requirements.maxAgeSeconds));
