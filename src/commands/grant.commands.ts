@@ -11,7 +11,7 @@ import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, 
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
-import { startSignInSession } from './sign-in-session.commands.js';
+import { startSignInSession, type NewSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
 
@@ -54,8 +54,7 @@ export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
 
 export interface SignInResult {
   decision: Decision<GrantState>;
-  /** The new sign-in session's cookie value, for the Set-Cookie only (events hold its hash). */
-  signInSession: string | undefined;
+  signInSession: NewSignInSession | undefined;
 }
 
 export class AuthenticateUser extends StreamCommand<never, GrantState, SignInResult> {

@@ -40,10 +40,9 @@ export function signInSessionOf(ctx: Context): string | undefined {
   return value && COOKIE_VALUE.test(value) ? sha256(value) : undefined;
 }
 
-/** Sets the sign-in cookie to a new session's value, or clears it (undefined). Lax, so a redirect from a client carries it. */
-export function setSignInCookie(ctx: Context, value: string | undefined, maxAgeSeconds: number, secure: boolean): void {
-  const lifetime = value === undefined ? 0 : maxAgeSeconds;
-  ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=${value ?? ''}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${lifetime}${secure ? '; Secure' : ''}`);
+/** Sets the sign-in cookie to a new session's, or clears it (undefined). Lax, so a redirect from a client carries it. */
+export function setSignInCookie(ctx: Context, session: { cookie: string; maxAgeSeconds: number } | undefined, secure: boolean): void {
+  ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=${session?.cookie ?? ''}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${session?.maxAgeSeconds ?? 0}${secure ? '; Secure' : ''}`);
 }
 
 /** CSRF token for a form: bound to the browser session and to the authorization request. */

@@ -40,7 +40,14 @@ describe('two authorization server processes on one event store', () => {
     const verifier = 'v'.repeat(43);
     const url = new URL(`${a.url}/authorize`);
     for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'web', redirect_uri: 'http://127.0.0.1:9/cb', scope: 'profile', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' })) url.searchParams.set(k, v);
-    const callback = await signInAndDecide(new UserAgent(), a.url, url, { username: 'alice', password: 'correct horse battery' });
+    const browser = new UserAgent();
+    const callback = await signInAndDecide(browser, a.url, url, { username: 'alice', password: 'correct horse battery' });
+    // The sign-in session is in the store, so B knows the browser too: no password at its authorization or account page.
+    url.searchParams.set('state', 'at-b');
+    const atB = await browser.get(url.toString().replace(a.url, b.url));
+    expect(atB.status).toBe(303);
+    expect(new URL(atB.headers.get('location')!, b.url).pathname).toBe('/consent');
+    expect(await (await browser.get(`${b.url}/account`)).text()).toContain('Applications that can act for you');
     const basic = `Basic ${Buffer.from(`web:${clientSecret}`).toString('base64')}`;
     const tokenAt = (server: ServerProcess, body: Record<string, string>) =>
       fetch(`${server.url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: new URLSearchParams(body) });

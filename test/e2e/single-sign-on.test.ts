@@ -178,6 +178,21 @@ describe('sign-in sessions', () => {
     expect((await authorize(browser)).next.pathname).toBe('/login');
   });
 
+  it('is the account page\'s session too: signed in by an authorization, the page needs no password, and the other way round', async () => {
+    const browser = await signedInBrowser();
+    const page = await (await browser.get(`${issuer}/account`)).text();
+    expect(page).toContain('Applications that can act for you');
+    expect(page).not.toContain('name="password"');
+
+    const other = new UserAgent();
+    const loginForm = hiddenFields(await (await other.get(`${issuer}/account`)).text());
+    expect((await other.postForm(`${issuer}/account/login`, { ...loginForm, ...alice })).status).toBe(303);
+    const started = (await events()).filter((e) => e.type === 'SignInSessionStarted').at(-1)!;
+    expect(started.stream).toBe(`session-${sha256(other.cookies.get('as_signin')!)}`);
+    expect(started.data.grantId).toBeNull();
+    expect((await authorize(other)).next.pathname).toBe('/consent');
+  });
+
   it('no longer signs in a user who was disabled', async () => {
     const browser = await signedInBrowser({ username: 'mallory', password: 'mallory password 1' });
     expect((await authorize(browser)).next.pathname).toBe('/consent');
@@ -219,6 +234,16 @@ describe('sign-in sessions turned off (SIGN_IN_SESSION_TTL=0)', () => {
     const again = await signInAndDecide(browser, system.config.issuer, (await authorizationUrl(as, client, 'profile')).url, alice);
     expect(again.searchParams.get('code')).toEqual(expect.any(String));
     expect((await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'SignInSessionStarted')).toHaveLength(1);
+  });
+
+  it('still keeps the account page signed in, for 30 minutes, with a session authorizations do not use', async () => {
+    const browser = new UserAgent();
+    const loginForm = hiddenFields(await (await browser.get(`${system.config.issuer}/account`)).text());
+    const login = await browser.postForm(`${system.config.issuer}/account/login`, { ...loginForm, ...alice });
+    expect(login.headers.getSetCookie().find((c) => c.startsWith('as_signin='))).toMatch(/Max-Age=1800/);
+    expect(await (await browser.get(`${system.config.issuer}/account`)).text()).toContain('Applications that can act for you');
+    const { url } = await authorizationUrl(await discover(system.config.issuer), client, 'profile');
+    expect(location(await browser.get(url.toString()), system.config.issuer).pathname).toBe('/login');
   });
 
   it('no longer honours a session started while sessions were on', async () => {

@@ -4,11 +4,12 @@ import type { ClientDocument } from '../../../projections/clients.projection.js'
 import { userGrants, type UserGrant } from '../../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
+import { SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
+import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { AccountSessions } from '../account-sessions.js';
-import { browserSession, checkCsrf, csrfToken } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 import { endSignInSession } from './sign-out.routes.js';
@@ -23,7 +24,11 @@ const ACCOUNT_FORMS = 'account';
 export function accountRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
   const secure = config.issuer.startsWith('https:');
-  const sessions = new AccountSessions(secure);
+  /** The signed-in user: the browser's sign-in session, the same one authorizations use, read from the store. */
+  const userOf = async (ctx: Context) => {
+    const signInSessionId = signInSessionOf(ctx);
+    return signInSessionId ? (await userOfSignInSession(gateway.ports, signInSessionId, new Date()))?.userId : undefined;
+  };
 
   const formContext = (ctx: Context) => {
     ctx.state.browserRoute = true;
@@ -58,7 +63,7 @@ ${loginFailureNotice(failure)}
 
   router.get('/account', async (ctx) => {
     const { csrf } = formContext(ctx);
-    const userId = sessions.userOf(ctx);
+    const userId = await userOf(ctx);
     if (!userId) return loginForm(ctx, csrf, undefined);
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
     const grants = readModel
@@ -82,21 +87,23 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
 
   router.post('/account/login', async (ctx) => {
     const { form, csrf } = await postedForm(ctx);
-    let user;
+    let signInSession: NewSignInSession | undefined;
     try {
-      user = await gateway.ports.loginGuard.signIn(form.username ?? '', form.password ?? '', ctx.ip, contextOf(ctx));
+      ({ signInSession } = await gateway.commandBus.execute(
+        new SignInWithPassword(form.username ?? '', form.password ?? '', ctx.ip, signInSessionOf(ctx), contextOf(ctx)),
+      ));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginForm(ctx, csrf, error as Error);
     }
-    sessions.start(ctx, user.userId);
+    if (signInSession) setSignInCookie(ctx, signInSession, secure);
     ctx.status = 303;
     ctx.redirect('/account');
   });
 
   router.post('/account/grants/revoke', async (ctx) => {
     const { form } = await postedForm(ctx);
-    const userId = sessions.userOf(ctx);
+    const userId = await userOf(ctx);
     if (!userId) throw new InvalidRequest('sign in first');
     if (!form.grant || !/^[0-9a-f-]{36}$/.test(form.grant)) throw new InvalidRequest('grant is required');
     const { position } = await gateway.commandBus.execute(new RevokeGrant(form.grant, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx)));
@@ -108,8 +115,6 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
 
   router.post('/account/logout', async (ctx) => {
     await postedForm(ctx);
-    sessions.end(ctx);
-    // Signing out here signs the browser out of the authorization server as a whole.
     await endSignInSession(ctx, gateway);
     ctx.status = 303;
     ctx.redirect('/account');

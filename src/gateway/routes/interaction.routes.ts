@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
+import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import type { GrantState } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
@@ -65,7 +66,7 @@ ${loginFailureNotice(failure)}
     const form = await formParams(ctx);
     const { session, client, csrf } = await interaction(ctx, form.request, 'requested');
     checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
-    let signInSession: string | undefined;
+    let signInSession: NewSignInSession | undefined;
     try {
       const command = new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), signInSessionOf(ctx), contextOf(ctx));
       ({ signInSession } = await gateway.commandBus.execute(command));
@@ -73,7 +74,7 @@ ${loginFailureNotice(failure)}
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginPage(ctx, form.request, client.name, csrf, error as Error);
     }
-    if (signInSession) setSignInCookie(ctx, signInSession, config.signInSessionTtlSeconds, secure);
+    if (signInSession) setSignInCookie(ctx, signInSession, secure);
     ctx.status = 303;
     ctx.redirect(`/consent?request=${form.request}`);
   });

@@ -12,7 +12,7 @@ const SIGN_OUT_FORMS = 'sign-out';
 export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<void> {
   const signInSessionId = signInSessionOf(ctx);
   if (signInSessionId) await gateway.commandBus.execute(new EndSignInSession(signInSessionId, 'signed_out', contextOf(ctx)));
-  setSignInCookie(ctx, undefined, 0, gateway.ports.config.issuer.startsWith('https:'));
+  setSignInCookie(ctx, undefined, gateway.ports.config.issuer.startsWith('https:'));
 }
 
 /**
