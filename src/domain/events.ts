@@ -94,7 +94,7 @@ export const eventDefinitions = {
     data: Type.Object({
       userId: Id,
       username: Type.String(),
-      grantId: Type.Union([Id, Type.Null()], { description: 'the authorization request the password was given for' }),
+      grantId: Type.Union([Id, Type.Null()], { description: 'the authorization request the password was given for; null on the account page' }),
       authTime: Iso,
       expiresAt: Iso,
     }),
