@@ -23,7 +23,7 @@ export interface NewSignInSession {
 }
 
 /** The account page keeps a session even where authorizations may not use one (SIGN_IN_SESSION_TTL=0). */
-export const ACCOUNT_ONLY_SESSION_SECONDS = 30 * 60;
+const ACCOUNT_ONLY_SESSION_SECONDS = 30 * 60;
 
 /**
  * After a password sign-in: a new sign-in session under a new random cookie value (never

@@ -1,7 +1,6 @@
 import type { UserDocument } from '../../projections/users.projection.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
-import type { FoldedStreams } from '../cqrs/folded-streams.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { accountRetryAfter, FAILURE_WINDOW_SECONDS, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
