@@ -10,7 +10,9 @@ const TRIM_EVERY = 1024;
  * every durable consumer known so far has passed them (JetStream's interest retention),
  * so memory does not grow with every event ever published. A durable consumer first
  * seen later starts at the oldest event still kept; duplicates are dropped within the
- * events still kept.
+ * events still kept. Until the first consumer comes, every event is kept (a resource
+ * server in the same process starts after the relay has filled the bus), unless the
+ * process says none will ever come: then nothing is.
  */
 export class InProcessEventBus implements EventBus {
   /** Events from `trimmed` on; a cursor is an index into the whole history. */
@@ -21,9 +23,13 @@ export class InProcessEventBus implements EventBus {
   private readonly published = new EventEmitter().setMaxListeners(0);
   private readonly consumers = new Set<BusConsumer>();
 
-  constructor(private readonly retryMs = 200) {}
+  constructor(
+    private readonly retryMs = 200,
+    private readonly consumersWillCome = true,
+  ) {}
 
   async publish(events: RecordedEvent[]): Promise<number> {
+    if (!this.consumersWillCome && this.cursors.size === 0) return events.length;
     for (const event of events) {
       if (this.seen.has(event.id)) continue;
       this.seen.add(event.id);

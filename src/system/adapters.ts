@@ -22,7 +22,8 @@ export function openEventStore(config: Config): EventStore {
 
 /** NATS JetStream when NATS_URL is set (its client loaded only then), otherwise the in-process bus. */
 export async function openEventBus(config: Config): Promise<EventBus> {
-  if (!config.natsUrl) return new InProcessEventBus();
+  // The in-process bus can only be read in this process: by its resource server, if it runs one.
+  if (!config.natsUrl) return new InProcessEventBus(undefined, config.services.includes('resource-server'));
   const { NatsJetStreamEventBus } = await import('../event-bus/nats-jetstream-event-bus.js');
   return NatsJetStreamEventBus.connect(config.natsUrl);
 }

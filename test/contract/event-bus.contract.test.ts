@@ -4,6 +4,8 @@ import { subjectMatches, subjectOf, type EventBus } from '../../src/event-bus/ev
 import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
 import { NatsJetStreamEventBus } from '../../src/event-bus/nats-jetstream-event-bus.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
+import { loadConfig } from '../../src/config/config.js';
+import { openEventBus } from '../../src/system/adapters.js';
 import { waitFor } from '../support/wait-for.js';
 
 let nats: NatsServer;
@@ -159,6 +161,24 @@ describe('in-process bus retention', () => {
     await waitFor(() => newcomer.some((e) => e.id === newest.id), 'the newest event');
     expect(newcomer.length).toBeLessThan(first.length);
     for (const consumer of [fast, resumed, newcomerConsumer]) await consumer.stop();
+    await bus.close();
+  });
+
+  // An authorization server alone would otherwise keep every event it ever published, with no one to read them.
+  it.each([
+    ['authorization-server', 0],
+    ['authorization-server,resource-server', 1_000],
+  ])('for SERVICES=%s keeps %d of the events published before any consumer', async (services, kept) => {
+    const bus = await openEventBus(loadConfig({ SERVICES: services, DATA_DIR: '/nonexistent' }));
+    const stream = `early-${randomUUID()}`;
+    await bus.publish(Array.from({ length: 1_000 }, (_, i) => recorded(stream, 'Early', { i })));
+    const seen: RecordedEvent[] = [];
+    const consumer = await bus.consume('late', 'oauth.early.>', async (event) => void seen.push(event));
+    const after = recorded(stream, 'After');
+    await bus.publish([after]);
+    await waitFor(() => seen.some((e) => e.id === after.id), 'the event published after the consumer came');
+    expect(seen.length).toBe(kept + 1);
+    await consumer.stop();
     await bus.close();
   });
 });
