@@ -13,16 +13,23 @@ export interface GrantStatus {
   reason: GrantRevoked['data']['reason'];
   revokedAt: string;
 }
-export type TokenStatusDocument = AccessTokenStatus | GrantStatus;
+/** A disabled client: every token issued to it is refused, whichever grant it came from. */
+export interface ClientStatus {
+  disabled: true;
+  disabledAt: string;
+}
+export type TokenStatusDocument = AccessTokenStatus | GrantStatus | ClientStatus;
 
 export const tokenStatusKey = {
   accessToken: (jti: string) => `at:${jti}`,
   grant: (grantId: string) => `grant:${grantId}`,
+  client: (clientId: string) => `client:${clientId}`,
 };
 
 /**
  * What the resource server checks, beyond the signature, before it serves a token:
- * whether the token itself, or the grant it was issued under, has been revoked. Only
+ * whether the token itself, or the grant it was issued under, has been revoked, or the
+ * client it was issued to disabled (a disabled user is on the users projection). Only
  * revocations make documents: the signature already proves a token was issued, and a
  * document per issued token would grow with every token ever issued.
  */
@@ -34,6 +41,8 @@ export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
         return [tokenStatusKey.accessToken(String(event.data.jti))];
       case 'GrantRevoked':
         return [tokenStatusKey.grant(String(event.data.grantId))];
+      case 'ClientDisabled':
+        return [tokenStatusKey.client(String(event.data.clientId))];
       default:
         return [];
     }
@@ -47,6 +56,8 @@ export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
       }
       case 'GrantRevoked':
         return { revoked: true, reason: (event.data as unknown as GrantRevoked['data']).reason, revokedAt: event.time };
+      case 'ClientDisabled':
+        return { disabled: true, disabledAt: event.time };
       default:
         return current;
     }

@@ -7,6 +7,9 @@ import { hashPassword } from '../credentials/password.js';
 import type { ClientRegistered, GrantType } from '../domain/events.js';
 import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
+import { userGrants, type UserGrant } from '../../projections/grants.projection.js';
+import { userKey, type UserDocument } from '../../projections/users.projection.js';
+import { RevokeGrant } from '../commands/grant.commands.js';
 
 export interface NewClient {
   clientId: string;
@@ -28,7 +31,7 @@ export interface NewClient {
 export class AdminService {
   constructor(
     private readonly commandBus: CommandBus,
-    private readonly ports: Pick<Ports, 'secrets'>,
+    private readonly ports: Pick<Ports, 'secrets' | 'readModel'>,
   ) {}
 
   /** Returns the client secret in clear, once; only its hash is kept. */
@@ -79,8 +82,25 @@ export class AdminService {
     await this.commandBus.execute(new DisableClient(clientId, commandContext()));
   }
 
-  async disableUser(username: string): Promise<void> {
-    await this.commandBus.execute(new DisableUser(username, commandContext()));
+  /**
+   * The user signs in no more, and every grant they gave is revoked on record (reason
+   * user_disabled): their refresh tokens stop at once, and so do their access tokens at
+   * the resource server and at introspection. A user already disabled only has the grants
+   * still standing revoked, so running it again finishes a sweep that was interrupted.
+   */
+  async disableUser(username: string): Promise<{ revokedGrants: number }> {
+    const { readModel } = this.ports;
+    const userId = readModel.get<string>('users', userKey.byUsername(username));
+    const user = userId === undefined ? undefined : readModel.get<UserDocument>('users', userKey.byId(userId));
+    if (!user?.disabled) await this.commandBus.execute(new DisableUser(username, commandContext()));
+    if (userId === undefined) return { revokedGrants: 0 };
+    let revokedGrants = 0;
+    for (const [, grant] of readModel.entriesIn('grants', userGrants(userId)) as Array<[string, UserGrant]>) {
+      if (grant.revokedAt) continue;
+      await this.commandBus.execute(new RevokeGrant(grant.grantId, 'user_disabled', 'admin', userId, commandContext()));
+      revokedGrants += 1;
+    }
+    return { revokedGrants };
   }
 
   async registerUser(user: { username: string; password: string; name: string; email?: string | null }): Promise<{ userId: string; position: number }> {

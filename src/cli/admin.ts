@@ -159,8 +159,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         return 0;
       }
       case 'user disable': {
-        await side.admin.disableUser(required('username'));
-        io.out(`disabled user ${parsed.username}`);
+        const { revokedGrants } = await side.admin.disableUser(required('username'));
+        io.out(`disabled user ${parsed.username}; revoked ${revokedGrants} grant(s) they had given`);
         return 0;
       }
       case 'audit-key create': {

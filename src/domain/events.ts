@@ -240,15 +240,23 @@ export const eventDefinitions = {
   }),
   GrantRevoked: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'The grant and every token issued under it were revoked.',
     data: Type.Object({
       grantId: Id,
-      reason: Type.Union([Type.Literal('refresh_token_reuse'), Type.Literal('authorization_code_replay'), Type.Literal('refresh_token_revoked'), Type.Literal('revoked_by_user')]),
+      reason: Type.Union([
+        Type.Literal('refresh_token_reuse'),
+        Type.Literal('authorization_code_replay'),
+        Type.Literal('refresh_token_revoked'),
+        Type.Literal('revoked_by_user'),
+        Type.Literal('user_disabled'),
+      ]),
       by: Type.String(),
       clientId: Id,
       userId: Type.Union([Id, Type.Null()]),
     }),
+    // Version 2 added the reason user_disabled: version 1 events are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
 };
 

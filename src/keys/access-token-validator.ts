@@ -2,6 +2,7 @@ import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type
 import type { ProjectionStore } from '../../projections/projection-store.js';
 import { verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
+import { holderDisabled } from '../../projections/disabled-holders.js';
 import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
 import { parseScope } from '../domain/scope.js';
 import { grantIdOf } from '../domain/token-ids.js';
@@ -22,7 +23,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
  * Validates RFC 9068 access tokens locally: the key comes from the signing-key
  * projection (no call to the authorization server per request; retired keys are
  * refused), then signature, `typ`, `alg`, `iss`, `aud`, `exp` with bounded clock skew,
- * and the token-status projection (the token or its grant revoked). The resource
+ * the token-status projection (the token or its grant revoked), and the user and the
+ * client it was issued to (disabled since, on the users and clients projections). The resource
  * server uses it per request; the authorization server to read tokens presented for
  * revocation and introspection.
  */
@@ -100,6 +102,9 @@ export class AccessTokenValidator {
     // A jti the projection has not seen yet only means it lags: the signature vouches for the token.
     if (isRevoked((key) => this.readModel.get<TokenStatusDocument>('token-status', key), jti, grantIdOf(jti))) {
       throw new InvalidToken('the access token has been revoked');
+    }
+    if (holderDisabled(this.readModel, String(claims.sub), String(claims.client_id))) {
+      throw new InvalidToken('the access token has been revoked: its user or client is disabled');
     }
 
     return {

@@ -307,3 +307,55 @@ describe('users manage their grants', () => {
     expect(await introspect(tokens.refresh_token!, other)).toEqual({ active: false });
   });
 });
+
+describe('disabling a user or a client', () => {
+  it('revokes every grant the user gave: refresh, introspection and the resource server refuse their tokens', async () => {
+    const bob = { username: 'bob', password: 'bob password 1' };
+    await system.as.admin.registerUser({ ...bob, name: 'Bob' });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const flows = [await runCodeFlow(issuer, web, bob), await runCodeFlow(issuer, other, bob, 'profile')];
+    const mine = await runCodeFlow(issuer, web, alice);
+    await rsCaughtUp();
+    for (const { tokens } of flows) expect((await callRs(tokens.access_token)).status).toBe(200);
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+
+    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 2 });
+    for (const { tokens } of flows) {
+      const revoked = (await system.as.store.readStream(`grant-${jtiOf(tokens.access_token).split('.')[0]}`)).filter((e) => e.type === 'GrantRevoked');
+      expect(revoked.map((e) => [e.data.reason, e.data.by, e.schemaVersion])).toEqual([['user_disabled', 'admin', 2]]);
+    }
+    const [{ tokens }] = flows;
+    const refused = await refresh(web, tokens.refresh_token!);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await introspect(tokens.access_token)).toEqual({ active: false });
+    expect(await introspect(tokens.refresh_token!)).toEqual({ active: false });
+    await rsCaughtUp();
+    for (const { tokens } of flows) expect((await callRs(tokens.access_token)).status).toBe(401);
+    // Nobody else's tokens are touched, and disabling again revokes nothing more.
+    expect((await callRs(mine.tokens.access_token)).status).toBe(200);
+    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 0 });
+  });
+
+  it('refuses the tokens issued to a disabled client, at introspection and at the resource server', async () => {
+    const { clientSecret } = await system.as.admin.registerClient({
+      clientId: 'robot', name: 'Robot', clientType: 'confidential', redirectUris: ['https://robot.example/cb'], scopes: ['items:read'], grantTypes: ['client_credentials'],
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const robot = { client_id: 'robot' };
+    const { access_token } = await oauth.processClientCredentialsResponse(
+      as, robot, await oauth.clientCredentialsGrantRequest(as, robot, oauth.ClientSecretBasic(clientSecret!), {}, insecure),
+    );
+    await rsCaughtUp();
+    expect((await callRs(access_token, '/api/items')).status).toBe(200);
+    expect(await introspect(access_token)).toMatchObject({ active: true, client_id: 'robot' });
+
+    await system.as.admin.disableClient('robot');
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    expect(await introspect(access_token)).toEqual({ active: false });
+    await rsCaughtUp();
+    const answer = await callRs(access_token, '/api/items');
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+});

@@ -52,6 +52,19 @@ describe('access token validation, with its cache of verified tokens', () => {
     await expect(validator.validate(`Bearer ${jwts[2]}`)).rejects.toThrow('unknown key');
   });
 
+  it.each([
+    ['its user is disabled (users projection)', 'users', 'id:u', { userId: 'u', username: 'u', name: 'U', email: null, disabled: true }],
+    ['its client is disabled (clients projection, at the authorization server)', 'clients', 'c', { clientId: 'c', disabled: true }],
+    ['its client is disabled (token-status, at the resource server)', 'token-status', 'client:c', { disabled: true, disabledAt: '' }],
+  ])('refuses a token, cached or not, once %s', async (_, projection, key, doc) => {
+    const validator = new AccessTokenValidator(store, issuer, audience);
+    const jwt = await token(600);
+    await expect(validator.validate(`Bearer ${jwt}`)).resolves.toMatchObject({ sub: 'u' });
+    put(projection, key, doc);
+    await expect(validator.validate(`Bearer ${jwt}`)).rejects.toThrow('disabled');
+    await expect(new AccessTokenValidator(store, issuer, audience).validate(`Bearer ${jwt}`)).rejects.toBeInstanceOf(InvalidToken);
+  });
+
   it('keeps at most its size of verified tokens', async () => {
     const validator = new AccessTokenValidator(store, issuer, audience, 30, 2);
     const jwts = [await token(600), await token(600), await token(600)];

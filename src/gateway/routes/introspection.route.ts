@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { holderDisabled } from '../../../projections/disabled-holders.js';
 import type { UserDocument } from '../../../projections/users.projection.js';
 import { userKey } from '../../../projections/users.projection.js';
 import { constantTimeEqual } from '../../domain/crypto.js';
@@ -13,7 +14,8 @@ import { readPresentedToken } from '../presented-token.js';
 /**
  * RFC 7662 token introspection, for authenticated confidential clients (resource servers
  * register as such). It reads the grant's stream, so a token revoked a moment ago is
- * already inactive here.
+ * already inactive here; so is one whose user or client was disabled (access tokens:
+ * the validator checks that).
  */
 export function introspectionRoute(router: Router, gateway: Gateway, validator: AccessTokenValidator): void {
   const usernameOf = (userId: string | null) =>
@@ -52,7 +54,8 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
     if (presented?.kind === 'refresh_token') {
       const { grant } = presented;
       const current = grant.refreshTokenHash !== null && constantTimeEqual(grant.refreshTokenHash, presented.tokenHash);
-      if (!current || grant.revoked || !grant.refreshTokenExpiresAt || grant.refreshTokenExpiresAt <= now) {
+      const disabled = holderDisabled(gateway.ports.readModel, grant.userId, grant.clientId);
+      if (!current || grant.revoked || disabled || !grant.refreshTokenExpiresAt || grant.refreshTokenExpiresAt <= now) {
         ctx.body = { active: false };
         return;
       }
