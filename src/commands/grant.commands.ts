@@ -11,6 +11,7 @@ import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, 
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
+import { holderDisabled } from '../../projections/disabled-holders.js';
 import { startSignInSession, type NewSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
@@ -161,16 +162,27 @@ class TokenIssuer {
     return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds };
   }
 
+  /**
+   * No token for a user or client disabled since the grant was given. Disabling revokes
+   * the user's grants on record; this covers a grant the sweep could not see yet.
+   */
+  private readonly refuseDisabledHolder = (state: GrantState) => {
+    if (holderDisabled(this.ports.readModel, state.userId, state.clientId)) throw new InvalidGrant('the grant\'s user or client is disabled');
+  };
+
   /** Decides with a fresh access token (and refresh token if asked), appends, then signs and answers. */
   async issue(
     command: StreamCommand<never, GrantState, TokenResponse>,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined) => GrantCommand,
-    options: DecideOptions = {},
+    options: DecideOptions<GrantState> = {},
   ): Promise<TokenResponse> {
     const grantId = streams.grantIdOf(command.stream);
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
-    const { events } = await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context, options);
+    const { events } = await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision(this.newAccessToken(grantId), refresh), command.context, {
+      ...options,
+      refuseIf: this.refuseDisabledHolder,
+    });
     return this.respond(events, refresh?.token);
   }
 

@@ -21,13 +21,18 @@ export interface Decision<State> {
   state: State;
 }
 
-export interface DecideOptions {
+export interface DecideOptions<State = unknown> {
   /** Lost races to decide again after, before giving up with ConcurrencyConflict. */
   retries?: number;
   /** The stream's name holds an id just made for this command: skip reading it. */
   newStream?: boolean;
   /** Keep a new stream's state in the cache too: the next steps of a flow will read it. */
   remember?: boolean;
+  /**
+   * A refusal that depends on more than the stream (the read side: a user disabled since),
+   * checked on the loaded state before deciding: throw to refuse with nothing appended.
+   */
+  refuseIf?: (state: State) => void;
 }
 
 /**
@@ -43,9 +48,9 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
   decider: Decider<Command, State, Event>,
   command: Command,
   context: CommandContext,
-  options: DecideOptions = {},
+  options: DecideOptions<State> = {},
 ): Promise<Decision<State>> {
-  const { retries = 3, newStream = false, remember = false } = options;
+  const { retries = 3, newStream = false, remember = false, refuseIf } = options;
   for (let attempt = 0; ; attempt++) {
     // A stream named by an id made for this command has nothing to read; if it did, the append says so.
     const loaded =
@@ -53,6 +58,7 @@ export async function decideAndAppend<Command, State, Event extends DomainEvent>
         ? { state: decider.initialState, revision: undefined }
         : await streams.load(stream, decider as unknown as Decider<unknown, State, DomainEvent>);
     let state = loaded.state;
+    refuseIf?.(state);
     let decided: Event[];
     let refusal: Error | undefined;
     try {

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { DisableUser } from '../../src/commands/registration.commands.js';
+import { commandContext } from '../../src/cqrs/command-context.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { clientAuth, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
@@ -335,6 +337,20 @@ describe('disabling a user or a client', () => {
     // Nobody else's tokens are touched, and disabling again revokes nothing more.
     expect((await callRs(mine.tokens.access_token)).status).toBe(200);
     expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 0 });
+  });
+
+  it('mints no token for a grant the sweep did not revoke (a user disabled while authorizing)', async () => {
+    const carol = { username: 'carol', password: 'carol password 1' };
+    await system.as.admin.registerUser({ ...carol, name: 'Carol' });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const { tokens } = await runCodeFlow(issuer, web, carol);
+    // The user disabled on record without the sweep, as if it had not seen this grant yet.
+    await system.as.commandBus.execute(new DisableUser('carol', commandContext()));
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const refused = await refresh(web, tokens.refresh_token!);
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'invalid_grant', error_description: "the grant's user or client is disabled" });
+    expect(await grantEvents(tokens.access_token)).not.toContain('RefreshTokenRotated');
   });
 
   it('refuses the tokens issued to a disabled client, at introspection and at the resource server', async () => {
