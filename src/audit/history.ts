@@ -34,6 +34,7 @@ export function actorOf(event: RecordedEvent): string {
     case 'LoginSucceeded':
       return `address:${String(data.address)}`;
     case 'AuthorizationRequested':
+    case 'ClientAssertionAccepted':
     case 'AuthorizationCodeRedeemed':
     case 'AccessTokenIssued':
     case 'RefreshTokenIssued':
@@ -83,7 +84,7 @@ export async function* history(store: EventStore, filter: HistoryFilter): AsyncG
     matches = (e) => grants.has(e.stream) || e.data.userId === filter.user;
   } else if ('client' in filter) {
     const grants = await grantStreamsOf(store, 'clientId', filter.client);
-    matches = (e) => grants.has(e.stream) || e.stream === `client-${filter.client}`;
+    matches = (e) => grants.has(e.stream) || e.stream === `client-${filter.client}` || (e.type === 'ClientAssertionAccepted' && e.data.clientId === filter.client);
   } else {
     matches = (e) => e.time >= filter.from && e.time < filter.to;
   }

@@ -10,7 +10,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export interface EventDefinition<Data extends TSchema = TSchema> {
   /** The stream category, also the middle token of the NATS subject. */
-  category: 'client' | 'user' | 'login' | 'session' | 'signingkey' | 'grant';
+  category: 'client' | 'assertion' | 'user' | 'login' | 'session' | 'signingkey' | 'grant';
   schemaVersion: number;
   description: string;
   data: Data;
@@ -104,6 +104,15 @@ export const eventDefinitions = {
     schemaVersion: 1,
     description: 'The browser is no longer signed in: the user signed out, or signed in again and got a new session.',
     data: Type.Object({ userId: Id, reason: Type.Union([Type.Literal('signed_out'), Type.Literal('replaced')]) }),
+  }),
+
+  // assertion-<sha256(clientId, jti)>
+  ClientAssertionAccepted: define({
+    category: 'assertion',
+    schemaVersion: 1,
+    description:
+      'A client authenticated with a signed JWT (private_key_jwt, RFC 7523). Its stream is named by the client and the jti, so a second use of the same assertion, on any instance, finds it and is refused.',
+    data: Type.Object({ clientId: Id, jti: Id, expiresAt: Iso }),
   }),
 
   // signingkey-<kid>
@@ -295,6 +304,7 @@ export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisable
 export type UserEvent = UserRegistered | UserDisabled;
 export type LoginEvent = LoginFailed | LoginSucceeded;
 export type SignInSessionEvent = SignInSessionStarted | SignInSessionEnded;
+export type ClientAssertionAccepted = EventOf<'ClientAssertionAccepted'>;
 export type SigningKeyEvent = SigningKeyGenerated | SigningKeyActivated | SigningKeyRotated | SigningKeyRetired;
 export type GrantEvent =
   | AuthorizationRequested
@@ -310,13 +320,14 @@ export type GrantEvent =
   | AuthorizationCodeReplayDetected
   | TokenRevoked
   | GrantRevoked;
-export type OAuthEvent = ClientEvent | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent;
+export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent;
 
 export const streams = {
   client: (clientId: string) => `client-${clientId}`,
   user: (username: string) => `user-${username.toLowerCase()}`,
   login: (usernameHash: string) => `login-${usernameHash}`,
   signInSession: (sessionId: string) => `session-${sessionId}`,
+  clientAssertion: (assertionHash: string) => `assertion-${assertionHash}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
   grant: (grantId: string) => `grant-${grantId}`,
   grantIdOf: (stream: string) => stream.slice('grant-'.length),

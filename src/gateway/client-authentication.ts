@@ -3,6 +3,11 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jos
 import { activeClient, type ClientDocument } from '../../projections/clients.projection.js';
 import type { Ports } from '../commands/ports.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
+import { commandContext } from '../cqrs/command-context.js';
+import { decideAndAppend } from '../cqrs/decide-and-append.js';
+import { clientAssertionDecider } from '../domain/client-assertion.js';
+import { sha256 } from '../domain/crypto.js';
+import { streams } from '../domain/events.js';
 import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
 import type { Params } from '../http/form.js';
 
@@ -36,8 +41,6 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
  * method must be the one the client registered.
  */
 export class ClientAuthenticator {
-  /** jti of assertions already used, until they expire: an assertion is good once. */
-  private readonly usedAssertions = new Map<string, number>();
   /**
    * Secret hashes by the client's document: a rotation gives the client a new document,
    * and the new hash is in the secret store before the rotation is an event, so a cached
@@ -47,7 +50,7 @@ export class ClientAuthenticator {
   private readonly secretHashes = new WeakMap<ClientDocument, string>();
 
   constructor(
-    private readonly ports: Pick<Ports, 'readModel' | 'secrets'>,
+    private readonly ports: Pick<Ports, 'readModel' | 'secrets' | 'streams'>,
     private readonly issuer: string,
   ) {}
 
@@ -117,15 +120,10 @@ export class ClientAuthenticator {
     }
     const now = Math.floor(Date.now() / 1000);
     if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS) throw new InvalidClient(`client assertions may live at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds`);
-    this.forgetExpired(now);
-    const key = `${client.clientId}\u0000${payload.jti}`;
-    if (this.usedAssertions.has(key)) throw new InvalidClient('this client assertion was already used');
-    this.usedAssertions.set(key, payload.exp! + 30);
+    // Good once, on every instance: the second append to the assertion's stream is refused.
+    const command = { kind: 'AcceptClientAssertion' as const, clientId: client.clientId, jti: String(payload.jti), expiresAt: new Date(payload.exp! * 1000) };
+    const stream = streams.clientAssertion(sha256(`${client.clientId}\u0000${command.jti}`));
+    await decideAndAppend(this.ports.streams, stream, clientAssertionDecider, command, commandContext(ctx.state.requestId as string), { newStream: true });
     return client;
-  }
-
-  private forgetExpired(now: number): void {
-    if (this.usedAssertions.size < 1024) return;
-    for (const [key, expiry] of this.usedAssertions) if (expiry < now) this.usedAssertions.delete(key);
   }
 }

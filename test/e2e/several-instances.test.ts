@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
@@ -73,5 +74,47 @@ describe('two authorization server processes on one event store', () => {
     await store.close();
     const seen = await idsOnJetStream(nats.url, 'after-takeover', stored.length);
     expect(seen).toEqual(stored.map((e) => e.id));
+  });
+});
+
+describe('a client assertion used at one instance', () => {
+  const dir = tempDir();
+  const servers: ServerProcess[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.kill('SIGTERM');
+    dir.remove();
+  });
+
+  it('is refused at another: the store, not a process, remembers its jti', async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    const env = { DATA_DIR: dir.path, SERVICES: 'authorization-server', ISSUER: `http://127.0.0.1:${portA}` };
+    const { publicKey, privateKey } = await generateKeyPair('ES256');
+    const side = await openCommandSide(loadConfig(env));
+    await side.admin.registerClient({
+      clientId: 'pk', name: 'Key client', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/pk'], scopes: ['profile'],
+      tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] },
+    });
+    await side.close();
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portA) }, portA));
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portB) }, portB));
+    const [a, b] = servers;
+
+    const jti = randomUUID();
+    const assertion = await new SignJWT({ jti }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pk').setSubject('pk')
+      .setAudience(`${env.ISSUER}/token`).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    const tokenAt = (server: ServerProcess) => fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }),
+    });
+    expect((await tokenAt(a)).status).toBe(200);
+    const replayed = await tokenAt(b);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toEqual({ error: 'invalid_client', error_description: 'this client assertion was already used' });
+
+    const store = openRawEventStore(loadConfig(env));
+    const accepted = (await store.readAll(0, 100_000)).filter((e) => e.type === 'ClientAssertionAccepted');
+    await store.close();
+    expect(accepted.map((e) => e.data)).toEqual([{ clientId: 'pk', jti, expiresAt: expect.any(String) }]);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { history } from '../../src/audit/history.js';
 import { DisableUser } from '../../src/commands/registration.commands.js';
 import { commandContext } from '../../src/cqrs/command-context.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
@@ -235,6 +236,17 @@ describe('client_credentials and private_key_jwt', () => {
     const replay = await post(form);
     expect(replay.status).toBe(401);
     expect(await replay.json()).toMatchObject({ error: 'invalid_client' });
+    // Sent ten times at once, a fresh assertion is still good exactly once.
+    const fresh = await new SignJWT({ jti: createHash('sha256').update(String(Math.random())).digest('hex') })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(`${issuer}/token`)
+      .setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => post({ ...form, client_assertion: fresh }).then((r) => r.status)));
+    expect(statuses.sort()).toEqual([200, ...Array(9).fill(401)]);
+    // Each use is on record, in the client's history, with the client as the actor.
+    const uses = [];
+    for await (const entry of history(system.as.store, { client: 'pkjwt' })) if (entry.type === 'ClientAssertionAccepted') uses.push(entry);
+    expect(uses).toHaveLength(4); // the code redemption, the refresh, the first assertion and the fresh one
+    expect(new Set(uses.map((u) => u.actor))).toEqual(new Set(['client:pkjwt']));
 
     const { privateKey: stranger } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ jti: 'forged' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
