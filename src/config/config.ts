@@ -25,6 +25,8 @@ export interface Config {
   /** How long a relay lease lasts unrenewed: how soon another instance takes over from a dead one. */
   relayLeaseTtlMs: number;
   seedDemo: boolean;
+  /** info: a line per request and the server's news; error: errors only. */
+  logLevel: LogLevel;
   /** Which parts this process runs. */
   services: Service[];
 }
@@ -45,6 +47,9 @@ type Env = Record<string, string | undefined>;
  * Reads the configuration from environment variables and checks every value, naming
  * each bad one, so a misconfigured server refuses to start rather than half-works.
  */
+export const LOG_LEVELS = ['info', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
 
@@ -104,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     keyLifecycleIntervalMs: milliseconds('KEY_LIFECYCLE_INTERVAL_MS', 5000, 3_600_000, 10),
     relayLeaseTtlMs: milliseconds('RELAY_LEASE_TTL_MS', 5000, 600_000, 100),
     seedDemo: env.SEED_DEMO !== 'false',
+    logLevel: (env.LOG_LEVEL || 'info') as LogLevel,
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
   };
   const unknownServices = config.services.filter((s) => !(SERVICES as readonly string[]).includes(s));
@@ -114,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.services.includes('demo-client') && !config.services.includes('authorization-server')) {
     problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
   }
+  if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
   if (env.SEED_DEMO !== undefined && !['true', 'false'].includes(env.SEED_DEMO)) problems.push(`SEED_DEMO must be true or false, got "${env.SEED_DEMO}"`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream } from 'pino';
+import type { LogLevel } from '../config/config.js';
 
 /** Messages and ids only: never request bodies, headers or query strings. */
 export interface Logger {
@@ -15,9 +16,10 @@ const REDACTED = ['password', 'client_secret', 'code', 'code_verifier', 'token',
  * Structured JSON logs (pino). Each request's line carries its request id, which is also
  * the correlation id of every event the request caused: one grep joins them.
  */
-export function pinoLogger(destination?: DestinationStream): Logger {
+export function pinoLogger(destination?: DestinationStream, level: LogLevel = 'info'): Logger {
   const log = pino(
     {
+      level,
       base: undefined,
       timestamp: isoTime,
       redact: { paths: [...REDACTED, ...REDACTED.map((f) => `*.${f}`)], censor: '[redacted]' },
@@ -25,7 +27,7 @@ export function pinoLogger(destination?: DestinationStream): Logger {
     destination,
   );
   // Redaction walked every request line's fields and was the most expensive part of serving a request.
-  const requests = pino({ base: undefined, timestamp: isoTime }, destination);
+  const requests = pino({ level, base: undefined, timestamp: isoTime }, destination);
   return {
     info: (message, fields) => log.info(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),

@@ -59,7 +59,7 @@ export interface StartOptions {
  * the Koa gateway.
  */
 export async function startAuthorizationServer(config: Config, options: StartOptions = {}): Promise<AuthorizationServer> {
-  const logger = options.logger ?? pinoLogger();
+  const logger = options.logger ?? pinoLogger(undefined, config.logLevel);
   const metrics = options.metrics ?? new Metrics();
   const commandSide = await openCommandSide(config, metrics);
   const { ports, readSide, commandBus, admin } = commandSide;

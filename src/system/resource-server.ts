@@ -29,7 +29,7 @@ export async function startResourceServer(
   config: Config,
   options: { bus?: EventBus; port?: number; logger?: Logger; consumerName?: string; metrics?: Metrics } = {},
 ): Promise<ResourceServer> {
-  const logger = options.logger ?? pinoLogger();
+  const logger = options.logger ?? pinoLogger(undefined, config.logLevel);
   const readModel: ProjectionStore = config.natsUrl
     ? new SqliteProjectionStore(join(config.dataDir, 'resource-server-projections.sqlite'))
     : new MemoryProjectionStore();

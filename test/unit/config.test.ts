@@ -22,6 +22,12 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ SERVICES: 'authorization-server,cache' })).toThrow(/SERVICES must list some of/);
   });
 
+  it('logs at info by default; LOG_LEVEL=error keeps errors only; anything else is refused', () => {
+    expect(loadConfig({}).logLevel).toBe('info');
+    expect(loadConfig({ LOG_LEVEL: 'error' }).logLevel).toBe('error');
+    expect(() => loadConfig({ LOG_LEVEL: 'debug' })).toThrow('LOG_LEVEL must be info or error, got "debug"');
+  });
+
   it('names every bad value at once', () => {
     let error: ConfigError | undefined;
     try {
