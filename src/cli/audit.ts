@@ -104,7 +104,13 @@ export async function runAudit(argv: string[], env: Record<string, string | unde
           io.err(`TAMPERED: event ${event.id} (stream ${event.stream}, revision ${event.revision}, position ${event.position}, ${event.type}): ${reason}`);
           return 1;
         }
-        io.out(`ok: ${result.checked} events, every hash chain intact`);
+        if (result.missing) {
+          const { from, to } = result.missing;
+          const which = from === to ? `the event at position ${from} is missing` : `the events at positions ${from} to ${to} are missing`;
+          io.err(`TAMPERED: ${which}: the store numbers events without gaps, so ${from === to ? 'it was' : 'they were'} removed`);
+          return 1;
+        }
+        io.out(`ok: ${result.checked} events, every hash chain intact${store.highestPositionAssigned ? ', no event missing' : ''}`);
         return 0;
       }
       case 'rebuild': {

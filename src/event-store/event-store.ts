@@ -30,6 +30,12 @@ export interface EventStore {
   readAll(after: number, limit: number): Promise<RecordedEvent[]>;
   /** Position of the newest event, 0 when empty. */
   headPosition(): Promise<number>;
+  /**
+   * Where the store numbers events 1, 2, 3... without gaps (SQLite), the highest position it
+   * ever gave out: a log with a gap, or ending below it, lost events. Absent where positions
+   * have gaps by design (EventStoreDB's are offsets in its log).
+   */
+  highestPositionAssigned?(): Promise<number>;
   /** Follow the global log after `after`, live. Batches arrive in order and never overlap. */
   subscribeAll(after: number, handler: BatchHandler): Subscription;
   /** Rejects unless an append could be written now (for readiness checks); writes nothing. */

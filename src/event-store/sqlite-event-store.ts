@@ -261,6 +261,11 @@ export class SqliteEventStore implements EventStore {
     return this.statements.head.get()?.head ?? 0;
   }
 
+  /** AUTOINCREMENT keeps the highest rowid ever used in sqlite_sequence; a rolled-back append gives its numbers back. */
+  async highestPositionAssigned(): Promise<number> {
+    return this.db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'events'").get()?.seq ?? 0;
+  }
+
   subscribeAll(after: number, handler: BatchHandler): Subscription {
     return followLog((a, l) => this.readAll(a, l), after, handler, this.appended, this.options);
   }

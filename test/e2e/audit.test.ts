@@ -4,6 +4,7 @@ import { runAudit } from '../../src/cli/audit.js';
 import type { Io } from '../../src/cli/admin.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
 import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 
@@ -128,7 +129,7 @@ describe('oauth-audit, for auditors, reading the store itself', () => {
   it('verifies every hash chain, and names the event someone edited in the SQLite file', async () => {
     const ok = captureIo();
     expect(await runAudit(['verify'], env, ok)).toBe(0);
-    expect(ok.lines[0]).toMatch(/^ok: \d+ events, every hash chain intact$/);
+    expect(ok.lines[0]).toMatch(/^ok: \d+ events, every hash chain intact, no event missing$/);
 
     const db = new Database(join(dir.path, 'events.sqlite'));
     const target = db.prepare<[string], { id: string; data: string }>("SELECT id, data FROM events WHERE stream = ? AND type = 'ConsentGranted'").get(`grant-${grantIds[0]}`)!;
@@ -139,6 +140,34 @@ describe('oauth-audit, for auditors, reading the store itself', () => {
     expect(tampered.errors[0]).toBe(
       `TAMPERED: event ${target.id} (stream grant-${grantIds[0]}, revision 2, position ${tampered.errors[0].match(/position (\d+)/)![1]}, ConsentGranted): its hash does not match its content and the event before it`,
     );
+  });
+
+  it.each([
+    // The newest event of grant-a: its stream's chain alone still looks whole.
+    ['the newest event of a stream', 3],
+    // The newest event of all leaves no gap behind it, but the store had numbered it.
+    ['the newest event of all', 4],
+  ])('names %s removed from the SQLite file', async (_, position) => {
+    const removed = tempDir();
+    try {
+      const store = new SqliteEventStore(join(removed.path, 'events.sqlite'));
+      const event = () => ({ id: crypto.randomUUID(), type: 'Something', data: { n: 1 }, schemaVersion: 1, time: new Date().toISOString(), correlationId: 'c', causationId: null });
+      for (const stream of ['grant-a', 'grant-b', 'grant-a', 'grant-b']) await store.append(stream, [event()], 'any');
+      await store.close();
+      const verify = async () => {
+        const io = captureIo();
+        return { code: await runAudit(['verify'], { DATA_DIR: removed.path }, io), io };
+      };
+      expect((await verify()).code).toBe(0);
+      const db = new Database(join(removed.path, 'events.sqlite'));
+      db.prepare('DELETE FROM events WHERE position = ?').run(position);
+      db.close();
+      const after = await verify();
+      expect(after.code).toBe(1);
+      expect(after.io.errors).toEqual([`TAMPERED: the event at position ${position} is missing: the store numbers events without gaps, so it was removed`]);
+    } finally {
+      removed.remove();
+    }
   });
 
   it('answers usage errors with exit code 2 and the help', async () => {
