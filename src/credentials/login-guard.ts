@@ -5,6 +5,7 @@ import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { accountRetryAfter, FAILURE_WINDOW_SECONDS, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
 import type { Ports } from '../commands/ports.js';
+import type { AddressFailures } from './address-failures.js';
 import { checkUserPassword } from './user-login.js';
 
 /** The username or the password is wrong; which one, nobody is told. */
@@ -26,12 +27,13 @@ export const ADDRESS_FAILURE_LIMIT = 20;
  * Every password check goes through here: it refuses throttled accounts and addresses,
  * records each failure as a LoginFailed event on the username's login stream (the
  * username is hashed into the stream name, so any input makes a valid name), and counts
- * failures per address in memory.
+ * failures per address where every instance sees them.
  */
 export class LoginGuard {
-  private readonly addressFailures = new Map<string, number[]>();
-
-  constructor(private readonly ports: Pick<Ports, 'streams' | 'readModel' | 'secrets'>) {}
+  constructor(
+    private readonly ports: Pick<Ports, 'streams' | 'readModel' | 'secrets'>,
+    private readonly addressFailures: AddressFailures,
+  ) {}
 
   async signIn(username: string, password: string, address: string, context: CommandContext): Promise<UserDocument> {
     const now = context.now;
@@ -61,21 +63,17 @@ export class LoginGuard {
     return user;
   }
 
-  private recent(address: string, now: Date): number[] {
-    const since = now.getTime() - FAILURE_WINDOW_SECONDS * 1000;
-    const times = (this.addressFailures.get(address) ?? []).filter((t) => t > since);
-    this.addressFailures.set(address, times);
-    return times;
-  }
-
   private countAddressFailure(address: string, now: Date): void {
-    this.recent(address, now).push(now.getTime());
-    if (this.addressFailures.size > 100_000) this.addressFailures.delete(this.addressFailures.keys().next().value!);
+    this.addressFailures.record(address, now.getTime());
   }
 
   private addressRetryAfter(address: string, now: Date): number {
-    const times = this.recent(address, now);
+    const times = this.addressFailures.within(address, now.getTime());
     if (times.length < ADDRESS_FAILURE_LIMIT) return 0;
     return Math.ceil((times[times.length - ADDRESS_FAILURE_LIMIT] + FAILURE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000);
+  }
+
+  close(): void {
+    this.addressFailures.close();
   }
 }

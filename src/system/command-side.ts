@@ -10,7 +10,9 @@ import { signInSessionHandlers } from '../commands/sign-in-session.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { registrationHandlers } from '../commands/registration.commands.js';
 import type { Config } from '../config/config.js';
+import { AddressFailures } from '../credentials/address-failures.js';
 import { LoginGuard } from '../credentials/login-guard.js';
+import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -42,7 +44,9 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
     return jwk ? JSON.parse(jwk) : undefined;
   });
   const streams = new FoldedStreams(store);
-  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard: new LoginGuard({ streams, readModel, secrets }) };
+  const addressFailures = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000);
+  const loginGuard = new LoginGuard({ streams, readModel, secrets }, addressFailures);
+  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers, ...signInSessionHandlers]);
   return {
     ports,
@@ -52,6 +56,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
     async close() {
       await readSide.stop();
       await cqrs.close();
+      loginGuard.close();
       secrets.close();
       await store.close();
     },

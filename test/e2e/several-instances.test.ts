@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
@@ -9,7 +9,7 @@ import { freePort } from '../support/free-port.js';
 import { idsOnJetStream } from '../support/jetstream.js';
 import { signInAndDecide } from '../support/oauth-flow.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
-import { UserAgent } from '../support/user-agent.js';
+import { hiddenFields, UserAgent } from '../support/user-agent.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('two authorization server processes on one event store', () => {
@@ -77,31 +77,39 @@ describe('two authorization server processes on one event store', () => {
   });
 });
 
-describe('a client assertion used at one instance', () => {
+describe('two instances on one data directory, without NATS', () => {
   const dir = tempDir();
   const servers: ServerProcess[] = [];
+  let a: ServerProcess;
+  let b: ServerProcess;
+  let privateKey: CryptoKey;
+  const issuer = { value: '' };
+  beforeAll(async () => {
+    const [portA, portB] = [await freePort(), await freePort()];
+    issuer.value = `http://127.0.0.1:${portA}`;
+    const env = { DATA_DIR: dir.path, SERVICES: 'authorization-server', ISSUER: issuer.value };
+    const keys = await generateKeyPair('ES256');
+    privateKey = keys.privateKey;
+    const side = await openCommandSide(loadConfig(env));
+    await side.admin.registerClient({
+      clientId: 'pk', name: 'Key client', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/pk'], scopes: ['profile'],
+      tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'ES256' }] },
+    });
+    await side.admin.registerUser({ username: 'alice', password: 'correct horse battery', name: 'Alice' });
+    await side.close();
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portA) }, portA));
+    servers.push(await startServerProcess({ ...env, AS_PORT: String(portB) }, portB));
+    [a, b] = servers;
+  });
   afterAll(async () => {
     for (const server of servers) await server.kill('SIGTERM');
     dir.remove();
   });
 
-  it('is refused at another: the store, not a process, remembers its jti', async () => {
-    const [portA, portB] = [await freePort(), await freePort()];
-    const env = { DATA_DIR: dir.path, SERVICES: 'authorization-server', ISSUER: `http://127.0.0.1:${portA}` };
-    const { publicKey, privateKey } = await generateKeyPair('ES256');
-    const side = await openCommandSide(loadConfig(env));
-    await side.admin.registerClient({
-      clientId: 'pk', name: 'Key client', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/pk'], scopes: ['profile'],
-      tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] },
-    });
-    await side.close();
-    servers.push(await startServerProcess({ ...env, AS_PORT: String(portA) }, portA));
-    servers.push(await startServerProcess({ ...env, AS_PORT: String(portB) }, portB));
-    const [a, b] = servers;
-
+  it('refuse at one a client assertion used at the other: the store, not a process, remembers its jti', async () => {
     const jti = randomUUID();
     const assertion = await new SignJWT({ jti }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pk').setSubject('pk')
-      .setAudience(`${env.ISSUER}/token`).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+      .setAudience(`${issuer.value}/token`).setIssuedAt().setExpirationTime('2m').sign(privateKey);
     const tokenAt = (server: ServerProcess) => fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -112,9 +120,21 @@ describe('a client assertion used at one instance', () => {
     expect(replayed.status).toBe(401);
     expect(await replayed.json()).toEqual({ error: 'invalid_client', error_description: 'this client assertion was already used' });
 
-    const store = openRawEventStore(loadConfig(env));
+    const store = openRawEventStore(loadConfig({ DATA_DIR: dir.path }));
     const accepted = (await store.readAll(0, 100_000)).filter((e) => e.type === 'ClientAssertionAccepted');
     await store.close();
     expect(accepted.map((e) => e.data)).toEqual([{ clientId: 'pk', jti, expiresAt: expect.any(String) }]);
+  });
+
+  it('count an address\'s failed sign-ins together: twenty across both throttle it at both', async () => {
+    const signInAt = async (server: ServerProcess, username: string, password: string) => {
+      const browser = new UserAgent();
+      const page = await (await browser.get(`${server.url}/account`)).text();
+      return (await browser.postForm(`${server.url}/account/login`, { ...hiddenFields(page), username, password })).status;
+    };
+    // Ten wrong guesses at each, for twenty different accounts: no account reaches its own limit.
+    for (let i = 0; i < 20; i++) expect(await signInAt(i % 2 ? b : a, `nobody-${i}`, 'a wrong guess')).toBe(401);
+    expect(await signInAt(a, 'alice', 'correct horse battery')).toBe(429);
+    expect(await signInAt(b, 'alice', 'correct horse battery')).toBe(429);
   });
 });
