@@ -27,6 +27,8 @@ export interface Config {
   seedDemo: boolean;
   /** info: a line per request and the server's news; error: errors only. */
   logLevel: LogLevel;
+  /** Behind a reverse proxy: the client's address is the one it adds to X-Forwarded-For. */
+  trustProxy: boolean;
   /** Which parts this process runs. */
   services: Service[];
 }
@@ -110,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     relayLeaseTtlMs: milliseconds('RELAY_LEASE_TTL_MS', 5000, 600_000, 100),
     seedDemo: env.SEED_DEMO !== 'false',
     logLevel: (env.LOG_LEVEL || 'info') as LogLevel,
+    trustProxy: env.TRUST_PROXY === 'true',
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
   };
   const unknownServices = config.services.filter((s) => !(SERVICES as readonly string[]).includes(s));
@@ -121,7 +124,9 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
   }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
-  if (env.SEED_DEMO !== undefined && !['true', 'false'].includes(env.SEED_DEMO)) problems.push(`SEED_DEMO must be true or false, got "${env.SEED_DEMO}"`);
+  for (const name of ['SEED_DEMO', 'TRUST_PROXY']) {
+    if (env[name] !== undefined && !['true', 'false'].includes(env[name]!)) problems.push(`${name} must be true or false, got "${env[name]}"`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -24,6 +24,10 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   const app = new Koa();
   // Errors are answered by handleErrors; Koa's default would print stacks.
   app.silent = true;
+  // Sign-in throttling counts by address: behind a proxy that is the address the proxy saw
+  // (the last X-Forwarded-For entry, the one it added), never one the client wrote itself.
+  app.proxy = gateway.ports.config.trustProxy;
+  app.maxIpsCount = 1;
   const router = new Router();
   healthRoutes(router, readiness);
   metadataRoute(router, gateway, scopesSupported);

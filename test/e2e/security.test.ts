@@ -51,11 +51,11 @@ describe('redirect URIs (RFC 8252 loopback exception)', () => {
 });
 
 describe('login throttling', () => {
-  async function attempt(username: string, password: string) {
+  async function attempt(username: string, password: string, headers: Record<string, string> = {}, at = issuer) {
     const browser = new UserAgent();
-    const toLogin = await browser.get(authorizeUrl('native', 'http://127.0.0.1/cb'));
-    const page = await (await browser.get(location(toLogin, issuer).toString())).text();
-    return browser.postForm(`${issuer}/login`, { ...hiddenFields(page), username, password });
+    const toLogin = await browser.get(`${at}/authorize?${new URL(authorizeUrl('native', 'http://127.0.0.1/cb')).searchParams}`);
+    const page = await (await browser.get(location(toLogin, at).toString())).text();
+    return browser.postForm(`${at}/login`, { ...hiddenFields(page), username, password }, headers);
   }
 
   it('throttles an account after five failures, even for the right password, with an event for each', async () => {
@@ -77,6 +77,29 @@ describe('login throttling', () => {
     // Five failures for bob above and one more here make twenty from this address.
     expect((await attempt('nobody-last', 'whatever')).status).toBe(401);
     expect((await attempt('alice', alice.password)).status).toBe(429);
+    // Without TRUST_PROXY a client cannot name another address for itself.
+    expect((await attempt('alice', alice.password, { 'x-forwarded-for': '198.51.100.1' })).status).toBe(429);
+  });
+
+  it('behind a proxy (TRUST_PROXY=true), counts the address the proxy saw, not the proxy\'s own', async () => {
+    const proxiedDir = tempDir();
+    const proxied = await startSystem(proxiedDir.path, { env: { TRUST_PROXY: 'true' } });
+    try {
+      await proxied.as.admin.registerUser({ ...alice, name: 'Alice' });
+      await proxied.as.admin.registerClient({ clientId: 'native', name: 'Native', clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], scopes: ['profile'] });
+      await proxied.as.readSide.waitFor(await proxied.as.store.headPosition());
+      const at = proxied.config.issuer;
+      // What the client wrote comes first; the proxy appends the address it saw.
+      const from = (address: string) => ({ 'x-forwarded-for': `203.0.113.77, ${address}` });
+      for (let i = 0; i < 20; i++) expect((await attempt(`nobody${i}`, 'whatever', from('198.51.100.1'), at)).status).toBe(401);
+      expect((await attempt('alice', alice.password, from('198.51.100.1'), at)).status).toBe(429);
+      expect((await attempt('alice', alice.password, from('198.51.100.2'), at)).status).toBe(303);
+      const failed = (await proxied.as.store.readAll(0, 100_000)).filter((e) => e.type === 'LoginFailed');
+      expect(new Set(failed.map((e) => e.data.address))).toEqual(new Set(['198.51.100.1']));
+    } finally {
+      await proxied.close();
+      proxiedDir.remove();
+    }
   });
 });
 

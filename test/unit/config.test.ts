@@ -28,6 +28,12 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ LOG_LEVEL: 'debug' })).toThrow('LOG_LEVEL must be info or error, got "debug"');
   });
 
+  it('trusts no proxy unless TRUST_PROXY=true', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow('TRUST_PROXY must be true or false, got "yes"');
+  });
+
   it('names every bad value at once', () => {
     let error: ConfigError | undefined;
     try {
