@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { cors } from '../http/cors.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
@@ -45,6 +46,14 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   app.use(requestId());
   app.use(requestLog(gateway.logger, 'authorization-server', gateway.metrics));
   app.use(securityHeaders());
+  app.use(
+    cors([
+      // What a single-page app reads before it starts.
+      { paths: (path) => path === '/.well-known/oauth-authorization-server' || path === '/jwks.json', methods: ['GET'], headers: [], anyOrigin: true },
+      // Readable by the origins of the requesting client's redirect URIs (the routes check).
+      { paths: (path) => path === '/token' || path === '/revoke', methods: ['POST'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate'], anyOrigin: false },
+    ]),
+  );
   app.use(handleErrors(gateway.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

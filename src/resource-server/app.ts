@@ -3,6 +3,7 @@ import Koa, { type Context } from 'koa';
 import type { ProjectionStore } from '../../projections/projection-store.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
+import { cors } from '../http/cors.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
@@ -79,6 +80,8 @@ export function createResourceServerApp(
   app.use(requestId());
   app.use(requestLog(logger, 'resource-server', metrics));
   app.use(securityHeaders());
+  // A bearer token is the API's one credential, so any origin may read what it answers to one.
+  app.use(cors([{ paths: (path) => path.startsWith('/api/'), methods: ['GET'], headers: ['authorization'], expose: ['WWW-Authenticate'], anyOrigin: true }]));
   app.use(async (ctx, next) => {
     try {
       await next();

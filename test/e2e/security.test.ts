@@ -103,6 +103,45 @@ describe('login throttling', () => {
   });
 });
 
+describe('cross-origin reads (CORS)', () => {
+  const from = (origin: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), origin } });
+  const tokenRequest = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&client_id=native&code=x.y&code_verifier=' + 'z'.repeat(43) };
+
+  it('lets the origin of a client\'s redirect URI read its token answers, errors included, and no other origin', async () => {
+    const own = await fetch(`${issuer}/token`, from('http://127.0.0.1', tokenRequest));
+    expect(own.status).toBe(400);
+    expect(own.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1');
+    expect(own.headers.get('vary')).toContain('Origin');
+    const stranger = await fetch(`${issuer}/token`, from('https://stranger.example', tokenRequest));
+    expect(stranger.status).toBe(400);
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    // Without an Origin (a server, not a page) nothing changes.
+    expect((await fetch(`${issuer}/token`, tokenRequest)).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('answers preflights, lets any page read the metadata and keys, and never lets cookies cross', async () => {
+    const preflight = await fetch(`${issuer}/token`, from('http://127.0.0.1', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }));
+    expect(preflight.status).toBe(204);
+    expect(Object.fromEntries([...preflight.headers].filter(([k]) => k.startsWith('access-control-')))).toEqual({
+      'access-control-allow-origin': 'http://127.0.0.1', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600',
+    });
+    for (const path of ['/.well-known/oauth-authorization-server', '/jwks.json']) {
+      const answer = await fetch(`${issuer}${path}`, from('https://anyone.example'));
+      expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+      expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+    }
+    // The pages a person uses are not for other origins to read.
+    expect((await fetch(`${issuer}/account`, from('https://anyone.example'))).headers.get('access-control-allow-origin')).toBeNull();
+    const api = await fetch(`${system.config.resourceServerUrl}/api/profile`, from('https://anyone.example', { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } }));
+    expect(api.status).toBe(204);
+    expect(api.headers.get('access-control-allow-headers')).toBe('authorization');
+    const unauthorized = await fetch(`${system.config.resourceServerUrl}/api/profile`, from('https://anyone.example'));
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('*');
+    expect(unauthorized.headers.get('access-control-expose-headers')).toBe('WWW-Authenticate');
+  });
+});
+
 describe('cookies, sizes, and the resource server\'s algorithms', () => {
   it('marks the session cookie Secure when the issuer is https', async () => {
     const dir2 = tempDir();
