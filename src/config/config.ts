@@ -43,15 +43,15 @@ export class ConfigError extends Error {
   }
 }
 
+export const LOG_LEVELS = ['info', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 type Env = Record<string, string | undefined>;
 
 /**
  * Reads the configuration from environment variables and checks every value, naming
  * each bad one, so a misconfigured server refuses to start rather than half-works.
  */
-export const LOG_LEVELS = ['info', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
 

@@ -23,22 +23,23 @@ export interface CorsRule {
 /**
  * Answers preflights on the rules' paths for any origin: a preflight only lets the browser
  * send the request, and what the page may then read is up to the answer's own
- * Access-Control-Allow-Origin.
+ * Access-Control-Allow-Origin. Answers readable by any origin say so whether or not the
+ * request named one, so a shared cache never hands a page a copy without it.
  */
 export const cors = (rules: readonly CorsRule[]): Middleware => async (ctx, next) => {
-  const origin = ctx.get('origin');
-  const rule = origin ? rules.find((r) => r.paths(ctx.path)) : undefined;
+  const rule = rules.find((r) => r.paths(ctx.path));
   if (!rule) return next();
-  ctx.vary('Origin');
-  if (ctx.method === 'OPTIONS' && ctx.get('access-control-request-method')) {
+  const origin = ctx.get('origin');
+  if (rule.anyOrigin) ctx.set('Access-Control-Allow-Origin', '*');
+  else ctx.vary('Origin');
+  if (origin && ctx.method === 'OPTIONS' && ctx.get('access-control-request-method')) {
     ctx.status = 204;
-    ctx.set('Access-Control-Allow-Origin', origin);
+    if (!rule.anyOrigin) ctx.set('Access-Control-Allow-Origin', origin);
     ctx.set('Access-Control-Allow-Methods', rule.methods.join(', '));
     if (rule.headers.length > 0) ctx.set('Access-Control-Allow-Headers', rule.headers.join(', '));
     ctx.set('Access-Control-Max-Age', '600');
     return;
   }
-  if (rule.anyOrigin) ctx.set('Access-Control-Allow-Origin', '*');
   if (rule.expose) ctx.set('Access-Control-Expose-Headers', rule.expose.join(', '));
   await next();
 };

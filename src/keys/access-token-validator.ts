@@ -23,8 +23,8 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
  * Validates RFC 9068 access tokens locally: the key comes from the signing-key
  * projection (no call to the authorization server per request; retired keys are
  * refused), then signature, `typ`, `alg`, `iss`, `aud`, `exp` with bounded clock skew,
- * the token-status projection (the token or its grant revoked), and the user and the
- * client it was issued to (disabled since, on the users and clients projections). The resource
+ * the token-status projection (the token or its grant revoked), and whether the user or
+ * the client it was issued to has been disabled since (holderDisabled). The resource
  * server uses it per request; the authorization server to read tokens presented for
  * revocation and introspection.
  */

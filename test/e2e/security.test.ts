@@ -129,6 +129,8 @@ describe('cross-origin reads (CORS)', () => {
       const answer = await fetch(`${issuer}${path}`, from('https://anyone.example'));
       expect(answer.headers.get('access-control-allow-origin')).toBe('*');
       expect(answer.headers.get('access-control-allow-credentials')).toBeNull();
+      // The same without an Origin, so a cached copy serves pages too.
+      expect((await fetch(`${issuer}${path}`)).headers.get('access-control-allow-origin')).toBe('*');
     }
     // The pages a person uses are not for other origins to read.
     expect((await fetch(`${issuer}/account`, from('https://anyone.example'))).headers.get('access-control-allow-origin')).toBeNull();
