@@ -290,9 +290,10 @@ describe('signing key rotation, staged', () => {
 });
 
 describe('users manage their grants', () => {
-  it('lists the applications acting for the user and revokes one, which the resource server then refuses', async () => {
-    const { tokens } = await runCodeFlow(issuer, other, alice, 'profile');
-    const grantId = jtiOf(tokens.access_token).split('.')[0];
+  it('lists each application acting for the user once and revokes all it was given, which the resource server then refuses', async () => {
+    // Two authorizations of one application (single sign-on makes them cheap), and another application.
+    const flows = [await runCodeFlow(issuer, other, alice, 'profile'), await runCodeFlow(issuer, other, alice, 'profile')];
+    const webFlow = await runCodeFlow(issuer, web, alice, 'profile');
     const browser = new UserAgent();
     const loginPage = await browser.get(`${issuer}/account`);
     expect(loginPage.headers.get('x-frame-options')).toBe('DENY');
@@ -302,23 +303,29 @@ describe('users manage their grants', () => {
     const login = await browser.postForm(`${issuer}/account/login`, { ...loginFields, ...alice });
     expect(login.status).toBe(303);
     const page = await (await browser.get(location(login, issuer).toString())).text();
-    expect(page).toContain(`data-grant="${grantId}"`);
-    expect(page).toMatch(new RegExp(`data-grant="${grantId}"><td>Other</td><td><code>profile</code></td><td>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC`));
+    expect(page.match(/data-client="other"/g)).toHaveLength(1);
+    expect(page).toMatch(/data-client="other"><td>Other<\/td><td><code>profile<\/code><\/td><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
 
-    const row = page.slice(page.indexOf(`data-grant="${grantId}"`));
+    const row = page.slice(page.indexOf('data-client="other"'));
     const revokeForm = hiddenFields(row.slice(0, row.indexOf('</form>')));
+    expect(revokeForm.client).toBe('other');
     // Without its CSRF token the revocation is refused.
-    expect((await browser.postForm(`${issuer}/account/grants/revoke`, { grant: grantId })).status).toBe(400);
+    expect((await browser.postForm(`${issuer}/account/grants/revoke`, { client: 'other' })).status).toBe(400);
     // Another user's session cannot revoke it either: a fresh browser has none.
     expect((await new UserAgent().postForm(`${issuer}/account/grants/revoke`, revokeForm)).status).toBe(400);
     const revoked = await browser.postForm(`${issuer}/account/grants/revoke`, revokeForm);
     expect(revoked.status).toBe(303);
     const after = await (await browser.get(`${issuer}/account`)).text();
-    expect(after).not.toContain(`data-grant="${grantId}"`);
-    expect((await system.as.store.readStream(`grant-${grantId}`)).map((e) => e.type)).toContain('GrantRevoked');
+    expect(after).not.toContain('data-client="other"');
+    expect(after).toContain('data-client="web"');
     await rsCaughtUp();
-    expect((await callRs(tokens.access_token)).status).toBe(401);
-    expect(await introspect(tokens.refresh_token!, other)).toEqual({ active: false });
+    for (const { tokens } of flows) {
+      const revocations = (await system.as.store.readStream(`grant-${jtiOf(tokens.access_token).split('.')[0]}`)).filter((e) => e.type === 'GrantRevoked');
+      expect(revocations.map((e) => [e.data.reason, e.data.by])).toEqual([['revoked_by_user', expect.stringMatching(/^user:/)]]);
+      expect((await callRs(tokens.access_token)).status).toBe(401);
+      expect(await introspect(tokens.refresh_token!, other)).toEqual({ active: false });
+    }
+    expect((await callRs(webFlow.tokens.access_token)).status).toBe(200);
   });
 });
 

@@ -18,8 +18,8 @@ const ACCOUNT_FORMS = 'account';
 
 /**
  * The user's own page: which applications may act for them, with which scopes and since
- * when, and a button to take that back. A revocation here reaches resource servers as a
- * GrantRevoked event over the bus.
+ * when, and a button to take that back: every grant the user gave that application is
+ * revoked, each a GrantRevoked event that reaches resource servers over the bus.
  */
 export function accountRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
@@ -28,6 +28,22 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
   const userOf = async (ctx: Context) => {
     const signInSessionId = signInSessionOf(ctx);
     return signInSessionId ? (await userOfSignInSession(gateway.ports, signInSessionId, new Date()))?.userId : undefined;
+  };
+
+  /** The applications that can act for the user: their live grants, one entry per client, the most recent first. */
+  const applicationsOf = (userId: string) => {
+    const byClient = new Map<string, { clientId: string; scopes: string[]; since: string; latest: string; grantIds: string[] }>();
+    for (const [, doc] of readModel.entriesIn('grants', userGrants(userId))) {
+      const grant = doc as UserGrant;
+      if (grant.revokedAt !== null) continue;
+      const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
+      app.scopes = [...new Set([...app.scopes, ...grant.scopes])].sort();
+      if (grant.grantedAt < app.since) app.since = grant.grantedAt;
+      if (grant.grantedAt > app.latest) app.latest = grant.grantedAt;
+      app.grantIds.push(grant.grantId);
+      byClient.set(grant.clientId, app);
+    }
+    return [...byClient.values()].sort((a, b) => (a.latest < b.latest ? 1 : -1));
   };
 
   const formContext = (ctx: Context) => {
@@ -66,20 +82,16 @@ ${loginFailureNotice(failure)}
     const userId = await userOf(ctx);
     if (!userId) return loginForm(ctx, csrf, undefined);
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
-    const grants = readModel
-      .entriesIn('grants', userGrants(userId))
-      .map(([, doc]) => doc as UserGrant)
-      .filter((grant) => grant.revokedAt === null)
-      .sort((a, b) => (a.grantedAt < b.grantedAt ? 1 : -1));
+    const applications = applicationsOf(userId);
     const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
     show(
       ctx,
       'Your account',
       html`<h1>Applications that can act for you</h1><p class="muted">Signed in as ${user?.username ?? userId}</p>
-${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</p>` : ''}
-<table id="grants">${grants.length ? html`<tr><th>Application</th><th>Scopes</th><th>Since</th><th></th></tr>` : ''}${grants.map(
-        (grant) => html`<tr data-grant="${grant.grantId}"><td>${clientName(grant.clientId)}</td><td><code>${grant.scopes.join(' ')}</code></td><td>${grant.grantedAt.replace('T', ' ').slice(0, 19)} UTC</td>
-<td><form method="post" action="/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="grant" value="${grant.grantId}"><button type="submit">Revoke</button></form></td></tr>`,
+${applications.length === 0 ? html`<p id="no-grants">No application can act for you.</p>` : ''}
+<table id="grants">${applications.length ? html`<tr><th>Application</th><th>Scopes</th><th>Since</th><th></th></tr>` : ''}${applications.map(
+        (app) => html`<tr data-client="${app.clientId}"><td>${clientName(app.clientId)}</td><td><code>${app.scopes.join(' ')}</code></td><td>${app.since.replace('T', ' ').slice(0, 19)} UTC</td>
+<td><form method="post" action="/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="client" value="${app.clientId}"><button type="submit">Revoke access</button></form></td></tr>`,
       )}</table>
 <form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`,
     );
@@ -105,9 +117,13 @@ ${grants.length === 0 ? html`<p id="no-grants">No application can act for you.</
     const { form } = await postedForm(ctx);
     const userId = await userOf(ctx);
     if (!userId) throw new InvalidRequest('sign in first');
-    if (!form.grant || !/^[0-9a-f-]{36}$/.test(form.grant)) throw new InvalidRequest('grant is required');
-    const { position } = await gateway.commandBus.execute(new RevokeGrant(form.grant, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx)));
-    // Show the page after the revocation, not before it.
+    if (!form.client) throw new InvalidRequest('client is required');
+    // Every grant the user gave this application: with single sign-on each authorization is one.
+    let position = 0;
+    for (const grantId of applicationsOf(userId).find((app) => app.clientId === form.client)?.grantIds ?? []) {
+      ({ position } = await gateway.commandBus.execute(new RevokeGrant(grantId, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx))));
+    }
+    // Show the page after the revocations, not before them.
     if (position > 0) await gateway.readSide.waitFor(position);
     ctx.status = 303;
     ctx.redirect('/account');
