@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../src/sqlite/open-sqlite-file.js';
 import type { ProjectionStore } from './projection-store.js';
 
 /**
@@ -13,9 +12,7 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly applyTx: (projection: string, changes: ReadonlyMap<string, unknown>, position: number) => void;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openSqliteFile(file);
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS documents (projection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (projection, key));

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 
 /** Checkpoints in a SQLite file of their own, so they outlive the process whatever the event store is. */
@@ -10,10 +9,7 @@ export class SqliteCheckpointStore implements CheckpointStore {
   private readonly upsert;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqliteFile(file);
     this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
     this.select = this.db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
     this.upsert = this.db.prepare<[string, number]>(

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
 /**
  * A lease in a SQLite file shared by the instances (one host, or one shared volume):
@@ -18,10 +17,7 @@ export class SqliteLease {
     readonly holder: string,
     readonly ttlMs: number,
   ) {
-    mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqliteFile(file);
     this.db.exec('CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)');
     const upsert = this.db.prepare<[string, string, number, number]>(
       `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)

@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
 const PRUNE_EVERY = 256;
 
@@ -24,10 +23,7 @@ export class AddressFailures {
 
   private open() {
     if (this.statements) return this.statements;
-    mkdirSync(dirname(this.file), { recursive: true });
-    const db = new Database(this.file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
+    const db = openSqliteFile(this.file);
     db.exec(`CREATE TABLE IF NOT EXISTS address_failures (address TEXT NOT NULL, at INTEGER NOT NULL);
              CREATE INDEX IF NOT EXISTS address_failures_by_address ON address_failures (address, at);`);
     this.statements = {

@@ -1,7 +1,6 @@
-import { chmodSync, mkdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
 type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key';
 
@@ -17,11 +16,7 @@ export class SecretStore {
   private readonly remove;
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    this.db = new Database(file);
-    if (file !== ':memory:') chmodSync(file, 0o600);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqliteFile(file, { directoryMode: 0o700, fileMode: 0o600 });
     this.db.exec('CREATE TABLE IF NOT EXISTS secrets (kind TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, name))');
     this.select = this.db.prepare<[Kind, string], { value: string }>('SELECT value FROM secrets WHERE kind = ? AND name = ?');
     this.upsert = this.db.prepare<[Kind, string, string]>(

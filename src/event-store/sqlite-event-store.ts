@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
   checkExpectedRevision,
@@ -89,11 +88,8 @@ export class SqliteEventStore implements EventStore {
   private readonly commitOne: (append: PendingAppend) => Appended;
 
   constructor(readonly file: string, private readonly options: SqliteEventStoreOptions = {}) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
+    this.db = openSqliteFile(file);
     this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
     // Automatic WAL checkpoints stall the append that triggers them; checkpoint off the hot path instead.
     this.db.pragma('wal_autocheckpoint = 0');
     this.checkpointer = file === ':memory:' ? undefined : startWalCheckpointer(file);

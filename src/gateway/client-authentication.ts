@@ -3,13 +3,13 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jos
 import { activeClient, type ClientDocument } from '../../projections/clients.projection.js';
 import type { Ports } from '../commands/ports.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
-import { commandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
 import { clientAssertionDecider } from '../domain/client-assertion.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
 import type { Params } from '../http/form.js';
+import { contextOf } from './gateway-context.js';
 
 /** invalid_client after HTTP Basic: RFC 6749 section 5.2 asks for 401 with a Basic challenge. */
 export class InvalidClientBasic extends InvalidClient {}
@@ -123,7 +123,7 @@ export class ClientAuthenticator {
     // Good once, on every instance: the second append to the assertion's stream is refused.
     const command = { kind: 'AcceptClientAssertion' as const, clientId: client.clientId, jti: String(payload.jti), expiresAt: new Date(payload.exp! * 1000) };
     const stream = streams.clientAssertion(sha256(`${client.clientId}\u0000${command.jti}`));
-    await decideAndAppend(this.ports.streams, stream, clientAssertionDecider, command, commandContext(ctx.state.requestId as string), { newStream: true });
+    await decideAndAppend(this.ports.streams, stream, clientAssertionDecider, command, contextOf(ctx), { newStream: true });
     return client;
   }
 }
