@@ -8,10 +8,11 @@ import { decideAndAppend, type DecideOptions, type Decision } from '../cqrs/deci
 import { randomToken, sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
-import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
+import { ConsentRequired, InvalidGrant, LoginRequired, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
 import { holderDisabled } from '../../projections/disabled-holders.js';
+import { userGrants, type UserGrant } from '../../projections/grants.projection.js';
 import { startSignInSession, type NewSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
@@ -20,13 +21,29 @@ import { deciderHandler, StreamCommand } from './stream-command.js';
 export const INTERACTION_TTL_SECONDS = 600;
 
 /**
- * Step 1, and step 2 too when the browser's sign-in session (if it sent one, and it still
- * signs someone in within max_age) stands in for the password.
+ * Whether consent the user gave before may stand in for the consent page: `ask` shows the
+ * page anyway (prompt=consent), `remember` lets it, `silent` must do without any page
+ * (prompt=none: no sign-in session or no consent to remember is an error, and nothing is
+ * recorded).
  */
-export class RequestAuthorization extends StreamCommand<never, GrantState> {
+export type ConsentMode = 'ask' | 'remember' | 'silent';
+
+export interface AuthorizationResult {
+  decision: Decision<GrantState>;
+  /** The authorization code in clear, when remembered consent issued one: for the redirect only. */
+  code: string | undefined;
+}
+
+/**
+ * Step 1; step 2 too when the browser's sign-in session (if it sent one, and it still
+ * signs someone in within max_age) stands in for the password; and step 3 as well when
+ * the user already let this client have these scopes in a grant still standing.
+ */
+export class RequestAuthorization extends StreamCommand<never, GrantState, AuthorizationResult> {
   constructor(
     readonly request: Omit<AuthorizationRequested['data'], 'expiresAt'>,
     readonly signInSession: { id: string; maxAgeSeconds: number | undefined } | undefined,
+    readonly consent: ConsentMode,
     context: CommandContext,
   ) {
     super(streams.grant(request.grantId), undefined as never, context);
@@ -36,15 +53,45 @@ export class RequestAuthorization extends StreamCommand<never, GrantState> {
 @CommandHandler(RequestAuthorization)
 export class RequestAuthorizationHandler implements ICommandHandler<RequestAuthorization> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
-  async execute(command: RequestAuthorization): Promise<Decision<GrantState>> {
+  async execute(command: RequestAuthorization): Promise<AuthorizationResult> {
     const { now } = command.context;
+    const { request } = command;
     const session = command.signInSession;
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
     const signedIn = user && session ? { userId: user.userId, username: user.username, signInSessionId: session.id } : undefined;
-    const decision: GrantCommand = { kind: 'RequestAuthorization', request: command.request, now, ttlSeconds: INTERACTION_TTL_SECONDS, signedIn };
+    const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes) : undefined;
+    if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
+    if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
+    const code = fromGrantId ? newAuthorizationCode(request.grantId) : undefined;
+    const decision: GrantCommand = {
+      kind: 'RequestAuthorization',
+      request,
+      now,
+      ttlSeconds: INTERACTION_TTL_SECONDS,
+      signedIn,
+      rememberedConsent: fromGrantId && code ? { fromGrantId, codeHash: sha256(code), codeTtlSeconds: this.ports.config.authorizationCodeTtlSeconds } : undefined,
+    };
     // The grant id was just made for this request: there is no stream to read, and the login or consent page reads it next.
-    return decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true, remember: true });
+    return { decision: await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true, remember: true }), code };
   }
+}
+
+/** The grant id travels in the code so /token finds the stream without an index. */
+const newAuthorizationCode = (grantId: string) => `${grantId}.${randomToken(32)}`;
+
+/**
+ * The most recent grant the user gave this client that still stands and covers these
+ * scopes: the consent that may stand in for the consent page. Revoking the application on
+ * the account page revokes them all, and the page is shown again.
+ */
+function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[]): string | undefined {
+  let found: UserGrant | undefined;
+  for (const [, doc] of readModel.entriesIn('grants', userGrants(userId))) {
+    const grant = doc as UserGrant;
+    if (grant.clientId !== clientId || grant.revokedAt !== null || !scopes.every((s) => grant.scopes.includes(s))) continue;
+    if (!found || grant.grantedAt > found.grantedAt) found = grant;
+  }
+  return found?.grantId;
 }
 
 export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
@@ -111,8 +158,7 @@ export class GrantConsent extends StreamCommand<never, GrantState, ConsentResult
 export class GrantConsentHandler implements ICommandHandler<GrantConsent> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: GrantConsent): Promise<ConsentResult> {
-    // The grant id travels in the code so /token finds the stream without an index.
-    const code = `${command.grantId}.${randomToken(32)}`;
+    const code = newAuthorizationCode(command.grantId);
     const decision = await decideAndAppend(
       this.ports.streams,
       command.stream,

@@ -176,9 +176,19 @@ export const eventDefinitions = {
   }),
   ConsentGranted: define({
     category: 'grant',
-    schemaVersion: 1,
-    description: 'Step 2: the user allowed the client these scopes.',
-    data: Type.Object({ grantId: Id, userId: Id, clientId: Id, scopes: Scopes }),
+    schemaVersion: 2,
+    description:
+      'Step 2: the user allowed the client these scopes: on the consent page, or earlier in a grant still standing (rememberedFrom) when the browser was already signed in.',
+    data: Type.Object({
+      grantId: Id,
+      userId: Id,
+      clientId: Id,
+      scopes: Scopes,
+      // The grant whose consent stood in for the consent page: the user gave it these scopes and has not revoked it.
+      rememberedFrom: Type.Optional(Id),
+    }),
+    // Version 1 knew only the consent page: its events are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
   ConsentDenied: define({
     category: 'grant',

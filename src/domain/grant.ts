@@ -32,6 +32,8 @@ export type GrantCommand =
       ttlSeconds: number;
       /** Who the browser's sign-in session signs in, if anyone: then no password is asked. */
       signedIn?: { userId: string; username: string; signInSessionId: string };
+      /** With signedIn: the consent the user gave in an earlier grant still standing, and the code to issue now. */
+      rememberedConsent?: { fromGrantId: string; codeHash: string; codeTtlSeconds: number };
     }
   | {
       kind: 'AuthenticateUser';
@@ -156,6 +158,21 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
 
 const later = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
 
+/** Step 2 done and step 3: the consent on record, and the code issued for it. */
+function consentAndCode(
+  request: Pick<AuthorizationRequested['data'], 'grantId' | 'clientId' | 'scopes'>,
+  userId: string,
+  codeHash: string,
+  expiresAt: string,
+  rememberedFrom?: string,
+): GrantEvent[] {
+  const consent = { grantId: request.grantId, userId, clientId: request.clientId, scopes: request.scopes, ...(rememberedFrom ? { rememberedFrom } : {}) };
+  return [
+    { type: 'ConsentGranted', data: consent },
+    { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash, expiresAt } },
+  ];
+}
+
 /** Login and consent must come from the browser that made the request, before it expires. */
 function interactive(state: GrantState, browserSessionHash: string, now: Date): AuthorizationRequested['data'] {
   const request = state.request;
@@ -213,7 +230,10 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       const requested: GrantEvent = { type: 'AuthorizationRequested', data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) } };
       if (!command.signedIn) return [requested];
       const { userId, username, signInSessionId } = command.signedIn;
-      return [requested, { type: 'UserAuthenticated', data: { grantId: command.request.grantId, userId, username, method: 'session', signInSessionId } }];
+      const authenticated: GrantEvent = { type: 'UserAuthenticated', data: { grantId: command.request.grantId, userId, username, method: 'session', signInSessionId } };
+      const remembered = command.rememberedConsent;
+      if (!remembered) return [requested, authenticated];
+      return [requested, authenticated, ...consentAndCode(command.request, userId, remembered.codeHash, later(command.now, remembered.codeTtlSeconds), remembered.fromGrantId)];
     }
     case 'AuthenticateUser': {
       const request = interactive(state, command.browserSessionHash, command.now);
@@ -225,10 +245,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
     case 'GrantConsent': {
       const request = interactive(state, command.browserSessionHash, command.now);
       if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
-      return [
-        { type: 'ConsentGranted', data: { grantId: request.grantId, userId: state.userId, clientId: request.clientId, scopes: request.scopes } },
-        { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash: command.codeHash, expiresAt: later(command.now, command.codeTtlSeconds) } },
-      ];
+      return consentAndCode(request, state.userId, command.codeHash, later(command.now, command.codeTtlSeconds));
     }
     case 'DenyConsent': {
       const request = interactive(state, command.browserSessionHash, command.now);

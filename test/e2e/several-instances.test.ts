@@ -45,6 +45,8 @@ describe('two authorization server processes on one event store', () => {
     const callback = await signInAndDecide(browser, a.url, url, { username: 'alice', password: 'correct horse battery' });
     // The sign-in session is in the store, so B knows the browser too: no password at its authorization or account page.
     url.searchParams.set('state', 'at-b');
+    // prompt=consent: the consent given at A must not send the browser straight back (that is tested elsewhere).
+    url.searchParams.set('prompt', 'consent');
     const atB = await browser.get(url.toString().replace(a.url, b.url));
     expect(atB.status).toBe(303);
     expect(new URL(atB.headers.get('location')!, b.url).pathname).toBe('/consent');

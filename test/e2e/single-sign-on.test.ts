@@ -11,7 +11,8 @@ const alice = { username: 'alice', password: 'correct horse battery' };
 /**
  * Single sign-on: after one password sign-in the browser stays signed in, and later
  * authorization requests go straight to consent, unless the client asks for a fresh
- * sign-in (prompt=login, max_age) or the user signed out or was disabled.
+ * sign-in (prompt=login, max_age) or the user signed out or was disabled; and straight
+ * back to the client when the user already let it have those scopes.
  */
 describe('sign-in sessions', () => {
   const dir = tempDir();
@@ -36,12 +37,19 @@ describe('sign-in sessions', () => {
   });
 
   const events = async (): Promise<RecordedEvent[]> => system.as.store.readAll(0, 100_000);
+  /** A user of their own, with no consent given yet. */
+  async function newUser(username: string) {
+    const user = { username, password: `${username} password 1` };
+    const { userId: id } = await system.as.admin.registerUser({ ...user, name: username });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    return { ...user, userId: id };
+  }
   const streamOf = async (stream: string) => (await events()).filter((e) => e.stream === stream);
 
   /** A browser that has signed in once with its password (the flow is carried to the token). */
-  async function signedInBrowser(credentials = alice): Promise<UserAgent> {
+  async function signedInBrowser(credentials = alice, scope?: string): Promise<UserAgent> {
     const browser = new UserAgent();
-    const { url, state, codeVerifier } = await authorizationUrl(as, client);
+    const { url, state, codeVerifier } = await authorizationUrl(as, client, scope);
     await exchange(await signInAndDecide(browser, issuer, url, credentials), state, codeVerifier);
     expect(browser.cookies.get('as_signin')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     return browser;
@@ -56,10 +64,14 @@ describe('sign-in sessions', () => {
     return oauth.processAuthorizationCodeResponse(as, oauthClient, response);
   }
 
-  /** The authorization request, and where this server sends the browser first. */
-  async function authorize(browser: UserAgent, extra: Record<string, string> = {}) {
-    const request = await authorizationUrl(as, client);
-    for (const [name, value] of Object.entries(extra)) request.url.searchParams.set(name, value);
+  /**
+   * The authorization request, and where this server sends the browser first. With
+   * prompt=consent unless told otherwise, so that a signed-in browser shows the consent
+   * page instead of the consent it gave before (tested on its own below).
+   */
+  async function authorize(browser: UserAgent, extra: Record<string, string> = {}, scope?: string) {
+    const request = await authorizationUrl(as, client, scope);
+    for (const [name, value] of Object.entries({ prompt: 'consent', ...extra })) if (value !== '') request.url.searchParams.set(name, value);
     const answer = await browser.get(request.url.toString());
     expect(answer.status).toBe(303);
     return { ...request, next: location(answer, issuer) };
@@ -129,13 +141,48 @@ describe('sign-in sessions', () => {
     expect((await authorize(browser)).next.pathname).toBe('/consent');
   });
 
-  it('answers prompt=none at the redirect URI: login_required when nobody is signed in, consent_required when someone is', async () => {
+  it('answers prompt=none at the redirect URI: login_required when nobody is signed in, consent_required when the scopes were never allowed', async () => {
     const stranger = await authorize(new UserAgent(), { prompt: 'none' });
     expect(stranger.next.origin + stranger.next.pathname).toBe(client.redirectUri);
     expect(Object.fromEntries(stranger.next.searchParams)).toMatchObject({ error: 'login_required', state: stranger.state, iss: issuer });
 
-    const signedIn = await authorize(await signedInBrowser(), { prompt: 'none' });
-    expect(Object.fromEntries(signedIn.next.searchParams)).toMatchObject({ error: 'consent_required', state: signedIn.state, iss: issuer });
+    const before = (await events()).length;
+    const narrow = await authorize(await signedInBrowser(await newUser('nina'), 'profile'), { prompt: 'none' }, 'profile items:read');
+    expect(Object.fromEntries(narrow.next.searchParams)).toMatchObject({ error: 'consent_required', state: narrow.state, iss: issuer });
+    // A silent request that cannot succeed leaves no grant behind (only the sign-in's own events).
+    expect((await events()).slice(before).filter((e) => e.type === 'AuthorizationRequested')).toHaveLength(1);
+  });
+
+  it('remembers consent: a signed-in browser asking for scopes the user already allowed this client goes straight back with a code', async () => {
+    const rita = await newUser('rita');
+    const browser = await signedInBrowser(rita, 'profile items:read');
+    // The consent that stands in is the user's most recent grant to this client covering the scopes.
+    let latest = (await events()).filter((e) => e.type === 'ConsentGranted').at(-1)!.data.grantId;
+    for (const prompt of ['', 'none']) {
+      await system.as.readSide.waitFor(await system.as.store.headPosition());
+      const { next, state, codeVerifier } = await authorize(browser, { prompt }, 'profile');
+      expect(next.origin + next.pathname).toBe(client.redirectUri);
+      const tokens = await exchange(next, state, codeVerifier);
+      expect(tokens.scope).toBe('profile');
+      const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).jti.split('.')[0];
+      const grant = await streamOf(`grant-${grantId}`);
+      expect(grant.map((e) => e.type).slice(0, 4)).toEqual(['AuthorizationRequested', 'UserAuthenticated', 'ConsentGranted', 'AuthorizationCodeIssued']);
+      expect(grant[2]).toMatchObject({ schemaVersion: 2, data: { userId: rita.userId, clientId: client.clientId, scopes: ['profile'], rememberedFrom: latest } });
+      latest = grantId;
+    }
+  });
+
+  it('asks again for scopes not allowed yet, on prompt=consent, and once the application was revoked on the account page', async () => {
+    const browser = await signedInBrowser(await newUser('otto'), 'profile');
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    expect((await authorize(browser, { prompt: '' }, 'profile items:read')).next.pathname).toBe('/consent');
+    expect((await authorize(browser, { prompt: 'consent' }, 'profile')).next.pathname).toBe('/consent');
+    expect((await authorize(browser, { prompt: '' }, 'profile')).next.origin).toBe(new URL(client.redirectUri).origin);
+
+    const page = await (await browser.get(`${issuer}/account`)).text();
+    const row = page.slice(page.indexOf(`data-client="${client.clientId}"`));
+    expect((await browser.postForm(`${issuer}/account/grants/revoke`, hiddenFields(row.slice(0, row.indexOf('</form>'))))).status).toBe(303);
+    expect((await authorize(browser, { prompt: '' }, 'profile')).next.pathname).toBe('/consent');
   });
 
   it('refuses prompt values it cannot honour and a malformed max_age with invalid_request at the redirect URI', async () => {

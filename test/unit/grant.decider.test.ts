@@ -42,6 +42,22 @@ describe('grant decider', () => {
       .then([requested, { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } }]);
   });
 
+  it('with the consent of a grant still standing, records consent and the code in the same decision', () => {
+    const { expiresAt: _, ...request } = requested.data;
+    const signInSessionId = sha256('cookie');
+    given(grantDecider, [])
+      .when({
+        kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600, signedIn: { userId: 'u1', username: 'alice', signInSessionId },
+        rememberedConsent: { fromGrantId: 'g0', codeHash: sha256(code), codeTtlSeconds: 120 },
+      })
+      .then([
+        requested,
+        { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } },
+        { type: 'ConsentGranted', data: { ...consented.data, rememberedFrom: 'g0' } },
+        { type: 'AuthorizationCodeIssued', data: { ...codeIssued.data, expiresAt: new Date(t0.getTime() + 120_000).toISOString() } },
+      ]);
+  });
+
   it('authenticates the user of the browser that made the request', () => {
     given(grantDecider, [requested])
       .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })

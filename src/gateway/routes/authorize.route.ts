@@ -1,12 +1,9 @@
 import type Router from '@koa/router';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { RequestAuthorization } from '../../commands/grant.commands.js';
-import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import {
-  ConsentRequired,
   InvalidRequest,
   InvalidScope,
-  LoginRequired,
   OAuthError,
   UnauthorizedClient,
   UnsupportedResponseType,
@@ -80,15 +77,10 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       // With sessions turned off (TTL 0), one started before is not honoured either.
       const sessionsOn = config.signInSessionTtlSeconds > 0;
       const signInSessionId = sessionsOn && sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
-      if (requirements.prompt.has('none')) {
-        // Consent is asked at every authorization, so a request that forbids any page cannot succeed.
-        const user = signInSessionId && (await userOfSignInSession(gateway.ports, signInSessionId, context.now, requirements.maxAgeSeconds));
-        throw user ? new ConsentRequired('the user must be asked for consent') : new LoginRequired('the user must sign in');
-      }
-
+      const consent = requirements.prompt.has('none') ? 'silent' : requirements.prompt.has('consent') ? 'ask' : 'remember';
       const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
       const grantId = context.newId();
-      const { state: grant } = await gateway.commandBus.execute(
+      const { decision, code } = await gateway.commandBus.execute(
         new RequestAuthorization(
           {
             grantId,
@@ -102,12 +94,15 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
             browserSessionHash: sessionHash(session),
           },
           signInSessionId === undefined ? undefined : { id: signInSessionId, maxAgeSeconds: requirements.maxAgeSeconds },
+          consent,
           context,
         ),
       );
-      // Single sign-on: a browser already signed in goes straight to consent.
+      // Single sign-on: a browser already signed in goes to consent, or straight back with a
+      // code when the user already let this client have these scopes.
+      if (code) return redirectToClient(ctx, redirectUri, config.issuer, { code, state });
       ctx.status = 303;
-      ctx.redirect(`/${grant.status === 'authenticated' ? 'consent' : 'login'}?request=${grantId}`);
+      ctx.redirect(`/${decision.state.status === 'authenticated' ? 'consent' : 'login'}?request=${grantId}`);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });
