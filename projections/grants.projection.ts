@@ -1,5 +1,6 @@
 import type { ConsentGranted } from '../src/domain/events.js';
 import { defineProjection } from './projection.js';
+import type { ProjectionStore } from './projection-store.js';
 
 export interface UserGrant {
   grantId: string;
@@ -11,6 +12,14 @@ export interface UserGrant {
 
 /** The group of one user's grants: list them with `entriesIn('grants', userGrants(userId))`. */
 export const userGrants = (userId: string) => `user:${userId}`;
+
+/** The grants a user gave that still stand: what can act for them, and what consent they remember. */
+export function liveGrantsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, userId: string): UserGrant[] {
+  return readModel
+    .entriesIn('grants', userGrants(userId))
+    .map(([, doc]) => doc as UserGrant)
+    .filter((grant) => grant.revokedAt === null);
+}
 
 /**
  * Each user's grants, one document per grant, grouped by user: what the account page

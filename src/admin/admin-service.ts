@@ -7,7 +7,7 @@ import { hashPassword } from '../credentials/password.js';
 import type { ClientRegistered, GrantType } from '../domain/events.js';
 import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
-import { userGrants, type UserGrant } from '../../projections/grants.projection.js';
+import { liveGrantsOf } from '../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { RevokeGrant } from '../commands/grant.commands.js';
 
@@ -95,8 +95,7 @@ export class AdminService {
     if (!user?.disabled) await this.commandBus.execute(new DisableUser(username, commandContext()));
     if (userId === undefined) return { revokedGrants: 0 };
     let revokedGrants = 0;
-    for (const [, grant] of readModel.entriesIn('grants', userGrants(userId)) as Array<[string, UserGrant]>) {
-      if (grant.revokedAt) continue;
+    for (const grant of liveGrantsOf(readModel, userId)) {
       await this.commandBus.execute(new RevokeGrant(grant.grantId, 'user_disabled', 'admin', userId, commandContext()));
       revokedGrants += 1;
     }

@@ -12,7 +12,7 @@ import { ConsentRequired, InvalidGrant, LoginRequired, TemporarilyUnavailable } 
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
 import { holderDisabled } from '../../projections/disabled-holders.js';
-import { userGrants, type UserGrant } from '../../projections/grants.projection.js';
+import { liveGrantsOf, type UserGrant } from '../../projections/grants.projection.js';
 import { startSignInSession, type NewSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
@@ -86,9 +86,8 @@ const newAuthorizationCode = (grantId: string) => `${grantId}.${randomToken(32)}
  */
 function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[]): string | undefined {
   let found: UserGrant | undefined;
-  for (const [, doc] of readModel.entriesIn('grants', userGrants(userId))) {
-    const grant = doc as UserGrant;
-    if (grant.clientId !== clientId || grant.revokedAt !== null || !scopes.every((s) => grant.scopes.includes(s))) continue;
+  for (const grant of liveGrantsOf(readModel, userId)) {
+    if (grant.clientId !== clientId || !scopes.every((s) => grant.scopes.includes(s))) continue;
     if (!found || grant.grantedAt > found.grantedAt) found = grant;
   }
   return found?.grantId;

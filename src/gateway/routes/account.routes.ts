@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientDocument } from '../../../projections/clients.projection.js';
-import { userGrants, type UserGrant } from '../../../projections/grants.projection.js';
+import { liveGrantsOf } from '../../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
 import { SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
@@ -33,9 +33,7 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
   /** The applications that can act for the user: their live grants, one entry per client, the most recent first. */
   const applicationsOf = (userId: string) => {
     const byClient = new Map<string, { clientId: string; scopes: string[]; since: string; latest: string; grantIds: string[] }>();
-    for (const [, doc] of readModel.entriesIn('grants', userGrants(userId))) {
-      const grant = doc as UserGrant;
-      if (grant.revokedAt !== null) continue;
+    for (const grant of liveGrantsOf(readModel, userId)) {
       const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
       app.scopes = [...new Set([...app.scopes, ...grant.scopes])].sort();
       if (grant.grantedAt < app.since) app.since = grant.grantedAt;
