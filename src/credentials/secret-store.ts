@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../domain/crypto.js';
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
@@ -40,7 +40,7 @@ export class SecretStore {
 
   /** A random key of the server's own (CSRF tokens, ...), made on first use and kept. */
   serverKey(name: string): Buffer {
-    this.insertIfAbsent.run('server_secret', name, randomBytes(32).toString('base64url'));
+    this.insertIfAbsent.run('server_secret', name, randomToken(32));
     return Buffer.from(this.get('server_secret', name)!, 'base64url');
   }
 

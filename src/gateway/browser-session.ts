@@ -7,6 +7,9 @@ const COOKIE = 'as_session';
 const SIGN_IN_COOKIE = 'as_signin';
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
+/** Cookies are Secure when the issuer is https: only then does the browser reach the server over TLS. */
+export const secureCookies = (config: { issuer: string }): boolean => config.issuer.startsWith('https:');
+
 function readCookie(ctx: Context, name: string): string | undefined {
   for (const part of (ctx.get('cookie') || '').split(';')) {
     const [key, ...rest] = part.trim().split('=');

@@ -9,7 +9,7 @@ import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { browserSession, checkCsrf, csrfToken, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 import { endSignInSession } from './sign-out.routes.js';
@@ -23,7 +23,7 @@ const ACCOUNT_FORMS = 'account';
  */
 export function accountRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
-  const secure = config.issuer.startsWith('https:');
+  const secure = secureCookies(config);
   /** The signed-in user: the browser's sign-in session, the same one authorizations use, read from the store. */
   const userOf = async (ctx: Context) => {
     const signInSessionId = signInSessionOf(ctx);

@@ -13,7 +13,7 @@ import { sessionMayStandIn, signInRequirements } from '../../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, sessionHash, signInSessionOf } from '../browser-session.js';
+import { browserSession, secureCookies, sessionHash, signInSessionOf } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 
@@ -78,7 +78,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const sessionsOn = config.signInSessionTtlSeconds > 0;
       const signInSessionId = sessionsOn && sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
       const consent = requirements.prompt.has('none') ? 'silent' : requirements.prompt.has('consent') ? 'ask' : 'remember';
-      const session = browserSession(ctx, config.issuer.startsWith('https:'), true)!;
+      const session = browserSession(ctx, secureCookies(config), true)!;
       const grantId = context.newId();
       const { decision, code } = await gateway.commandBus.execute(
         new RequestAuthorization(

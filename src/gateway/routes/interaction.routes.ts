@@ -8,7 +8,7 @@ import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, checkCsrf, csrfToken, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, secureCookies, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
@@ -24,7 +24,7 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
  */
 export function interactionRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
-  const secure = config.issuer.startsWith('https:');
+  const secure = secureCookies(config);
 
   async function interaction(ctx: Context, grantId: string | undefined, status: GrantState['status']) {
     ctx.state.browserRoute = true;

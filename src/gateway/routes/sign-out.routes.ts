@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { EndSignInSession } from '../../commands/sign-in-session.commands.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { browserSession, checkCsrf, csrfToken, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 
 const SIGN_OUT_FORMS = 'sign-out';
@@ -12,7 +12,7 @@ const SIGN_OUT_FORMS = 'sign-out';
 export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<void> {
   const signInSessionId = signInSessionOf(ctx);
   if (signInSessionId) await gateway.commandBus.execute(new EndSignInSession(signInSessionId, 'signed_out', contextOf(ctx)));
-  setSignInCookie(ctx, undefined, gateway.ports.config.issuer.startsWith('https:'));
+  setSignInCookie(ctx, undefined, secureCookies(gateway.ports.config));
 }
 
 /**
@@ -20,7 +20,7 @@ export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<
  * again. A form (with a CSRF token), so a link or an image elsewhere cannot sign anyone out.
  */
 export function signOutRoutes(router: Router, gateway: Gateway): void {
-  const secure = gateway.ports.config.issuer.startsWith('https:');
+  const secure = secureCookies(gateway.ports.config);
   const show = (ctx: Context, body: ReturnType<typeof html>) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
