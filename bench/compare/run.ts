@@ -72,27 +72,61 @@ function resetPeakRss(child: ChildProcess): boolean {
 
 interface LoadResult {
   requestsPerSecond: number;
+  /** Operations completed (requests, or flows and refreshes for flows.js), and the load generator's CPU time for them. */
+  operations: number;
+  cpuSeconds: number;
   non2xx: number;
   errors: number;
   firstError?: string;
 }
 
-/** autocannon for single requests; flows.js for the workloads that are a sequence of requests. */
-async function load(options: Record<string, unknown>): Promise<LoadResult> {
+/** CPU seconds (user + system) a process has used in all its threads, and its main thread: the event loop. */
+function cpuSeconds(pid: number): { process: number; loop: number } {
+  // Fields 14 and 15 of stat, after the parenthesised command name, in clock ticks (100 a second on Linux).
+  const ticks = (file: string) => {
+    const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  return { process: ticks(`/proc/${pid}/stat`), loop: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
+/** What one operation cost in CPU, in microseconds: the server in all threads, its event loop, and the load generator. */
+export interface CpuPerOperation {
+  server: number;
+  loop: number;
+  load: number;
+}
+
+/**
+ * autocannon for single requests; flows.js for the workloads that are a sequence of requests.
+ * The server's CPU clock is read when the load's clock starts (after any set-up) and when it ends.
+ */
+async function load(options: Record<string, unknown>, server: ChildProcess | undefined): Promise<LoadResult & { cpu?: CpuPerOperation }> {
   const script = 'workload' in options ? 'flows.js' : 'load.js';
   const settings = { connections: CONNECTIONS, concurrency: CONNECTIONS, duration: SECONDS, ...options };
   const child = spawn(process.execPath, [join(here, script), JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  let before: { process: number; loop: number } | undefined;
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (server && !before && out.startsWith('started\n')) before = cpuSeconds(server.pid!);
+  });
   await once(child, 'exit');
-  return JSON.parse(out.trim().split('\n').pop()!);
+  const after = server && before ? cpuSeconds(server.pid!) : undefined;
+  const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
+  if (!after || !before || result.operations === 0) return result;
+  const perOperation = (seconds: number) => (seconds * 1e6) / result.operations;
+  return {
+    ...result,
+    cpu: { server: perOperation(after.process - before.process), loop: perOperation(after.loop - before.loop), load: perOperation(result.cpuSeconds) },
+  };
 }
 
 /** One run of a workload; a non-2xx answer or an error makes the figure worthless, so it stops the bench. */
-async function runOnce(label: string, options: Record<string, unknown>): Promise<number> {
-  const result = await load(options);
+async function runOnce(label: string, options: Record<string, unknown>, server: ChildProcess | undefined) {
+  const result = await load(options, server);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label}: ${result.non2xx} non-2xx answers, ${result.errors} errors ${result.firstError ?? ''}`);
-  return result.requestsPerSecond;
+  return { figure: result.requestsPerSecond, cpu: result.cpu };
 }
 
 const middle = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -151,11 +185,11 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
     const rows: Row[] = [];
     // The peak of each server across the authorization server workloads, and of each workload on its own.
     const peaks = { ours: 0, theirs: 0 };
-    /** One run on one server, and its peak resident memory during the run where the high-water mark can be reset. */
-    const measured = async (server: ChildProcess | undefined, label: string, options: Record<string, unknown>) => {
-      const reset = server !== undefined && resetPeakRss(server);
-      const figure = await runOnce(label, options);
-      return { figure, peak: reset ? peakRssMb(server) : undefined };
+    /** One run on one server: its figure, its CPU per operation, and its peak resident memory where the high-water mark can be reset. */
+    const measured = async (server: ChildProcess, label: string, options: Record<string, unknown>, peak: boolean) => {
+      const reset = peak && resetPeakRss(server);
+      const { figure, cpu } = await runOnce(label, options, server);
+      return { figure, cpu, peak: reset ? peakRssMb(server) : undefined };
     };
     /**
      * The two servers take turns, run by run: the machine's speed drifts over minutes, and
@@ -166,30 +200,46 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       oursOptions: Record<string, unknown>,
       theirsOptions: Record<string, unknown>,
       target: string,
-      servers?: { theirs: ChildProcess },
+      servers: { ours: ChildProcess; theirs: ChildProcess; peaks: boolean },
     ) => {
       if (MATCH && !workload.includes(MATCH)) return;
-      const [a, b]: number[][] = [[], []];
-      let [ourPeak, theirPeak]: Array<number | undefined> = [undefined, undefined];
+      const runs: { ours: Array<Awaited<ReturnType<typeof measured>>>; theirs: Array<Awaited<ReturnType<typeof measured>>> } = { ours: [], theirs: [] };
       for (let i = 0; i < RUNS; i++) {
-        const mine = await measured(servers && ours, workload, oursOptions);
-        const theirs = await measured(servers?.theirs, workload, theirsOptions);
-        a.push(mine.figure);
-        b.push(theirs.figure);
-        if (mine.peak !== undefined) ourPeak = Math.max(ourPeak ?? 0, mine.peak);
-        if (theirs.peak !== undefined) theirPeak = Math.max(theirPeak ?? 0, theirs.peak);
+        runs.ours.push(await measured(servers.ours, workload, oursOptions, servers.peaks));
+        runs.theirs.push(await measured(servers.theirs, workload, theirsOptions, servers.peaks));
       }
+      const [a, b] = [runs.ours.map((r) => r.figure), runs.theirs.map((r) => r.figure)];
       const [x, y] = [median(`${workload}, this server`, a), median(`${workload}, reference`, b)];
       // The ratio of each turn's pair, then their median: a spell that slows one pair leaves the others.
       const ratio = middle(a.map((mine, i) => mine / b[i]));
       rows.push([workload, fmt(x), fmt(y), `${ratio.toFixed(2)}x`, target]);
+      // Operations per CPU second: what the server could do with a core to itself, where the
+      // load generator takes none of it (event loop), and what it costs (all threads).
+      const cpu = (side: 'ours' | 'theirs', part: keyof CpuPerOperation) => {
+        const figures = runs[side].map((r) => r.cpu?.[part]).filter((v): v is number => v !== undefined && v > 0);
+        return figures.length === RUNS ? middle(figures) : undefined;
+      };
+      for (const side of ['ours', 'theirs'] as const) {
+        const [server, loop, generator] = [cpu(side, 'server'), cpu(side, 'loop'), cpu(side, 'load')];
+        if (server !== undefined && loop !== undefined && generator !== undefined) {
+          console.log(`  ${side === 'ours' ? 'this server' : 'reference'}: CPU per operation ${Math.round(server)} us (event loop ${Math.round(loop)} us), load generator ${Math.round(generator)} us`);
+        }
+      }
+      const perSecond = (part: 'loop' | 'server', label: string) => {
+        const [mine, theirs] = [cpu('ours', part), cpu('theirs', part)];
+        if (mine !== undefined && theirs !== undefined) rows.push([label, fmt(1e6 / mine), fmt(1e6 / theirs), `${(theirs / mine).toFixed(2)}x`, '']);
+      };
+      perSecond('loop', '  the same per CPU second of the event loop (a core to itself)');
+      perSecond('server', '  the same per CPU second of the whole process (cost)');
+      const peaksOf = (list: Array<{ peak?: number }>) => (list.every((r) => r.peak !== undefined) ? Math.max(...list.map((r) => r.peak!)) : undefined);
+      const [ourPeak, theirPeak] = [peaksOf(runs.ours), peaksOf(runs.theirs)];
       if (ourPeak !== undefined && theirPeak !== undefined) {
         rows.push(['  peak resident memory during it (MB)', fmt(ourPeak), fmt(theirPeak), `${(ourPeak / theirPeak).toFixed(2)}x`, '']);
         peaks.ours = Math.max(peaks.ours, ourPeak);
         peaks.theirs = Math.max(peaks.theirs, theirPeak);
       }
     };
-    const jwtReference = { theirs: oidc };
+    const jwtReference = { ours, theirs: oidc, peaks: true };
 
     await compare(
       'client_credentials, ES256 JWT access token (tokens/s)',
@@ -214,7 +264,7 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       { url: `${asUrl}/introspect`, ...form(basic, `token=${ourToken}`) },
       { url: `${opaqueUrl}/token/introspection`, ...form(oidcBasic, `token=${theirToken}`) },
       'at least 1.5x',
-      { theirs: opaque },
+      { ours, theirs: opaque, peaks: true },
     );
     // The reference has no resource server in it: compare the peaks of the authorization server workloads.
     // Where the high-water mark cannot be reset, it is the process's peak since it started.
@@ -226,6 +276,8 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       { url: `http://127.0.0.1:${rsPort}/api/profile`, headers: { authorization: `Bearer ${ourToken}` } },
       { url: `http://127.0.0.1:${barePort}/`, headers: { authorization: `Bearer ${ourToken}` } },
       'at least 1.5x',
+      // Not a memory comparison: the reference is a bare handler, ours is in the authorization server's process.
+      { ours, theirs: bare, peaks: false },
     );
     rows.push(['peak resident memory under the authorization server workloads above (MB)', fmt(ourPeak), fmt(theirPeak), `${(ourPeak / theirPeak).toFixed(2)}x`, 'at most 1x']);
     return rows;
