@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { SQLITE_CACHE_KIB } from '../sqlite/open-sqlite-file.js';
 
 /**
  * Copies the SQLite write-ahead log into the database file from a worker thread with a
@@ -13,8 +14,9 @@ export function startWalCheckpointer(file: string, intervalMs = 1000): { stop():
      const Database = require(workerData.sqlite);
      const db = new Database(workerData.file);
      db.pragma('busy_timeout = 5000');
+     db.pragma('cache_size = -' + workerData.cacheKib);
      setInterval(() => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch {} }, workerData.intervalMs);`,
-    { eval: true, workerData: { file, sqlite, intervalMs } },
+    { eval: true, workerData: { file, sqlite, intervalMs, cacheKib: SQLITE_CACHE_KIB } },
   );
   worker.unref();
   worker.on('error', () => {});
