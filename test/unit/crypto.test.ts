@@ -1,4 +1,12 @@
-import { constantTimeEqual, randomToken, uuidv7 } from '../../src/domain/crypto.js';
+import { constantTimeEqual, randomToken, sha256, uuidv7 } from '../../src/domain/crypto.js';
+
+describe('sha256', () => {
+  it('is SHA-256 as base64url: the hashes of client secrets, codes and refresh tokens already on record', () => {
+    // FIPS 180-2's "abc" example, and a non-ASCII value hashed as UTF-8.
+    expect(sha256('abc')).toBe(Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString('base64url'));
+    expect(sha256('é')).toBe(Buffer.from('4a99557e4033c3539de2eb65472017cad5f9557f7a0625a09f1c3f6e2ba69c4c', 'hex').toString('base64url'));
+  });
+});
 
 describe('random tokens from the pool', () => {
   it('are distinct, of the asked length, across many refills of the pool', () => {
