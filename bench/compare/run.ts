@@ -81,7 +81,7 @@ interface LoadResult {
 }
 
 /** CPU seconds (user + system) a process has used in all its threads, and its main thread: the event loop. */
-function cpuSeconds(pid: number): { process: number; loop: number } {
+function cpuClock(pid: number): { process: number; loop: number } {
   // Fields 14 and 15 of stat, after the parenthesised command name, in clock ticks (100 a second on Linux).
   const ticks = (file: string) => {
     const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
@@ -91,7 +91,7 @@ function cpuSeconds(pid: number): { process: number; loop: number } {
 }
 
 /** What one operation cost in CPU, in microseconds: the server in all threads, its event loop, and the load generator. */
-export interface CpuPerOperation {
+interface CpuPerOperation {
   server: number;
   loop: number;
   load: number;
@@ -101,7 +101,7 @@ export interface CpuPerOperation {
  * autocannon for single requests; flows.js for the workloads that are a sequence of requests.
  * The server's CPU clock is read when the load's clock starts (after any set-up) and when it ends.
  */
-async function load(options: Record<string, unknown>, server: ChildProcess | undefined): Promise<LoadResult & { cpu?: CpuPerOperation }> {
+async function load(options: Record<string, unknown>, server: ChildProcess): Promise<LoadResult & { cpu?: CpuPerOperation }> {
   const script = 'workload' in options ? 'flows.js' : 'load.js';
   const settings = { connections: CONNECTIONS, concurrency: CONNECTIONS, duration: SECONDS, ...options };
   const child = spawn(process.execPath, [join(here, script), JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -109,10 +109,10 @@ async function load(options: Record<string, unknown>, server: ChildProcess | und
   let before: { process: number; loop: number } | undefined;
   child.stdout!.on('data', (chunk: Buffer) => {
     out += chunk.toString();
-    if (server && !before && out.startsWith('started\n')) before = cpuSeconds(server.pid!);
+    if (!before && out.startsWith('started\n')) before = cpuClock(server.pid!);
   });
   await once(child, 'exit');
-  const after = server && before ? cpuSeconds(server.pid!) : undefined;
+  const after = before ? cpuClock(server.pid!) : undefined;
   const result = JSON.parse(out.trim().split('\n').pop()!) as LoadResult;
   if (!after || !before || result.operations === 0) return result;
   const perOperation = (seconds: number) => (seconds * 1e6) / result.operations;
@@ -123,7 +123,7 @@ async function load(options: Record<string, unknown>, server: ChildProcess | und
 }
 
 /** One run of a workload; a non-2xx answer or an error makes the figure worthless, so it stops the bench. */
-async function runOnce(label: string, options: Record<string, unknown>, server: ChildProcess | undefined) {
+async function runOnce(label: string, options: Record<string, unknown>, server: ChildProcess) {
   const result = await load(options, server);
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label}: ${result.non2xx} non-2xx answers, ${result.errors} errors ${result.firstError ?? ''}`);
   return { figure: result.requestsPerSecond, cpu: result.cpu };
