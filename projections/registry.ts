@@ -1,6 +1,7 @@
 import { clientsProjection } from './clients.projection.js';
 import { grantsProjection } from './grants.projection.js';
 import type { Projection } from './projection.js';
+import { signInSessionsProjection } from './sign-in-sessions.projection.js';
 import { signingKeysProjection } from './signing-keys.projection.js';
 import { tokenStatusProjection } from './token-status.projection.js';
 import { usersProjection } from './users.projection.js';
@@ -12,10 +13,11 @@ export const projectionRegistry: readonly Projection[] = [
   signingKeysProjection,
   tokenStatusProjection,
   grantsProjection,
+  signInSessionsProjection,
 ] as Projection[];
 
 /** The authorization server's read side. */
-export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection] as Projection[];
+export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection, signInSessionsProjection] as Projection[];
 
 /** What a resource server needs to validate tokens and serve a profile. */
 export const resourceServerProjections = [signingKeysProjection, tokenStatusProjection, usersProjection] as Projection[];

@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { liveGrantsOf } from '../../projections/grants.projection.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import { RevokeGrant } from '../commands/grant.commands.js';
+import { EndSignInSession } from '../commands/sign-in-session.commands.js';
+import { signInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
 
 export interface NewClient {
   clientId: string;
@@ -87,19 +89,26 @@ export class AdminService {
    * user_disabled): their refresh tokens stop at once, and so do their access tokens at
    * the resource server and at introspection. A user already disabled only has the grants
    * still standing revoked, so running it again finishes a sweep that was interrupted.
+   * Their sign-in sessions are ended on record too (reason user_disabled): they were
+   * refused from the moment of the DisableUser event, and now the record says so.
    */
-  async disableUser(username: string): Promise<{ revokedGrants: number }> {
+  async disableUser(username: string): Promise<{ revokedGrants: number; endedSignInSessions: number }> {
     const { readModel } = this.ports;
     const userId = readModel.get<string>('users', userKey.byUsername(username));
     const user = userId === undefined ? undefined : readModel.get<UserDocument>('users', userKey.byId(userId));
     if (!user?.disabled) await this.commandBus.execute(new DisableUser(username, commandContext()));
-    if (userId === undefined) return { revokedGrants: 0 };
+    if (userId === undefined) return { revokedGrants: 0, endedSignInSessions: 0 };
     let revokedGrants = 0;
     for (const grant of liveGrantsOf(readModel, userId)) {
       await this.commandBus.execute(new RevokeGrant(grant.grantId, 'user_disabled', 'admin', userId, commandContext()));
       revokedGrants += 1;
     }
-    return { revokedGrants };
+    let endedSignInSessions = 0;
+    for (const { signInSessionId } of signInSessionsOf(readModel, userId)) {
+      const { events } = await this.commandBus.execute(new EndSignInSession(signInSessionId, 'user_disabled', commandContext(), userId));
+      endedSignInSessions += events.length;
+    }
+    return { revokedGrants, endedSignInSessions };
   }
 
   async registerUser(user: { username: string; password: string; name: string; email?: string | null }): Promise<{ userId: string; position: number }> {

@@ -23,6 +23,8 @@ export interface HistoryEntry {
 export function actorOf(event: RecordedEvent): string {
   const data = event.data as Record<string, unknown>;
   if (typeof data.by === 'string') return data.by;
+  // Only the admin command that disables a user ends sessions for this reason.
+  if (event.type === 'SignInSessionEnded' && data.reason === 'user_disabled') return 'admin';
   switch (event.type) {
     case 'UserAuthenticated':
     case 'ConsentGranted':

@@ -159,8 +159,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         return 0;
       }
       case 'user disable': {
-        const { revokedGrants } = await side.admin.disableUser(required('username'));
-        io.out(`disabled user ${parsed.username}; revoked ${revokedGrants} grant(s) they had given`);
+        const { revokedGrants, endedSignInSessions } = await side.admin.disableUser(required('username'));
+        io.out(`disabled user ${parsed.username}; revoked ${revokedGrants} grant(s) they had given; ended ${endedSignInSessions} sign-in session(s)`);
         return 0;
       }
       case 'audit-key create': {

@@ -5,14 +5,15 @@ import { PORTS } from '../cqrs/command-bus.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
 import { randomToken, sha256 } from '../domain/crypto.js';
-import { streams } from '../domain/events.js';
+import { streams, type SignInSessionEndReason } from '../domain/events.js';
 import { signInSessionDecider, type SignInSessionCommand, type SignInSessionState } from '../domain/sign-in-session.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
 
 export class EndSignInSession extends StreamCommand<SignInSessionCommand, SignInSessionState> {
-  constructor(signInSessionId: string, reason: 'signed_out' | 'replaced', context: CommandContext) {
-    super(streams.signInSession(signInSessionId), { kind: 'EndSignInSession', reason }, context);
+  /** `byUserId`: ended from outside its browser (the account page, an administrator), which only its user's id may. */
+  constructor(signInSessionId: string, reason: SignInSessionEndReason, context: CommandContext, byUserId?: string) {
+    super(streams.signInSession(signInSessionId), { kind: 'EndSignInSession', reason, byUserId }, context);
   }
 }
 

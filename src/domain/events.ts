@@ -101,9 +101,15 @@ export const eventDefinitions = {
   }),
   SignInSessionEnded: define({
     category: 'session',
-    schemaVersion: 1,
-    description: 'The browser is no longer signed in: the user signed out, or signed in again and got a new session.',
-    data: Type.Object({ userId: Id, reason: Type.Union([Type.Literal('signed_out'), Type.Literal('replaced')]) }),
+    schemaVersion: 2,
+    description:
+      'The browser is no longer signed in: the user signed out (in it, or from another browser on the account page), signed in again and got a new session, or was disabled.',
+    data: Type.Object({
+      userId: Id,
+      reason: Type.Union([Type.Literal('signed_out'), Type.Literal('replaced'), Type.Literal('signed_out_elsewhere'), Type.Literal('user_disabled')]),
+    }),
+    // Version 2 added the reasons signed_out_elsewhere and user_disabled: version 1 events are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
 
   // assertion-<sha256(clientId, jti)>
@@ -292,6 +298,7 @@ export type LoginFailed = EventOf<'LoginFailed'>;
 export type LoginSucceeded = EventOf<'LoginSucceeded'>;
 export type SignInSessionStarted = EventOf<'SignInSessionStarted'>;
 export type SignInSessionEnded = EventOf<'SignInSessionEnded'>;
+export type SignInSessionEndReason = SignInSessionEnded['data']['reason'];
 export type SigningKeyGenerated = EventOf<'SigningKeyGenerated'>;
 export type SigningKeyActivated = EventOf<'SigningKeyActivated'>;
 export type SigningKeyRotated = EventOf<'SigningKeyRotated'>;
@@ -337,6 +344,7 @@ export const streams = {
   user: (username: string) => `user-${username.toLowerCase()}`,
   login: (usernameHash: string) => `login-${usernameHash}`,
   signInSession: (sessionId: string) => `session-${sessionId}`,
+  signInSessionIdOf: (stream: string) => stream.slice('session-'.length),
   clientAssertion: (assertionHash: string) => `assertion-${assertionHash}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
   grant: (grantId: string) => `grant-${grantId}`,

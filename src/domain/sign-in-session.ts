@@ -1,5 +1,5 @@
 import type { Decider } from '../cqrs/decider.js';
-import type { SignInSessionEvent } from './events.js';
+import type { SignInSessionEndReason, SignInSessionEvent } from './events.js';
 import { InvalidRequest } from './oauth-errors.js';
 
 /**
@@ -10,7 +10,12 @@ import { InvalidRequest } from './oauth-errors.js';
  */
 export type SignInSessionCommand =
   | { kind: 'StartSignInSession'; userId: string; username: string; grantId: string | null; now: Date; ttlSeconds: number }
-  | { kind: 'EndSignInSession'; reason: 'signed_out' | 'replaced' };
+  | {
+      kind: 'EndSignInSession';
+      reason: SignInSessionEndReason;
+      /** Set when the session is ended from outside its browser: only its own user may. */
+      byUserId?: string;
+    };
 
 export interface SignInSessionState {
   status: 'none' | 'active' | 'ended';
@@ -42,6 +47,8 @@ export const signInSessionDecider: Decider<SignInSessionCommand, SignInSessionSt
       const data = { userId: command.userId, username: command.username, grantId: command.grantId, authTime: command.now.toISOString(), expiresAt };
       return [{ type: 'SignInSessionStarted', data }];
     }
+    // The same answer for a session of someone else as for one that never was: its id tells nothing.
+    if (command.byUserId !== undefined && state.userId !== command.byUserId) throw new InvalidRequest('no such sign-in session');
     return state.status === 'active' ? [{ type: 'SignInSessionEnded', data: { userId: state.userId!, reason: command.reason } }] : [];
   },
 };

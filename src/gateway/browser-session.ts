@@ -43,6 +43,9 @@ export function signInSessionOf(ctx: Context): string | undefined {
   return value && COOKIE_VALUE.test(value) ? sha256(value) : undefined;
 }
 
+/** A sign-in session id as a form names it: the shape of the hash signInSessionOf gives. */
+export const isSignInSessionId = (value: string | undefined): value is string => value !== undefined && COOKIE_VALUE.test(value);
+
 /** Sets the sign-in cookie to a new session's, or clears it (undefined). Lax, so a redirect from a client carries it. */
 export function setSignInCookie(ctx: Context, session: { cookie: string; maxAgeSeconds: number } | undefined, secure: boolean): void {
   ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=${session?.cookie ?? ''}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${session?.maxAgeSeconds ?? 0}${secure ? '; Secure' : ''}`);

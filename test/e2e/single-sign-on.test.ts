@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { actorOf } from '../../src/audit/history.js';
 import { sha256 } from '../../src/domain/crypto.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
@@ -240,12 +241,60 @@ describe('sign-in sessions', () => {
     expect((await authorize(other)).next.pathname).toBe('/consent');
   });
 
-  it('no longer signs in a user who was disabled', async () => {
+  it('lists the browsers the user is signed in on, and signs out another one from the account page', async () => {
+    const sofia = await newUser('sofia');
+    const laptop = await signedInBrowser(sofia);
+    const phone = await signedInBrowser(sofia);
+    const phoneSession = sha256(phone.cookies.get('as_signin')!);
+    const laptopSession = sha256(laptop.cookies.get('as_signin')!);
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const sessionsTable = (html: string) => html.slice(html.indexOf('id="sign-in-sessions"'), html.indexOf('</table>', html.indexOf('id="sign-in-sessions"')));
+
+    const table = sessionsTable(await (await laptop.get(`${issuer}/account`)).text());
+    expect(table.match(/<tr/g)).toHaveLength(3);
+    expect(table.match(/This browser/g)).toHaveLength(1);
+    // The other browser's row names its session (the cookie's hash) for the form; this browser's has no form.
+    expect(hiddenFields(table)).toEqual({ csrf: expect.any(String), session: phoneSession });
+    expect(table).not.toContain(laptopSession);
+
+    // Someone else, signed in and knowing the id, gets the answer a session that never was gets.
+    const intruder = await signedInBrowser(await newUser('ivan'));
+    const intruderCsrf = hiddenFields(await (await intruder.get(`${issuer}/account`)).text()).csrf;
+    expect(intruderCsrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    for (const session of [phoneSession, sha256('no such cookie'), 'not an id']) {
+      const refused = await intruder.postForm(`${issuer}/account/sign-in-sessions/end`, { csrf: intruderCsrf, session });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toMatch(session === 'not an id' ? /session is required/ : /no such sign-in session/);
+    }
+    // A forged form (no CSRF token of the laptop's) ends nothing either.
+    expect((await laptop.postForm(`${issuer}/account/sign-in-sessions/end`, { csrf: intruderCsrf, session: phoneSession })).status).toBe(400);
+    expect((await authorize(phone)).next.pathname).toBe('/consent');
+
+    expect((await laptop.postForm(`${issuer}/account/sign-in-sessions/end`, hiddenFields(table))).status).toBe(303);
+    expect((await streamOf(`session-${phoneSession}`)).at(-1)).toMatchObject({
+      type: 'SignInSessionEnded',
+      schemaVersion: 2,
+      data: { userId: sofia.userId, reason: 'signed_out_elsewhere' },
+    });
+    expect((await authorize(phone)).next.pathname).toBe('/login');
+    expect((await authorize(laptop)).next.pathname).toBe('/consent');
+    const after = sessionsTable(await (await laptop.get(`${issuer}/account`)).text());
+    expect(after.match(/<tr/g)).toHaveLength(2);
+    expect(after).not.toContain(phoneSession);
+  });
+
+  it('no longer signs in a user who was disabled, and ends their sign-in sessions on record', async () => {
     const browser = await signedInBrowser({ username: 'mallory', password: 'mallory password 1' });
     expect((await authorize(browser)).next.pathname).toBe('/consent');
-    await system.as.admin.disableUser('mallory');
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    expect(await system.as.admin.disableUser('mallory')).toMatchObject({ endedSignInSessions: 1 });
     await system.as.readSide.waitFor(await system.as.store.headPosition());
     expect((await authorize(browser)).next.pathname).toBe('/login');
+    const ended = (await streamOf(`session-${sha256(browser.cookies.get('as_signin')!)}`)).at(-1)!;
+    expect(ended).toMatchObject({ type: 'SignInSessionEnded', data: { reason: 'user_disabled' } });
+    // The audit history names who ended it: the administrator, not the user.
+    expect(actorOf(ended)).toBe('admin');
+    expect(await system.as.admin.disableUser('mallory')).toMatchObject({ endedSignInSessions: 0 });
   });
 });
 

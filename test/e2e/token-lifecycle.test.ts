@@ -340,7 +340,8 @@ describe('disabling a user or a client', () => {
     for (const { tokens } of flows) expect((await callRs(tokens.access_token)).status).toBe(200);
     await system.as.readSide.waitFor(await system.as.store.headPosition());
 
-    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 2 });
+    // Each flow signed bob in on a browser of its own: both sessions end on record too.
+    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 2, endedSignInSessions: 2 });
     for (const { tokens } of flows) {
       const revoked = (await system.as.store.readStream(`grant-${jtiOf(tokens.access_token).split('.')[0]}`)).filter((e) => e.type === 'GrantRevoked');
       expect(revoked.map((e) => [e.data.reason, e.data.by, e.schemaVersion])).toEqual([['user_disabled', 'admin', 2]]);
@@ -355,7 +356,7 @@ describe('disabling a user or a client', () => {
     for (const { tokens } of flows) expect((await callRs(tokens.access_token)).status).toBe(401);
     // Nobody else's tokens are touched, and disabling again revokes nothing more.
     expect((await callRs(mine.tokens.access_token)).status).toBe(200);
-    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 0 });
+    expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 0, endedSignInSessions: 0 });
   });
 
   it('mints no token for a grant the sweep did not revoke (a user disabled while authorizing)', async () => {

@@ -1,4 +1,4 @@
-import type { SignInSessionEvent } from '../../src/domain/events.js';
+import type { SignInSessionEndReason, SignInSessionEvent } from '../../src/domain/events.js';
 import { InvalidRequest } from '../../src/domain/oauth-errors.js';
 import { sessionMayStandIn, signInRequirements } from '../../src/domain/prompt.js';
 import { signedInUser, signInSessionDecider } from '../../src/domain/sign-in-session.js';
@@ -10,7 +10,7 @@ const started: SignInSessionEvent = {
   type: 'SignInSessionStarted',
   data: { userId: 'u1', username: 'alice', grantId: 'g1', authTime: t0.toISOString(), expiresAt: at(3600).toISOString() },
 };
-const ended = (reason: 'signed_out' | 'replaced'): SignInSessionEvent => ({ type: 'SignInSessionEnded', data: { userId: 'u1', reason } });
+const ended = (reason: SignInSessionEndReason): SignInSessionEvent => ({ type: 'SignInSessionEnded', data: { userId: 'u1', reason } });
 const fold = (events: SignInSessionEvent[]) => events.reduce(signInSessionDecider.evolve, signInSessionDecider.initialState);
 
 describe('sign-in session decider', () => {
@@ -30,6 +30,15 @@ describe('sign-in session decider', () => {
     given(signInSessionDecider, [started]).when({ kind: 'EndSignInSession', reason: 'signed_out' }).then([ended('signed_out')]);
     given(signInSessionDecider, [started, ended('replaced')]).when({ kind: 'EndSignInSession', reason: 'signed_out' }).then([]);
     given(signInSessionDecider, []).when({ kind: 'EndSignInSession', reason: 'signed_out' }).then([]);
+  });
+
+  it('is ended from another browser or by an administrator only in the name of its own user', () => {
+    given(signInSessionDecider, [started]).when({ kind: 'EndSignInSession', reason: 'signed_out_elsewhere', byUserId: 'u1' }).then([ended('signed_out_elsewhere')]);
+    given(signInSessionDecider, [started]).when({ kind: 'EndSignInSession', reason: 'user_disabled', byUserId: 'u1' }).then([ended('user_disabled')]);
+    given(signInSessionDecider, [started, ended('signed_out')]).when({ kind: 'EndSignInSession', reason: 'signed_out_elsewhere', byUserId: 'u1' }).then([]);
+    // Someone else's session, and one that never was, get the same refusal.
+    given(signInSessionDecider, [started]).when({ kind: 'EndSignInSession', reason: 'signed_out_elsewhere', byUserId: 'u2' }).thenRefuses(InvalidRequest, /no such sign-in session/);
+    given(signInSessionDecider, []).when({ kind: 'EndSignInSession', reason: 'signed_out_elsewhere', byUserId: 'u1' }).thenRefuses(InvalidRequest, /no such sign-in session/);
   });
 
   it('signs the user in until it expires or ends, and no longer than max_age after the password', () => {

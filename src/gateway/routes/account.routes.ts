@@ -2,14 +2,15 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientDocument } from '../../../projections/clients.projection.js';
 import { liveGrantsOf } from '../../../projections/grants.projection.js';
+import { liveSignInSessionsOf } from '../../../projections/sign-in-sessions.projection.js';
 import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
-import { SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
+import { EndSignInSession, SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { browserSession, checkCsrf, csrfToken, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { browserSession, checkCsrf, csrfToken, isSignInSessionId, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 import { endSignInSession } from './sign-out.routes.js';
@@ -19,7 +20,9 @@ const ACCOUNT_FORMS = 'account';
 /**
  * The user's own page: which applications may act for them, with which scopes and since
  * when, and a button to take that back: every grant the user gave that application is
- * revoked, each a GrantRevoked event that reaches resource servers over the bus.
+ * revoked, each a GrantRevoked event that reaches resource servers over the bus. And the
+ * browsers the user is signed in on, each of which they can sign out from here (a
+ * browser left signed in elsewhere): SignInSessionEnded, reason signed_out_elsewhere.
  */
 export function accountRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
@@ -75,6 +78,8 @@ ${loginFailureNotice(failure)}
       failure ? ctx.status : 200,
     );
 
+  const utc = (time: string) => `${time.replace('T', ' ').slice(0, 19)} UTC`;
+
   router.get('/account', async (ctx) => {
     const { csrf } = formContext(ctx);
     const userId = await userOf(ctx);
@@ -82,14 +87,23 @@ ${loginFailureNotice(failure)}
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
     const applications = applicationsOf(userId);
     const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
+    const thisBrowser = signInSessionOf(ctx);
+    const signInSessions = liveSignInSessionsOf(readModel, userId, new Date());
     show(
       ctx,
       'Your account',
       html`<h1>Applications that can act for you</h1><p class="muted">Signed in as ${user?.username ?? userId}</p>
 ${applications.length === 0 ? html`<p id="no-grants">No application can act for you.</p>` : ''}
 <table id="grants">${applications.length ? html`<tr><th>Application</th><th>Scopes</th><th>Since</th><th></th></tr>` : ''}${applications.map(
-        (app) => html`<tr data-client="${app.clientId}"><td>${clientName(app.clientId)}</td><td><code>${app.scopes.join(' ')}</code></td><td>${app.since.replace('T', ' ').slice(0, 19)} UTC</td>
+        (app) => html`<tr data-client="${app.clientId}"><td>${clientName(app.clientId)}</td><td><code>${app.scopes.join(' ')}</code></td><td>${utc(app.since)}</td>
 <td><form method="post" action="/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="client" value="${app.clientId}"><button type="submit">Revoke access</button></form></td></tr>`,
+      )}</table>
+<h2>Where you are signed in</h2>
+<table id="sign-in-sessions"><tr><th>Signed in</th><th>Until</th><th></th></tr>${signInSessions.map((session) =>
+        session.signInSessionId === thisBrowser
+          ? html`<tr class="this-browser"><td>${utc(session.authTime)}</td><td>${utc(session.expiresAt)}</td><td>This browser</td></tr>`
+          : html`<tr><td>${utc(session.authTime)}</td><td>${utc(session.expiresAt)}</td>
+<td><form method="post" action="/account/sign-in-sessions/end"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="session" value="${session.signInSessionId}"><button type="submit">Sign out that browser</button></form></td></tr>`,
       )}</table>
 <form method="post" action="/account/logout"><input type="hidden" name="csrf" value="${csrf}"><button type="submit">Sign out</button></form>`,
     );
@@ -122,6 +136,18 @@ ${applications.length === 0 ? html`<p id="no-grants">No application can act for 
       ({ position } = await gateway.commandBus.execute(new RevokeGrant(grantId, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx))));
     }
     // Show the page after the revocations, not before them.
+    if (position > 0) await gateway.readSide.waitFor(position);
+    ctx.status = 303;
+    ctx.redirect('/account');
+  });
+
+  router.post('/account/sign-in-sessions/end', async (ctx) => {
+    const { form } = await postedForm(ctx);
+    const userId = await userOf(ctx);
+    if (!userId) throw new InvalidRequest('sign in first');
+    if (!isSignInSessionId(form.session)) throw new InvalidRequest('session is required');
+    // The decider refuses a session that is not this user's: the id alone proves nothing.
+    const { position } = await gateway.commandBus.execute(new EndSignInSession(form.session, 'signed_out_elsewhere', contextOf(ctx), userId));
     if (position > 0) await gateway.readSide.waitFor(position);
     ctx.status = 303;
     ctx.redirect('/account');
