@@ -10,39 +10,44 @@ export interface UserSignInSession {
   expiresAt: string;
 }
 
-/** The group of one user's sign-in sessions: `entriesIn('sign-in-sessions', userSignInSessions(userId))`. */
-export const userSignInSessions = (userId: string) => `user:${userId}`;
+/** One user's sign-in sessions that have not ended on record, in the order they started. */
+export interface UserSignInSessions {
+  sessions: UserSignInSession[];
+}
+
+const userKey = (userId: string) => `user:${userId}`;
 
 /** Every session of the user that has not ended on record, expired ones included (ending those still tidies the record). */
-export function signInSessionsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, userId: string): UserSignInSession[] {
-  return readModel.entriesIn('sign-in-sessions', userSignInSessions(userId)).map(([, doc]) => doc as UserSignInSession);
+export function signInSessionsOf(readModel: Pick<ProjectionStore, 'get'>, userId: string): UserSignInSession[] {
+  return readModel.get<UserSignInSessions>('sign-in-sessions', userKey(userId))?.sessions ?? [];
 }
 
 /** The browsers the user is signed in on now, the most recent sign-in first: what the account page lists. */
-export function liveSignInSessionsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, userId: string, now: Date): UserSignInSession[] {
+export function liveSignInSessionsOf(readModel: Pick<ProjectionStore, 'get'>, userId: string, now: Date): UserSignInSession[] {
   const at = now.toISOString();
   return signInSessionsOf(readModel, userId)
     .filter((session) => session.expiresAt > at)
-    .sort((a, b) => (a.authTime < b.authTime ? 1 : -1));
+    .reverse();
 }
 
 /**
- * Each user's sign-in sessions that have not ended, grouped by user, so that the user can
- * see where they are signed in and end a session from another browser, and disabling a
- * user can end theirs on record. An ended session's document is removed: its history is
+ * Each user's sign-in sessions that have not ended, so that the user can see where they
+ * are signed in and end a session from another browser, and disabling a user can end
+ * theirs on record. One document per user: a new sign-in drops the sessions that had
+ * expired by then, so a user who never signs out keeps a list of their live sessions,
+ * not of every sign-in they ever made. An ended session leaves the list; its history is
  * in its stream.
  */
-export const signInSessionsProjection = defineProjection<UserSignInSession>({
+export const signInSessionsProjection = defineProjection<UserSignInSessions>({
   name: 'sign-in-sessions',
-  keysOf: (event) => {
-    if ((event.type === 'SignInSessionStarted' || event.type === 'SignInSessionEnded') && event.data.userId) {
-      return [`${userSignInSessions(String(event.data.userId))}/${streams.signInSessionIdOf(event.stream)}`];
-    }
-    return [];
-  },
-  evolve: (_current, event) => {
-    if (event.type !== 'SignInSessionStarted') return undefined;
+  keysOf: (event) =>
+    (event.type === 'SignInSessionStarted' || event.type === 'SignInSessionEnded') && event.data.userId ? [userKey(String(event.data.userId))] : [],
+  evolve: (current, event) => {
+    const signInSessionId = streams.signInSessionIdOf(event.stream);
+    const others = (current?.sessions ?? []).filter((session) => session.signInSessionId !== signInSessionId);
+    if (event.type !== 'SignInSessionStarted') return others.length > 0 ? { sessions: others } : undefined;
     const { authTime, expiresAt } = event.data as unknown as SignInSessionStarted['data'];
-    return { signInSessionId: streams.signInSessionIdOf(event.stream), authTime, expiresAt };
+    // The event's own time, not the clock: a rebuild from the store comes out the same.
+    return { sessions: [...others.filter((session) => session.expiresAt > authTime), { signInSessionId, authTime, expiresAt }] };
   },
 });
