@@ -8,6 +8,7 @@ import { clientAssertionDecider } from '../domain/client-assertion.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
+import { allowClientOrigin } from '../http/cors.js';
 import type { Params } from '../http/form.js';
 import { contextOf } from './gateway-context.js';
 
@@ -71,6 +72,39 @@ export class ClientAuthenticator {
     const client = this.client(params.client_id);
     if (!client || client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('client authentication failed');
     return client;
+  }
+
+  /**
+   * Authenticates the client, and lets pages of the origins of its registered redirect URIs
+   * read the answer (CORS), a failed authentication's included: the error is the client's
+   * own to read (a public client sending a secret, say), and it names nothing a stranger
+   * origin could not guess. A client the request does not name rightly stays unreadable.
+   */
+  async authenticateReadableByClient(ctx: Context, params: Params): Promise<ClientDocument> {
+    try {
+      const client = await this.authenticate(ctx, params);
+      allowClientOrigin(ctx, client);
+      return client;
+    } catch (error) {
+      const named = this.namedClient(ctx, params);
+      if (named) allowClientOrigin(ctx, named);
+      throw error;
+    }
+  }
+
+  /** The registered client a request names, whatever its credentials are worth. */
+  private namedClient(ctx: Context, params: Params): ClientDocument | undefined {
+    let clientId: string | undefined = params.client_id;
+    const authorization = ctx.get('authorization');
+    if (authorization) clientId = decodeBasic(authorization)?.id;
+    else if (params.client_assertion) {
+      try {
+        clientId = decodeJwt(params.client_assertion).sub;
+      } catch {
+        clientId = undefined;
+      }
+    }
+    return clientId === undefined ? undefined : this.client(clientId);
   }
 
   private client(clientId: string): ClientDocument | undefined {

@@ -49,6 +49,13 @@ if (location.pathname === '/') {
   } catch (error) {
     result.error = String(error);
   }
+  // A public client that sends a secret fails client authentication: the page can read why.
+  try {
+    const failed = await fetch(as.token_endpoint, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'spa', client_secret: 'not a public client thing' }) });
+    result.failedAuthentication = { status: failed.status, body: await failed.json() };
+  } catch (error) {
+    result.failedAuthentication = String(error);
+  }
   document.body.dataset.result = JSON.stringify(result);
 }
 </script>`;
@@ -62,6 +69,12 @@ try {
   result.token = 'readable';
 } catch (error) {
   result.token = 'blocked';
+}
+try {
+  await fetch(${JSON.stringify(issuer)} + '/token', { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', client_id: 'spa', client_secret: 'guess' }) });
+  result.failedAuthentication = 'readable';
+} catch (error) {
+  result.failedAuthentication = 'blocked';
 }
 document.body.dataset.result = JSON.stringify(result);
 </script>`;
@@ -124,11 +137,12 @@ describe(`a single-page app, in a real browser (Chromium), on an origin of its o
       scope: 'profile',
       profile: expect.objectContaining({ username: 'alice', name: 'Alice' }),
       afterRevocation: { status: 401, challenge: expect.stringContaining('error="invalid_token"') },
+      failedAuthentication: { status: 401, body: { error: 'invalid_client', error_description: 'client authentication failed' } },
     });
 
     const other = await browser.newPage();
     await other.goto(stranger.url);
     const seen = await resultOf(other);
-    expect(seen).toEqual({ metadata: issuer, token: 'blocked' });
+    expect(seen).toEqual({ metadata: issuer, token: 'blocked', failedAuthentication: 'blocked' });
   }, 60_000);
 });

@@ -1,7 +1,6 @@
 import type Router from '@koa/router';
 import { RevokeAccessToken, RevokeRefreshToken } from '../../commands/grant.commands.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
-import { allowClientOrigin } from '../../http/cors.js';
 import { formParams } from '../../http/form.js';
 import type { AccessTokenValidator } from '../../keys/access-token-validator.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
@@ -17,8 +16,7 @@ export function revocationRoute(router: Router, gateway: Gateway, validator: Acc
   router.post('/revoke', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const params = await formParams(ctx);
-    const client = await gateway.clients.authenticate(ctx, params);
-    allowClientOrigin(ctx, client);
+    const client = await gateway.clients.authenticateReadableByClient(ctx, params);
     if (!params.token) throw new InvalidRequest('token is required');
     const presented = await readPresentedToken(gateway, validator, params.token);
     if (presented?.kind === 'access_token') {

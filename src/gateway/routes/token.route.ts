@@ -5,7 +5,6 @@ import { ConcurrencyConflict } from '../../cqrs/decide-and-append.js';
 import type { GrantType } from '../../domain/events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType } from '../../domain/oauth-errors.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
-import { allowClientOrigin } from '../../http/cors.js';
 import { formParams, type Params } from '../../http/form.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 
@@ -28,8 +27,7 @@ export function tokenRoute(router: Router, gateway: Gateway): void {
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
     const params = await formParams(ctx);
-    const client = await gateway.clients.authenticate(ctx, params);
-    allowClientOrigin(ctx, client);
+    const client = await gateway.clients.authenticateReadableByClient(ctx, params);
     const grantType = params.grant_type as GrantType | undefined;
     if (!grantType) throw new InvalidRequest('grant_type is required');
     if (!GRANT_TYPES.includes(grantType)) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
