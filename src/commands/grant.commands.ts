@@ -339,7 +339,7 @@ export class IssueClientCredentialsTokenHandler implements ICommandHandler<Issue
 /** RFC 7009: revoke an access token by its id, or a refresh token (and with it its grant). */
 export class RevokeAccessToken extends StreamCommand<GrantCommand, GrantState> {
   constructor(jti: string, clientId: string, context: CommandContext) {
-    super(streams.grant(grantIdOf(jti)), { kind: 'RevokeAccessToken', jti, clientId, by: `client:${clientId}` }, context);
+    super(streams.grant(grantIdOf(jti)), { kind: 'RevokeAccessToken', jti, clientId, by: `client:${clientId}`, now: context.now }, context);
   }
 }
 export class RevokeRefreshToken extends StreamCommand<GrantCommand, GrantState> {

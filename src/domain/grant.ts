@@ -1,6 +1,6 @@
 import { RefusedWithEvents, type Decider } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
-import { emptyGrowOnlyMap, getIn, putIn, type GrowOnlyMap } from './grow-only-map.js';
+import { emptyGrowOnlyMap, getIn, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
@@ -66,7 +66,7 @@ export type GrantCommand =
       refreshToken: NewRefreshToken;
     }
   | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
-  | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string }
+  | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string; now: Date }
   | { kind: 'RevokeRefreshToken'; refreshTokenHash: string; clientId: string; by: string }
   | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string };
 
@@ -87,9 +87,12 @@ export interface GrantState {
   codeExpiresAt: string | null;
   refreshTokenHash: string | null;
   refreshTokenExpiresAt: string | null;
-  /** Hashes of refresh tokens already rotated: presenting one again means it was stolen. */
-  spentRefreshTokenHashes: GrowOnlyMap<true>;
-  /** Expiry of each access token issued under the grant, by jti. */
+  /**
+   * Hashes of refresh tokens already rotated, each with the time it would have expired:
+   * presenting one again before then means it was stolen. After then it is only expired.
+   */
+  spentRefreshTokenHashes: GrowOnlyMap<string>;
+  /** Expiry of each access token issued under the grant, by jti (the expired ones leave in time). */
   accessTokens: GrowOnlyMap<string>;
   /** The access tokens revoked one by one (revoking the grant covers all the others). */
   revokedAccessTokens: GrowOnlyMap<true>;
@@ -133,7 +136,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       const base = token.grantType === 'client_credentials'
         ? { status: 'client_credentials' as const, grantId: token.grantId, clientId: token.clientId, scopes: token.scopes }
         : {};
-      return { ...state, ...base, accessTokens: putIn(state.accessTokens, token.jti, token.expiresAt) };
+      return forgetExpired({ ...state, ...base, accessTokens: putIn(state.accessTokens, token.jti, token.expiresAt) }, token.issuedAt);
     }
     case 'RefreshTokenIssued':
       return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt };
@@ -142,7 +145,8 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         ...state,
         refreshTokenHash: null,
         refreshTokenExpiresAt: null,
-        spentRefreshTokenHashes: putIn(state.spentRefreshTokenHashes, event.data.previousTokenHash, true),
+        // An empty expiry (a rotation with none known) is already past: expired, never reuse.
+        spentRefreshTokenHashes: putIn(state.spentRefreshTokenHashes, event.data.previousTokenHash, state.refreshTokenExpiresAt ?? ''),
       };
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReplayDetected':
@@ -157,6 +161,29 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
 }
 
 const later = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
+
+/**
+ * A grant used for months is refreshed thousands of times; its state keeps only what can
+ * still matter: access tokens not yet expired (an expired one is inactive and revoking it
+ * does nothing) and spent refresh tokens that would not have expired yet (reuse detection
+ * lasts as long as the token would have). Each map is sifted when its size reaches a
+ * power of two from 64 on, so it holds at most about twice what is live and the work is
+ * constant per token on average; at an access token's issue time (every refresh issues
+ * one), so a grant folded again from its stream comes out the same.
+ */
+const timeToForget = (size: number) => size >= 64 && (size & (size - 1)) === 0;
+
+function forgetExpired(state: GrantState, at: string): GrantState {
+  let next = state;
+  if (timeToForget(state.accessTokens.size)) {
+    const accessTokens = retainIn(state.accessTokens, (_jti, expiresAt) => expiresAt > at);
+    next = { ...next, accessTokens, revokedAccessTokens: retainIn(state.revokedAccessTokens, (jti) => getIn(accessTokens, jti) !== undefined) };
+  }
+  if (timeToForget(state.spentRefreshTokenHashes.size)) {
+    next = { ...next, spentRefreshTokenHashes: retainIn(state.spentRefreshTokenHashes, (_hash, expiresAt) => expiresAt > at) };
+  }
+  return next;
+}
 
 /** Step 2 done and step 3: the consent on record, and the code issued for it. */
 function consentAndCode(
@@ -284,8 +311,9 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       if (!state.grantId || state.clientId !== command.clientId) throw badRefreshToken();
       // A map lookup, not a constant-time comparison with each: these are SHA-256 hashes of
       // 256-bit random tokens, so timing could only hint at a hash, never at a token.
-      const spent = getIn(state.spentRefreshTokenHashes, command.refreshTokenHash) !== undefined;
-      if (spent) {
+      const spentUntil = getIn(state.spentRefreshTokenHashes, command.refreshTokenHash);
+      // Whether or not the state has forgotten it yet, a spent token past its expiry is only expired.
+      if (spentUntil !== undefined && command.now.toISOString() < spentUntil) {
         revokeAndRefuse(
           state,
           { type: 'RefreshTokenReuseDetected', data: { grantId: state.grantId, clientId: command.clientId, tokenHash: command.refreshTokenHash } },
@@ -313,7 +341,8 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       const token = accessTokenStatus(state, command.jti);
       // RFC 7009 section 2.2: revoking what is unknown or already revoked is a success with no
       // effect; so is another client's token, which this client must not learn about.
-      if (!state.grantId || !token || token.revoked || state.revoked || state.clientId !== command.clientId) return [];
+      // So is an expired one, which the state forgets in time.
+      if (!state.grantId || !token || token.revoked || token.expiresAt <= command.now.toISOString() || state.revoked || state.clientId !== command.clientId) return [];
       return [{ type: 'TokenRevoked', data: { grantId: state.grantId, jti: command.jti, by: command.by } }];
     }
     case 'RevokeRefreshToken': {

@@ -48,3 +48,13 @@ function copyOf<V>(log: Log<V>, size: number): Log<V> {
   const keys = log.keys.slice(0, size);
   return { keys, values: log.values.slice(0, size), index: new Map(keys.map((key, i) => [key, i])) };
 }
+
+/**
+ * A new map of the entries `keep` accepts, with a log of its own: how entries no longer
+ * needed leave (a version never loses an entry; its successor may start afresh).
+ */
+export function retainIn<V>(map: GrowOnlyMap<V>, keep: (key: string, value: V) => boolean): GrowOnlyMap<V> {
+  let kept = emptyGrowOnlyMap<V>();
+  for (const [key, value] of entriesOf(map)) if (keep(key, value)) kept = putIn(kept, key, value);
+  return kept;
+}

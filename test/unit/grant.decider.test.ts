@@ -1,5 +1,6 @@
 import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
+import { RefusedWithEvents } from '../../src/cqrs/decider.js';
 import { grantDecider, type GrantCommand } from '../../src/domain/grant.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../src/domain/oauth-errors.js';
 import { given } from '../support/given-when-then.js';
@@ -202,12 +203,62 @@ describe('grant decider: tokens after the code', () => {
   });
 
   it('revokes one access token of the client that owns it, and nothing for anyone else', () => {
-    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app' })
+    const now = at(120);
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now })
       .then([{ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }]);
-    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'other', by: 'client:other' }).then([]);
-    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.unknown', clientId: 'app', by: 'client:app' }).then([]);
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'other', by: 'client:other', now }).then([]);
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.unknown', clientId: 'app', by: 'client:app', now }).then([]);
     given(grantDecider, [...issued, { type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }])
-      .when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app' }).then([]);
+      .when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now }).then([]);
+    // An expired token is inactive already: revoking it records nothing (RFC 7009 section 2.2).
+    given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now: at(360) }).then([]);
+  });
+
+  it('treats a spent refresh token presented after it would have expired as expired, not stolen', () => {
+    // r1 would have expired at 86,400 s: before then its reuse revokes the grant, after then it is only refused.
+    given(grantDecider, [...issued, rotated]).when(refreshWith('g1.r1', { now: at(86_399) })).thenRecordsAndRefuses(
+      [{ type: 'RefreshTokenReuseDetected', data: { grantId: 'g1', clientId: 'app', tokenHash: sha256('g1.r1') } }, revokedFor('refresh_token_reuse')],
+      InvalidGrant,
+    );
+    given(grantDecider, [...issued, rotated]).when(refreshWith('g1.r1', { now: at(86_400) })).thenRefuses(InvalidGrant);
+  });
+
+  it('keeps a grant refreshed for months small: expired access tokens and spent refresh tokens past their expiry are forgotten', () => {
+    // Every ten minutes for 30 days, access tokens of five minutes, refresh tokens of a day.
+    const refreshes = 30 * 144;
+    let state = issued.reduce(grantDecider.evolve, grantDecider.initialState);
+    const revokedLater = 'g1.a4000';
+    for (let i = 1; i <= refreshes; i++) {
+      const command = refreshWith(`g1.r${i}`, {
+        now: at(60 + i * 600),
+        token: { jti: `g1.a${i}`, kid: 'k1', audience: 'https://rs', ttlSeconds: 300 },
+        refreshToken: { hash: sha256(`g1.r${i + 1}`), ttlSeconds: 86_400 },
+      });
+      for (const event of grantDecider.decide(command, state)) state = grantDecider.evolve(state, event);
+      if (`g1.a${i}` === revokedLater) {
+        for (const event of grantDecider.decide({ kind: 'RevokeAccessToken', jti: revokedLater, clientId: 'app', by: 'client:app', now: at(60 + i * 600) }, state)) {
+          state = grantDecider.evolve(state, event);
+        }
+      }
+    }
+    // Of 4,320 of each: at most twice a day of spent refresh tokens (144), and of live access tokens (1), or 64.
+    expect(state.spentRefreshTokenHashes.size).toBeLessThanOrEqual(2 * 144);
+    expect(state.accessTokens.size).toBeLessThanOrEqual(64);
+    expect(state.revokedAccessTokens.size).toBe(0);
+    const now = at(60 + refreshes * 600 + 60);
+    /** What the grant does with a refresh token now: the events it records, and whether it refuses. */
+    const outcome = (token: string) => {
+      try {
+        return { refused: false, events: grantDecider.decide(refreshWith(token, { now }), state).map((e) => e.type) };
+      } catch (error) {
+        const recorded = error instanceof RefusedWithEvents ? error.events.map((e) => e.type) : [];
+        return { refused: (error instanceof RefusedWithEvents ? error.refusal : error) instanceof InvalidGrant, events: recorded };
+      }
+    };
+    // The last token works; one spent an hour ago is still theft; one spent two days ago is only expired.
+    expect(outcome(`g1.r${refreshes + 1}`)).toEqual({ refused: false, events: ['RefreshTokenRotated', 'RefreshTokenIssued', 'AccessTokenIssued'] });
+    expect(outcome(`g1.r${refreshes - 6}`)).toEqual({ refused: true, events: ['RefreshTokenReuseDetected', 'GrantRevoked'] });
+    expect(outcome(`g1.r${refreshes - 2 * 144}`)).toEqual({ refused: true, events: [] });
   });
 
   it('revokes the grant when its current refresh token is revoked', () => {

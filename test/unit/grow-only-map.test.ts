@@ -1,4 +1,4 @@
-import { emptyGrowOnlyMap, entriesOf, getIn, putIn } from '../../src/domain/grow-only-map.js';
+import { emptyGrowOnlyMap, entriesOf, getIn, putIn, retainIn } from '../../src/domain/grow-only-map.js';
 
 describe('grow-only map', () => {
   it('never changes what an older version sees, whichever version grows', () => {
@@ -33,5 +33,21 @@ describe('grow-only map', () => {
     expect(versions.map((v) => [v.size, getIn(v, `k${v.size - 1}`), getIn(v, `k${v.size}`)])).toEqual([
       [1, 0, undefined], [5_001, 5_000, undefined], [10_001, 10_000, undefined], [15_001, 15_000, undefined],
     ]);
+  });
+});
+
+describe('retaining some entries of a grow-only map', () => {
+  it('gives a new map of the kept entries and leaves every version of the old one as it was', () => {
+    let map = emptyGrowOnlyMap<number>();
+    for (let i = 0; i < 10; i++) map = putIn(map, `k${i}`, i);
+    const even = retainIn(map, (_key, value) => value % 2 === 0);
+    expect([...entriesOf(even)]).toEqual([['k0', 0], ['k2', 2], ['k4', 4], ['k6', 6], ['k8', 8]]);
+    expect(map.size).toBe(10);
+    expect(getIn(map, 'k1')).toBe(1);
+    // Growing the new map does not reach the old one's log, nor the other way round.
+    const grown = putIn(even, 'k10', 10);
+    expect(getIn(putIn(map, 'k11', 11), 'k10')).toBeUndefined();
+    expect(getIn(grown, 'k11')).toBeUndefined();
+    expect(getIn(grown, 'k1')).toBeUndefined();
   });
 });
