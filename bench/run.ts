@@ -17,6 +17,7 @@ import type { NewEvent } from '../src/event-store/event-envelope.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
 import { Relay } from '../src/relay/relay.js';
 import { compareWithOidcProvider } from './compare/run.js';
+import { longGrant } from './long-grant.js';
 import { replaySpeed } from './replay.js';
 import { revocationPropagation } from './revocation-propagation.js';
 
@@ -131,6 +132,7 @@ async function backbone() {
 
   rows.push(...(await revocationPropagation(Number(process.env.BENCH_REVOCATIONS ?? 1000))));
   rows.push(...(await replaySpeed(Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000))));
+  rows.push(...(await longGrant(Number(process.env.BENCH_LONG_GRANT_REFRESHES ?? 10_000))));
   rows.push(['peak resident memory of the benchmark process', fmt(process.resourceUsage().maxRSS / 1024), 'MB']);
   console.log('\n| figure | value | unit |\n| --- | ---: | --- |');
   for (const [label, value, unit] of rows) console.log(`| ${label} | ${value} | ${unit} |`);

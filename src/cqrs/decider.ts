@@ -8,6 +8,19 @@ export interface Decider<Command, State, Event extends DomainEvent = DomainEvent
   readonly initialState: State;
   evolve(state: State, event: Event): State;
   decide(command: Command, state: State): Event[];
+  /** For a decider whose streams grow long: how its state goes into a snapshot and back. */
+  readonly snapshot?: SnapshotCodec<State>;
+}
+
+/**
+ * A state as plain JSON and back. `kind` names the decider and a version, which must
+ * change whenever the encoding, the state or `evolve` does: snapshots of another kind
+ * are ignored, so a changed rule is never applied to a state folded by the old one.
+ */
+export interface SnapshotCodec<State> {
+  readonly kind: string;
+  encode(state: State): unknown;
+  decode(data: unknown): State;
 }
 
 export function fold<State, Event extends DomainEvent>(decider: Pick<Decider<unknown, State, Event>, 'evolve' | 'initialState'>, events: readonly Event[]): State {

@@ -1,8 +1,9 @@
-import type { DomainEvent } from '../event-store/event-envelope.js';
+import type { DomainEvent, RecordedEvent } from '../event-store/event-envelope.js';
 import type { EventStore } from '../event-store/event-store.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Decider } from './decider.js';
 
-type Evolving<State> = Pick<Decider<unknown, State, DomainEvent>, 'evolve' | 'initialState'>;
+type Evolving<State> = Pick<Decider<unknown, State, DomainEvent>, 'evolve' | 'initialState' | 'snapshot'>;
 
 export interface FoldedStream<State> {
   state: State;
@@ -15,6 +16,12 @@ interface Entry {
   folded: FoldedStream<unknown>;
 }
 
+export interface SnapshotOptions {
+  store: SnapshotStore;
+  /** A load that had to read this many events from the store leaves a snapshot behind. */
+  every: number;
+}
+
 /**
  * The folded state of recently used streams with the revision it reached, so a hot
  * stream (a grant after hundreds of refresh rotations) is not read and folded from its
@@ -23,6 +30,12 @@ interface Entry {
  * so a stale entry can cost a retry, never a wrong outcome. A decider's state never
  * changes once made (the grant's grow-only maps share a log, but no version ever sees
  * it change), so a cached state is never changed behind the cache's back.
+ *
+ * With snapshots, a stream that is not cached starts from its snapshot, when its kind
+ * is the decider's and the event at its revision is the one it was taken at. A load
+ * that read `every` events or more from the store leaves a new one: the cost falls on
+ * loads that were slow anyway, never on a hot stream served from the cache, and the
+ * next load of that stream reads fewer than `every` events.
  */
 export class FoldedStreams {
   private readonly entries = new Map<string, Entry>();
@@ -30,18 +43,21 @@ export class FoldedStreams {
   constructor(
     readonly store: EventStore,
     private readonly capacity = 2_000,
+    private readonly snapshots?: SnapshotOptions,
   ) {}
 
   async load<State>(stream: string, decider: Evolving<State>): Promise<FoldedStream<State>> {
     const cached = this.entries.get(stream);
-    const start: FoldedStream<State> =
-      cached && cached.decider === decider ? (cached.folded as FoldedStream<State>) : { state: decider.initialState, revision: undefined };
-    const newer = await this.store.readStream(stream, start.revision === undefined ? 0 : start.revision + 1);
+    const { start, newer } =
+      cached && cached.decider === decider
+        ? { start: cached.folded as FoldedStream<State>, newer: await this.store.readStream(stream, (cached.folded.revision ?? -1) + 1) }
+        : await this.fromSnapshot(stream, decider);
     let folded = start;
     if (newer.length > 0) {
       let state = start.state;
       for (const event of newer) state = decider.evolve(state, event);
       folded = { state, revision: newer[newer.length - 1].revision };
+      if (this.snapshots && newer.length >= this.snapshots.every) this.snapshot(stream, decider, folded, newer[newer.length - 1]);
     }
     if (folded.revision !== undefined) this.remember(stream, decider, folded);
     return folded;
@@ -52,5 +68,36 @@ export class FoldedStreams {
     this.entries.delete(stream);
     this.entries.set(stream, { decider, folded });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  private snapshot<State>(stream: string, decider: Evolving<State>, folded: FoldedStream<State>, last: RecordedEvent): void {
+    if (!decider.snapshot) return;
+    try {
+      this.snapshots!.store.put({ stream, kind: decider.snapshot.kind, revision: last.revision, eventId: last.id, state: decider.snapshot.encode(folded.state) });
+    } catch {
+      // Only slower reads lost (a full disk, say): never the command that is running.
+    }
+  }
+
+  private async fromSnapshot<State>(stream: string, decider: Evolving<State>): Promise<{ start: FoldedStream<State>; newer: RecordedEvent[] }> {
+    const snapshot = this.snapshotOf(stream, decider);
+    if (snapshot) {
+      // From the snapshot's own event on: it must still be there, as it was.
+      const events = await this.store.readStream(stream, snapshot.revision);
+      if (events[0]?.id === snapshot.eventId) return { start: { state: snapshot.state, revision: snapshot.revision }, newer: events.slice(1) };
+    }
+    return { start: { state: decider.initialState, revision: undefined }, newer: await this.store.readStream(stream, 0) };
+  }
+
+  /** The stream's snapshot decoded, when there is a usable one: an unreadable one is as good as none. */
+  private snapshotOf<State>(stream: string, decider: Evolving<State>): { state: State; revision: number; eventId: string } | undefined {
+    if (!this.snapshots || !decider.snapshot) return undefined;
+    try {
+      const snapshot = this.snapshots.store.get(stream);
+      if (!snapshot || snapshot.kind !== decider.snapshot.kind) return undefined;
+      return { state: decider.snapshot.decode(snapshot.state), revision: snapshot.revision, eventId: snapshot.eventId };
+    } catch {
+      return undefined;
+    }
   }
 }

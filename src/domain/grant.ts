@@ -1,6 +1,6 @@
-import { RefusedWithEvents, type Decider } from '../cqrs/decider.js';
+import { RefusedWithEvents, type Decider, type SnapshotCodec } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
-import { emptyGrowOnlyMap, getIn, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
+import { emptyGrowOnlyMap, entriesOf, getIn, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
@@ -360,10 +360,42 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
   }
 }
 
+type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTokens' | 'revokedAccessTokens'> & {
+  spentRefreshTokenHashes: Array<[string, string]>;
+  accessTokens: Array<[string, string]>;
+  revokedAccessTokens: string[];
+};
+
+const mapOf = <V>(entries: Array<[string, V]>): GrowOnlyMap<V> => entries.reduce((map, [key, value]) => putIn(map, key, value), emptyGrowOnlyMap<V>());
+
+/**
+ * A grant's state in a snapshot. Bump the kind's version with any change to GrantState,
+ * to evolveGrant or to what it calls: snapshots of an older kind are then ignored.
+ */
+const grantSnapshot: SnapshotCodec<GrantState> = {
+  kind: 'grant/1',
+  encode: (state): EncodedGrantState => ({
+    ...state,
+    spentRefreshTokenHashes: [...entriesOf(state.spentRefreshTokenHashes)],
+    accessTokens: [...entriesOf(state.accessTokens)],
+    revokedAccessTokens: [...entriesOf(state.revokedAccessTokens)].map(([jti]) => jti),
+  }),
+  decode: (data) => {
+    const encoded = data as EncodedGrantState;
+    return {
+      ...encoded,
+      spentRefreshTokenHashes: mapOf(encoded.spentRefreshTokenHashes),
+      accessTokens: mapOf(encoded.accessTokens),
+      revokedAccessTokens: mapOf(encoded.revokedAccessTokens.map((jti): [string, true] => [jti, true])),
+    };
+  },
+};
+
 export const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
   initialState: initialGrantState,
   evolve: evolveGrant,
   decide: decideGrant,
+  snapshot: grantSnapshot,
 };
 
 /** One access token of this grant: when it expires and whether it was revoked on its own; undefined if not issued here. */

@@ -19,6 +19,14 @@ import { AccessTokenSigner } from '../keys/signing-keys.js';
 import { openEventStore } from './adapters.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
 import type { Metrics } from '../observability/metrics.js';
+import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
+
+/**
+ * A stream whose state took this many events to read with nothing cached gets a snapshot
+ * of it: reading the state of a grant refreshed for months (three events per refresh)
+ * then starts near its end, and no command on a cached stream pays for snapshots.
+ */
+const SNAPSHOT_EVERY = 600;
 
 export interface CommandSide {
   ports: Ports;
@@ -43,7 +51,8 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
     const jwk = secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;
   });
-  const streams = new FoldedStreams(store);
+  const snapshots = new SqliteSnapshotStore(join(config.dataDir, 'snapshots.sqlite'));
+  const streams = new FoldedStreams(store, undefined, { store: snapshots, every: SNAPSHOT_EVERY });
   const addressFailures = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000);
   const loginGuard = new LoginGuard({ streams, readModel, secrets }, addressFailures);
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard };
@@ -58,6 +67,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
       await cqrs.close();
       loginGuard.close();
       secrets.close();
+      snapshots.close();
       await store.close();
     },
   };
