@@ -18,8 +18,14 @@ export interface LoginAttemptState {
   failures: string[];
 }
 
+/**
+ * A username under attack gets one LoginFailed per guess, throttled guesses included, so
+ * its stream can grow by millions; its state is plain JSON already. Bump the version with
+ * any change to the state or to evolve.
+ */
 export const loginAttemptsDecider: Decider<LoginAttemptCommand, LoginAttemptState, LoginEvent> = {
   initialState: { failures: [] },
+  snapshot: { kind: 'login-attempts/1', encode: (state) => state, decode: (data) => data as LoginAttemptState },
   evolve: (state, event) =>
     event.type === 'LoginFailed'
       ? { failures: [...state.failures, event.data.at].slice(-ACCOUNT_FAILURE_LIMIT) }

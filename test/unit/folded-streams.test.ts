@@ -8,6 +8,7 @@ import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState } from '../../src/domain/grant.js';
 import { entriesOf } from '../../src/domain/grow-only-map.js';
+import { accountRetryAfter, loginAttemptsDecider } from '../../src/domain/login-attempts.js';
 import type { DomainEvent } from '../../src/event-store/event-envelope.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import type { SnapshotStore } from '../../src/snapshots/snapshot-store.js';
@@ -113,6 +114,22 @@ describe('folded streams with snapshots', () => {
     const streams = new FoldedStreams(await storeWith(250), 10, { store: broken, every: 100 });
     expect((await streams.load('count-1', counter('count/1'))).state).toEqual({ total: 500, events: 250 });
     await expect(decideAndAppend(streams, 'count-1', counter('count/1'), { add: 1 }, commandContext())).resolves.toMatchObject({ state: { total: 501 } });
+  });
+
+  it('reads a username\'s long run of failed sign-ins from its snapshot', async () => {
+    const store = new WatchedStore();
+    const t0 = Date.parse('2026-11-22T10:00:00.000Z');
+    const failures = Array.from({ length: 1000 }, (_, i) =>
+      anEvent('LoginFailed', { username: 'alice', address: '192.0.2.1', reason: 'throttled', at: new Date(t0 + i * 1000).toISOString() }));
+    await store.append('login-x', failures, 'no_stream');
+    const snapshots = snapshotStore();
+    const first = await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
+    store.readsFrom.length = 0;
+    const cold = await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
+    expect(store.readsFrom).toEqual([999]);
+    expect(cold).toEqual(first);
+    expect(accountRetryAfter(cold.state, new Date(t0 + 1000 * 1000))).toBe(accountRetryAfter(first.state, new Date(t0 + 1000 * 1000)));
+    expect(cold.state.failures).toHaveLength(5);
   });
 
   it('gives back a grant state that decides as the one it was taken from', () => {
