@@ -28,6 +28,21 @@ describe('login attempts decider', () => {
     expect(accountRetryAfter(fold([...five, failed(940)]), at(961))).toBe(0);
   });
 
+  it('records a throttled attempt at most once a minute: the others are refused without a record', () => {
+    const throttled = (seconds: number): LoginEvent => ({ type: 'LoginFailed', data: { ...failed(seconds).data, reason: 'throttled' } as LoginEvent['data'] } as LoginEvent);
+    const attempt = (seconds: number) => ({ kind: 'RecordLoginFailure' as const, username: 'bob', address: '127.0.0.1', reason: 'throttled' as const, now: at(seconds) });
+    const five = [0, 10, 20, 30, 40].map(failed);
+    given(loginAttemptsDecider, five).when(attempt(50)).then([throttled(50)]);
+    given(loginAttemptsDecider, [...five, throttled(50)]).when(attempt(109)).then([]);
+    given(loginAttemptsDecider, [...five, throttled(50)]).when(attempt(110)).then([throttled(110)]);
+    // A wrong password is always recorded, throttled or not; and a success starts afresh.
+    given(loginAttemptsDecider, [...five, throttled(50)]).when({ ...attempt(60), reason: 'bad_credentials' }).then([failed(60)]);
+    const closed: LoginEvent = { type: 'LoginSucceeded', data: { username: 'bob', address: '127.0.0.1', at: at(70).toISOString() } };
+    given(loginAttemptsDecider, [...five, throttled(50), closed]).when(attempt(80)).then([throttled(80)]);
+    // The recorded ones still keep the account throttled while the attack goes on.
+    expect(accountRetryAfter(fold([...five, throttled(50), throttled(110), throttled(170)]), at(200))).toBeGreaterThan(0);
+  });
+
   it('forgets failures once a sign-in succeeds', () => {
     const run = [0, 1, 2, 3].map(failed);
     const closed: LoginEvent = { type: 'LoginSucceeded', data: { username: 'bob', address: '127.0.0.1', at: at(4).toISOString() } };
