@@ -48,10 +48,14 @@ export class LoginGuard {
       return decideAndAppend(this.ports.streams, stream, loginAttemptsDecider, command, context);
     };
 
-    const retryAfter = Math.max(accountRetryAfter(state, now), this.addressRetryAfter(address, now));
-    if (retryAfter > 0) {
-      await record('throttled');
-      throw new LoginThrottled(retryAfter);
+    const accountWait = accountRetryAfter(state, now);
+    const addressWait = this.addressRetryAfter(address, now);
+    if (accountWait > 0 || addressWait > 0) {
+      // A throttled account's stream gets a record a minute (the decider decides). A throttled
+      // address, whose failures are on record already, gets none: naming a new username on
+      // each request would otherwise make a record of every request.
+      if (accountWait > 0) await record('throttled');
+      throw new LoginThrottled(Math.max(accountWait, addressWait));
     }
     const user = await checkUserPassword(this.ports, name, password);
     if (!user) {

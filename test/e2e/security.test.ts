@@ -81,6 +81,11 @@ describe('login throttling', () => {
     expect((await attempt('alice', alice.password)).status).toBe(429);
     // Without TRUST_PROXY a client cannot name another address for itself.
     expect((await attempt('alice', alice.password, { 'x-forwarded-for': '198.51.100.1' })).status).toBe(429);
+    // The address's twenty failures are on record; what it tries while throttled is not, whatever username it names.
+    const failures = async () => (await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'LoginFailed').length;
+    const before = await failures();
+    for (let i = 0; i < 3; i++) expect((await attempt(`fresh${i}`, 'whatever')).status).toBe(429);
+    expect(await failures()).toBe(before);
   });
 
   it('behind a proxy (TRUST_PROXY=true), counts the address the proxy saw, not the proxy\'s own', async () => {
