@@ -15,11 +15,12 @@ export interface UserSignInSessions {
   sessions: UserSignInSession[];
 }
 
-const userKey = (userId: string) => `user:${userId}`;
+/** The one document of a user's sessions. */
+const userSessionsKey = (userId: string) => `user:${userId}`;
 
 /** Every session of the user that has not ended on record, expired ones included (ending those still tidies the record). */
 export function signInSessionsOf(readModel: Pick<ProjectionStore, 'get'>, userId: string): UserSignInSession[] {
-  return readModel.get<UserSignInSessions>('sign-in-sessions', userKey(userId))?.sessions ?? [];
+  return readModel.get<UserSignInSessions>('sign-in-sessions', userSessionsKey(userId))?.sessions ?? [];
 }
 
 /** The browsers the user is signed in on now, the most recent sign-in first: what the account page lists. */
@@ -41,7 +42,7 @@ export function liveSignInSessionsOf(readModel: Pick<ProjectionStore, 'get'>, us
 export const signInSessionsProjection = defineProjection<UserSignInSessions>({
   name: 'sign-in-sessions',
   keysOf: (event) =>
-    (event.type === 'SignInSessionStarted' || event.type === 'SignInSessionEnded') && event.data.userId ? [userKey(String(event.data.userId))] : [],
+    (event.type === 'SignInSessionStarted' || event.type === 'SignInSessionEnded') && event.data.userId ? [userSessionsKey(String(event.data.userId))] : [],
   evolve: (current, event) => {
     const signInSessionId = streams.signInSessionIdOf(event.stream);
     const others = (current?.sessions ?? []).filter((session) => session.signInSessionId !== signInSessionId);

@@ -1,6 +1,6 @@
 import { RefusedWithEvents, type Decider, type SnapshotCodec } from '../cqrs/decider.js';
 import { constantTimeEqual } from './crypto.js';
-import { emptyGrowOnlyMap, entriesOf, getIn, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
+import { emptyGrowOnlyMap, entriesOf, getIn, growOnlyMapOf, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from './oauth-errors.js';
 import { verifiesS256 } from './pkce.js';
@@ -366,8 +366,6 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
   revokedAccessTokens: string[];
 };
 
-const mapOf = <V>(entries: Array<[string, V]>): GrowOnlyMap<V> => entries.reduce((map, [key, value]) => putIn(map, key, value), emptyGrowOnlyMap<V>());
-
 /**
  * A grant's state in a snapshot. Bump the kind's version with any change to GrantState,
  * to evolveGrant or to what it calls: snapshots of an older kind are then ignored.
@@ -384,9 +382,9 @@ const grantSnapshot: SnapshotCodec<GrantState> = {
     const encoded = data as EncodedGrantState;
     return {
       ...encoded,
-      spentRefreshTokenHashes: mapOf(encoded.spentRefreshTokenHashes),
-      accessTokens: mapOf(encoded.accessTokens),
-      revokedAccessTokens: mapOf(encoded.revokedAccessTokens.map((jti): [string, true] => [jti, true])),
+      spentRefreshTokenHashes: growOnlyMapOf(encoded.spentRefreshTokenHashes),
+      accessTokens: growOnlyMapOf(encoded.accessTokens),
+      revokedAccessTokens: growOnlyMapOf(encoded.revokedAccessTokens.map((jti): [string, true] => [jti, true])),
     };
   },
 };

@@ -49,12 +49,17 @@ function copyOf<V>(log: Log<V>, size: number): Log<V> {
   return { keys, values: log.values.slice(0, size), index: new Map(keys.map((key, i) => [key, i])) };
 }
 
+/** A map of these entries, in their order, with a log of its own. */
+export function growOnlyMapOf<V>(entries: Iterable<[string, V]>): GrowOnlyMap<V> {
+  let map = emptyGrowOnlyMap<V>();
+  for (const [key, value] of entries) map = putIn(map, key, value);
+  return map;
+}
+
 /**
- * A new map of the entries `keep` accepts, with a log of its own: how entries no longer
- * needed leave (a version never loses an entry; its successor may start afresh).
+ * A new map of the entries `keep` accepts: how entries no longer needed leave (a version
+ * never loses an entry; its successor may start afresh).
  */
 export function retainIn<V>(map: GrowOnlyMap<V>, keep: (key: string, value: V) => boolean): GrowOnlyMap<V> {
-  let kept = emptyGrowOnlyMap<V>();
-  for (const [key, value] of entriesOf(map)) if (keep(key, value)) kept = putIn(kept, key, value);
-  return kept;
+  return growOnlyMapOf([...entriesOf(map)].filter(([key, value]) => keep(key, value)));
 }
