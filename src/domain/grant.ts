@@ -368,7 +368,8 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
 
 /**
  * A grant's state in a snapshot. Bump the kind's version with any change to GrantState,
- * to evolveGrant or to what it calls: snapshots of an older kind are then ignored.
+ * to evolveGrant or to what it calls: snapshots of an older kind are then ignored
+ * (test/unit/snapshot-kinds.test.ts fails until the kind changes with the rule).
  */
 const grantSnapshot: SnapshotCodec<GrantState> = {
   kind: 'grant/1',
