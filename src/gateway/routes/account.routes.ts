@@ -8,7 +8,7 @@ import { RevokeGrant } from '../../commands/grant.commands.js';
 import { EndSignInSession, SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
-import { formParams } from '../../http/form.js';
+import { formParams, type Params } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { browserSession, checkCsrf, csrfToken, isSignInSessionId, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
@@ -125,32 +125,37 @@ ${applications.length === 0 ? html`<p id="no-grants">No application can act for 
     ctx.redirect('/account');
   });
 
-  router.post('/account/grants/revoke', async (ctx) => {
-    const { form } = await postedForm(ctx);
-    const userId = await userOf(ctx);
-    if (!userId) throw new InvalidRequest('sign in first');
+  /**
+   * A change the signed-in user makes to their account from a form of the page: `act`
+   * returns the position of what it recorded, and the page is shown again once the read
+   * side has it, not before.
+   */
+  const accountChange = (path: string, act: (form: Params, userId: string, ctx: Context) => Promise<number>) =>
+    router.post(path, async (ctx) => {
+      const { form } = await postedForm(ctx);
+      const userId = await userOf(ctx);
+      if (!userId) throw new InvalidRequest('sign in first');
+      const position = await act(form, userId, ctx);
+      if (position > 0) await gateway.readSide.waitFor(position);
+      ctx.status = 303;
+      ctx.redirect('/account');
+    });
+
+  accountChange('/account/grants/revoke', async (form, userId, ctx) => {
     if (!form.client) throw new InvalidRequest('client is required');
     // Every grant the user gave this application: with single sign-on each authorization is one.
     let position = 0;
     for (const grantId of applicationsOf(userId).find((app) => app.clientId === form.client)?.grantIds ?? []) {
       ({ position } = await gateway.commandBus.execute(new RevokeGrant(grantId, 'revoked_by_user', `user:${userId}`, userId, contextOf(ctx))));
     }
-    // Show the page after the revocations, not before them.
-    if (position > 0) await gateway.readSide.waitFor(position);
-    ctx.status = 303;
-    ctx.redirect('/account');
+    return position;
   });
 
-  router.post('/account/sign-in-sessions/end', async (ctx) => {
-    const { form } = await postedForm(ctx);
-    const userId = await userOf(ctx);
-    if (!userId) throw new InvalidRequest('sign in first');
+  accountChange('/account/sign-in-sessions/end', async (form, userId, ctx) => {
     if (!isSignInSessionId(form.session)) throw new InvalidRequest('session is required');
     // The decider refuses a session that is not this user's: the id alone proves nothing.
     const { position } = await gateway.commandBus.execute(new EndSignInSession(form.session, 'signed_out_elsewhere', contextOf(ctx), userId));
-    if (position > 0) await gateway.readSide.waitFor(position);
-    ctx.status = 303;
-    ctx.redirect('/account');
+    return position;
   });
 
   router.post('/account/logout', async (ctx) => {
