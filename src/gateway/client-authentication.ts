@@ -35,6 +35,15 @@ function decodeBasic(header: string): { id: string; secret: string } | undefined
   }
 }
 
+/** The client an assertion claims to come from, read before its signature is checked; undefined if unreadable. */
+function assertionSubject(assertion: string): string | undefined {
+  try {
+    return decodeJwt(assertion).sub;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Authenticates the client at the token, revocation and introspection endpoints with
  * exactly one method: HTTP Basic, a secret in the body, a private_key_jwt assertion
@@ -97,13 +106,7 @@ export class ClientAuthenticator {
     let clientId: string | undefined = params.client_id;
     const authorization = ctx.get('authorization');
     if (authorization) clientId = decodeBasic(authorization)?.id;
-    else if (params.client_assertion) {
-      try {
-        clientId = decodeJwt(params.client_assertion).sub;
-      } catch {
-        clientId = undefined;
-      }
-    }
+    else if (params.client_assertion) clientId = assertionSubject(params.client_assertion);
     return clientId === undefined ? undefined : this.client(clientId);
   }
 
@@ -128,12 +131,7 @@ export class ClientAuthenticator {
       throw new InvalidClient(`client_assertion_type must be ${JWT_BEARER_ASSERTION}, with a client_assertion`);
     }
     const failed = () => new InvalidClient('client authentication failed');
-    let claimedId: string | undefined;
-    try {
-      claimedId = decodeJwt(params.client_assertion).sub;
-    } catch {
-      throw failed();
-    }
+    const claimedId = assertionSubject(params.client_assertion);
     if (!claimedId || (params.client_id !== undefined && params.client_id !== claimedId)) throw failed();
     const client = this.client(claimedId);
     if (!client || client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) throw failed();
