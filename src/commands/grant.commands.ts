@@ -28,16 +28,26 @@ export const INTERACTION_TTL_SECONDS = 600;
  */
 export type ConsentMode = 'ask' | 'remember' | 'silent';
 
-export interface AuthorizationResult {
-  decision: Decision<GrantState>;
-  /** The authorization code in clear, when remembered consent issued one: for the redirect only. */
-  code: string | undefined;
-}
+export type AuthorizationResult =
+  | {
+      decision: Decision<GrantState>;
+      /** The authorization code in clear, when remembered consent issued one: for the redirect only. */
+      code: string | undefined;
+    }
+  | {
+      /**
+       * Nobody is signed in: the request as decided, not recorded. The browser holds it to
+       * the login page, and AuthenticateUser records it with the sign-in (see
+       * src/gateway/pending-authorization-request.ts for why).
+       */
+      pending: AuthorizationRequested['data'];
+    };
 
 /**
  * Step 1; step 2 too when the browser's sign-in session (if it sent one, and it still
  * signs someone in within max_age) stands in for the password; and step 3 as well when
- * the user already let this client have these scopes in a grant still standing.
+ * the user already let this client have these scopes in a grant still standing. Without
+ * a sign-in, nothing is appended: see AuthorizationResult.
  */
 export class RequestAuthorization extends StreamCommand<never, GrantState, AuthorizationResult> {
   constructor(
@@ -71,7 +81,12 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
       signedIn,
       rememberedConsent: fromGrantId && code ? { fromGrantId, codeHash: sha256(code), codeTtlSeconds: this.ports.config.authorizationCodeTtlSeconds } : undefined,
     };
-    // The grant id was just made for this request: there is no stream to read, and the login or consent page reads it next.
+    if (!signedIn) {
+      // The decider's rule all the same (the expiry it sets, the event it shapes), on a stream that does not exist yet.
+      const [requested] = grantDecider.decide(decision, grantDecider.initialState);
+      return { pending: requested.data as AuthorizationRequested['data'] };
+    }
+    // The grant id was just made for this request: there is no stream to read, and the consent page reads it next.
     return { decision: await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true, remember: true }), code };
   }
 }
@@ -106,7 +121,8 @@ export interface SignInResult {
 
 export class AuthenticateUser extends StreamCommand<never, GrantState, SignInResult> {
   constructor(
-    readonly grantId: string,
+    /** The pending request (RequestAuthorization's answer, back from the browser): its grant's stream starts here. */
+    readonly request: AuthorizationRequested['data'],
     readonly username: string,
     readonly password: string,
     readonly address: string,
@@ -115,7 +131,7 @@ export class AuthenticateUser extends StreamCommand<never, GrantState, SignInRes
     readonly replacesSignInSessionId: string | undefined,
     context: CommandContext,
   ) {
-    super(streams.grant(grantId), undefined as never, context);
+    super(streams.grant(request.grantId), undefined as never, context);
   }
 }
 
@@ -129,10 +145,12 @@ export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser
       this.ports.streams,
       command.stream,
       grantDecider,
-      { kind: 'AuthenticateUser', userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now },
+      { kind: 'AuthenticateUser', request: command.request, userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now },
       command.context,
+      // The request's grant id was made at /authorize and nothing was recorded under it; the consent page reads it next.
+      { newStream: true, remember: true },
     );
-    const signInSession = await startSignInSession(this.ports, user, command.grantId, command.replacesSignInSessionId, command.context);
+    const signInSession = await startSignInSession(this.ports, user, command.request.grantId, command.replacesSignInSessionId, command.context);
     return { decision, signInSession };
   }
 }

@@ -151,7 +151,7 @@ export const eventDefinitions = {
   AuthorizationRequested: define({
     category: 'grant',
     schemaVersion: 1,
-    description: 'Step 1: a client asked for authorization (code flow with PKCE).',
+    description: 'Step 1: a client asked for authorization (code flow with PKCE). Recorded with the sign-in that acts on it, in the same append: a request nobody signs in for leaves no event.',
     data: Type.Object({
       grantId: Id,
       clientId: Id,

@@ -37,6 +37,8 @@ export type GrantCommand =
     }
   | {
       kind: 'AuthenticateUser';
+      /** The request as decided at /authorize and held by the browser until now: recorded with the sign-in. */
+      request: AuthorizationRequested['data'];
       userId: string;
       username: string;
       browserSessionHash: string;
@@ -201,8 +203,7 @@ function consentAndCode(
 }
 
 /** Login and consent must come from the browser that made the request, before it expires. */
-function interactive(state: GrantState, browserSessionHash: string, now: Date): AuthorizationRequested['data'] {
-  const request = state.request;
+function interactive(request: AuthorizationRequested['data'] | null, browserSessionHash: string, now: Date): AuthorizationRequested['data'] {
   if (!request) throw new InvalidRequest('unknown authorization request');
   if (!constantTimeEqual(request.browserSessionHash, browserSessionHash)) {
     throw new InvalidRequest('this authorization request belongs to another browser session');
@@ -263,19 +264,21 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       return [requested, authenticated, ...consentAndCode(command.request, userId, remembered.codeHash, later(command.now, remembered.codeTtlSeconds), remembered.fromGrantId)];
     }
     case 'AuthenticateUser': {
-      const request = interactive(state, command.browserSessionHash, command.now);
-      if (state.status !== 'requested') throw new InvalidRequest('the user has already signed in for this request');
+      // Nobody had signed in when it was made, so the request was not recorded: it is now, with the sign-in.
+      if (state.status !== 'none') throw new InvalidRequest('the user has already signed in for this request');
+      const request = interactive(command.request, command.browserSessionHash, command.now);
       return [
+        { type: 'AuthorizationRequested', data: request },
         { type: 'UserAuthenticated', data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' } },
       ];
     }
     case 'GrantConsent': {
-      const request = interactive(state, command.browserSessionHash, command.now);
+      const request = interactive(state.request, command.browserSessionHash, command.now);
       if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
       return consentAndCode(request, state.userId, command.codeHash, later(command.now, command.codeTtlSeconds));
     }
     case 'DenyConsent': {
-      const request = interactive(state, command.browserSessionHash, command.now);
+      const request = interactive(state.request, command.browserSessionHash, command.now);
       if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
       return [{ type: 'ConsentDenied', data: { grantId: request.grantId, userId: state.userId, clientId: request.clientId } }];
     }

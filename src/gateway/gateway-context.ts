@@ -14,6 +14,8 @@ export interface Gateway {
   commandBus: CommandBus;
   ports: Ports;
   csrfKey: Buffer;
+  /** Seals the authorization requests browsers hold until the user signs in (pending-authorization-request.ts). */
+  authorizationRequestKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;
   /** The read side, to wait for one's own writes before showing a page. */

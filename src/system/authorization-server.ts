@@ -96,7 +96,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];

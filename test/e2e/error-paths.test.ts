@@ -112,6 +112,39 @@ describe('login and consent pages', () => {
     }
   });
 
+  it('record nothing for a request nobody signs in for, then the request with the sign-in in one append, once', async () => {
+    const before = await eventCount();
+    // Anyone may send these at line rate: the store keeps every event for ever, so none is kept for them.
+    for (let i = 0; i < 20; i++) expect((await authorize({ ...valid, state: `s${i}` })).status).toBe(303);
+    const { browser, page, html } = await toLoginPage();
+    expect(page.status).toBe(200);
+    expect(await eventCount()).toBe(before);
+
+    const login = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), ...alice });
+    expect(login.status).toBe(303);
+    const added = await system.as.store.readAll(before, 10);
+    const grantEvents = added.filter((e) => e.stream.startsWith('grant-'));
+    expect(grantEvents.map((e) => [e.type, e.revision])).toEqual([['AuthorizationRequested', 0], ['UserAuthenticated', 1]]);
+    expect(grantEvents[0].data).toMatchObject({ clientId: 'web', scopes: ['profile'], state: 's1', codeChallenge: challenge, redirectUriSent: true });
+    expect(location(login, issuer).searchParams.get('request')).toBe(grantEvents[0].data.grantId);
+
+    // The login link is spent: it neither shows the page again nor records a second sign-in.
+    expect((await browser.get(page.url)).status).toBe(400);
+    const again = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), ...alice });
+    expect(again.status).toBe(400);
+    expect(await system.as.store.readAll(before, 100)).toHaveLength(added.length);
+  });
+
+  it('open a held request only as it was made: a changed one is refused', async () => {
+    const { browser, page } = await toLoginPage();
+    const [payload, tag] = new URL(page.url).searchParams.get('request')!.split('.');
+    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), scopes: ['profile', 'items:read'] })).toString('base64url');
+    const changed = await browser.get(`${issuer}/login?request=${widened}.${tag}`);
+    expect(changed.status).toBe(400);
+    expect(await changed.text()).toContain('start again from the application');
+    expect((await browser.get(page.url)).status).toBe(200);
+  });
+
   it('refuse to be framed and escape what clients registered', async () => {
     const { page, html } = await toLoginPage();
     expect(page.headers.get('x-frame-options')).toBe('DENY');

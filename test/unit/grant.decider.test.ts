@@ -59,19 +59,20 @@ describe('grant decider', () => {
       ]);
   });
 
-  it('authenticates the user of the browser that made the request', () => {
-    given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
-      .then([authenticated]);
+  it('records the request held by the browser together with the password sign-in that acts on it', () => {
+    given(grantDecider, [])
+      .when({ kind: 'AuthenticateUser', request: requested.data, userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
+      .then([requested, authenticated]);
   });
 
-  it('refuses a login from another browser, or after the request expired', () => {
-    given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: sha256('other'), now: at(10) })
-      .thenRefuses(InvalidRequest, /another browser/);
-    given(grantDecider, [requested])
-      .when({ kind: 'AuthenticateUser', userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(601) })
-      .thenRefuses(InvalidRequest, /expired/);
+  it('refuses a login from another browser, after the request expired, or for a request already on record', () => {
+    const login = { kind: 'AuthenticateUser' as const, request: requested.data, userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) };
+    given(grantDecider, []).when({ ...login, browserSessionHash: sha256('other') }).thenRefuses(InvalidRequest, /another browser/);
+    given(grantDecider, []).when({ ...login, now: at(601) }).thenRefuses(InvalidRequest, /expired/);
+    // The same held request again (a second tab, the back button): its grant already has the sign-in.
+    given(grantDecider, [requested, authenticated]).when(login).thenRefuses(InvalidRequest, /already signed in/);
+    // Recorded before requests were held by browsers, or by a signed-in browser: the stream exists.
+    given(grantDecider, [requested]).when(login).thenRefuses(InvalidRequest, /already signed in/);
   });
 
   it('on consent, records it and issues a code bound to the request', () => {

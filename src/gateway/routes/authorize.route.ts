@@ -16,6 +16,7 @@ import { redirectToClient } from '../authorization-response.js';
 import { browserSession, secureCookies, sessionHash, signInSessionOf } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
+import { sealAuthorizationRequest } from '../pending-authorization-request.js';
 
 /**
  * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
@@ -80,7 +81,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const consent = requirements.prompt.has('none') ? 'silent' : requirements.prompt.has('consent') ? 'ask' : 'remember';
       const session = browserSession(ctx, secureCookies(config), true)!;
       const grantId = context.newId();
-      const { decision, code } = await gateway.commandBus.execute(
+      const result = await gateway.commandBus.execute(
         new RequestAuthorization(
           {
             grantId,
@@ -98,11 +99,13 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
           context,
         ),
       );
+      ctx.status = 303;
+      // Nobody signed in: the login page, holding the request for this browser only, unrecorded until the user signs in.
+      if ('pending' in result) return ctx.redirect(`/login?request=${sealAuthorizationRequest(gateway.authorizationRequestKey, session, result.pending)}`);
       // Single sign-on: a browser already signed in goes to consent, or straight back with a
       // code when the user already let this client have these scopes.
-      if (code) return redirectToClient(ctx, redirectUri, config.issuer, { code, state });
-      ctx.status = 303;
-      ctx.redirect(`/${decision.state.status === 'authenticated' ? 'consent' : 'login'}?request=${grantId}`);
+      if (result.code) return redirectToClient(ctx, redirectUri, config.issuer, { code: result.code, state });
+      ctx.redirect(`/consent?request=${grantId}`);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });

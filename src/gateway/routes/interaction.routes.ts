@@ -11,6 +11,7 @@ import { redirectToClient } from '../authorization-response.js';
 import { browserSession, checkCsrf, csrfToken, secureCookies, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
+import { openAuthorizationRequest } from '../pending-authorization-request.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   profile: 'See your profile: your name, username and email address',
@@ -39,7 +40,25 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
     return { grant, request: grant.request, session, client, csrf: csrfToken(gateway.csrfKey, session, grantId) };
   }
 
-  function loginPage(ctx: Context, grantId: string, clientName: string, csrf: string, failure: Error | undefined) {
+  /**
+   * The login page's request: not on record yet, but held by the browser it was made for
+   * (sealed by /authorize) until the user signs in. Its grant's stream must not exist yet:
+   * after the sign-in, the same link is spent.
+   */
+  async function signInStep(ctx: Context, sealed: string | undefined) {
+    const session = browserSession(ctx, secure, false);
+    const request = session ? openAuthorizationRequest(gateway.authorizationRequestKey, session, sealed) : undefined;
+    if (!session || !request) throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
+    if (new Date().toISOString() >= request.expiresAt) throw new InvalidRequest('the authorization request has expired; start again from the application');
+    if ((await loadGrant(gateway, request.grantId)).status !== 'none') {
+      throw new InvalidRequest('this step of the sign-in is already done; start again from the application');
+    }
+    const client = activeClient(readModel.get<ClientDocument>('clients', request.clientId));
+    if (!client) throw new InvalidRequest('the application is no longer registered');
+    return { request, session, client, csrf: csrfToken(gateway.csrfKey, session, request.grantId) };
+  }
+
+  function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page(
@@ -47,7 +66,7 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
       html`<h1>Sign in</h1><p>to continue to <strong>${clientName}</strong></p>
 ${loginFailureNotice(failure)}
 <form method="post" action="/login">
-<input type="hidden" name="request" value="${grantId}"><input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="request" value="${sealed}"><input type="hidden" name="csrf" value="${csrf}">
 <label for="username">Username</label><input type="text" id="username" name="username" autocomplete="username" required autofocus>
 <label for="password">Password</label><input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>`,
@@ -56,19 +75,19 @@ ${loginFailureNotice(failure)}
 
   router.get('/login', async (ctx) => {
     ctx.state.browserRoute = true;
-    const grantId = queryParams(ctx).request;
-    const { client, csrf } = await interaction(ctx, grantId, 'requested');
-    loginPage(ctx, grantId, client.name, csrf, undefined);
+    const sealed = queryParams(ctx).request;
+    const { client, csrf } = await signInStep(ctx, sealed);
+    loginPage(ctx, sealed, client.name, csrf, undefined);
   });
 
   router.post('/login', async (ctx) => {
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
-    const { session, client, csrf } = await interaction(ctx, form.request, 'requested');
-    checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
+    const { request, session, client, csrf } = await signInStep(ctx, form.request);
+    checkCsrf(gateway.csrfKey, session, request.grantId, form.csrf);
     let signInSession: NewSignInSession | undefined;
     try {
-      const command = new AuthenticateUser(form.request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), signInSessionOf(ctx), contextOf(ctx));
+      const command = new AuthenticateUser(request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), signInSessionOf(ctx), contextOf(ctx));
       ({ signInSession } = await gateway.commandBus.execute(command));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
@@ -76,7 +95,7 @@ ${loginFailureNotice(failure)}
     }
     if (signInSession) setSignInCookie(ctx, signInSession, secure);
     ctx.status = 303;
-    ctx.redirect(`/consent?request=${form.request}`);
+    ctx.redirect(`/consent?request=${request.grantId}`);
   });
 
   router.get('/consent', async (ctx) => {
