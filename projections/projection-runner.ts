@@ -2,6 +2,7 @@ import type { EventBus, BusConsumer } from '../src/event-bus/event-bus.js';
 import { upcast } from '../src/domain/event-catalog.js';
 import type { RecordedEvent } from '../src/event-store/event-envelope.js';
 import type { EventStore, Subscription } from '../src/event-store/event-store.js';
+import { ExpiringDocuments } from './expiring-documents.js';
 import type { Projection } from './projection.js';
 import { MemoryProjectionStore, type ProjectionStore } from './projection-store.js';
 
@@ -13,6 +14,8 @@ export class ProjectionRunner {
   private feed: Subscription | BusConsumer | undefined;
   private lagOf: ((projection?: string) => Promise<number>) | undefined;
   private readonly listeners = new Set<() => void>();
+  /** For each projection whose documents expire: made on its first batch, from what the store holds. */
+  private readonly expiring = new Map<string, ExpiringDocuments>();
 
   constructor(
     readonly projections: readonly Projection[],
@@ -39,9 +42,20 @@ export class ProjectionRunner {
         }
         position = event.position;
       }
-      if (position > checkpoint) this.store.apply(projection.name, changes, position);
+      if (position === checkpoint) continue;
+      if (projection.expiresAt) this.expire(projection, changes, latestTime(events));
+      this.store.apply(projection.name, changes, position);
     }
     for (const listener of this.listeners) listener();
+  }
+
+  /** Adds to a batch's changes the removal of every document that expired before its last event. */
+  private expire(projection: Projection, changes: Map<string, unknown>, time: string): void {
+    let expiring = this.expiring.get(projection.name);
+    if (!expiring) this.expiring.set(projection.name, (expiring = new ExpiringDocuments(projection, this.store)));
+    for (const [key, document] of changes) expiring.track(key, document);
+    const current = (key: string) => (changes.has(key) ? changes.get(key) : this.store.get(projection.name, key));
+    for (const key of expiring.expiredBy(time, current)) changes.set(key, undefined);
   }
 
   /** The embedded default: follow the event store itself. */
@@ -89,6 +103,8 @@ export class ProjectionRunner {
     this.feed = undefined;
   }
 }
+
+const latestTime = (events: readonly RecordedEvent[]) => events.reduce((latest, event) => (event.time > latest ? event.time : latest), '');
 
 /** Folds the whole store into a fresh in-memory copy of one projection. */
 export async function rebuildProjection(

@@ -11,6 +11,12 @@ export interface Projection<V = unknown> {
   keysOf(event: RecordedEvent): readonly string[];
   /** The document after the event; undefined removes it. */
   evolve(current: V | undefined, event: RecordedEvent, key: string): V | undefined;
+  /**
+   * For documents that stop mattering at a known time: that time (ISO, UTC), or undefined to
+   * keep the document. The runner removes it once it applies an event stamped later, in the
+   * same step as the event (see expiring-documents.ts).
+   */
+  expiresAt?(document: V): string | undefined;
 }
 
 export const defineProjection = <V>(projection: Projection<V>): Projection<V> => projection;

@@ -12,6 +12,8 @@ export interface GrantStatus {
   revoked: true;
   reason: GrantRevoked['data']['reason'];
   revokedAt: string;
+  /** When the last token issued under the grant expires; absent when the event did not say (kept for ever). */
+  accessTokensExpireBy?: string;
 }
 /** A disabled client: every token issued to it is refused, whichever grant it came from. */
 export interface ClientStatus {
@@ -27,11 +29,25 @@ export const tokenStatusKey = {
 };
 
 /**
+ * How long a revocation is remembered after the last token it covers expires: the resource
+ * server accepts a token up to 30 s past its `exp` (clock tolerance), and the times that
+ * decide when a revocation goes are the authorization server's (the events'), whose clock
+ * may differ from the resource server's.
+ */
+export const REVOCATION_KEPT_PAST_EXPIRY_SECONDS = 300;
+
+const keptUntil = (expiresAt: string) => new Date(Date.parse(expiresAt) + REVOCATION_KEPT_PAST_EXPIRY_SECONDS * 1000).toISOString();
+
+/**
  * What the resource server checks, beyond the signature, before it serves a token:
  * whether the token itself, or the grant it was issued under, has been revoked, or the
  * client it was issued to disabled (a disabled user is on the users projection). Only
  * revocations make documents: the signature already proves a token was issued, and a
- * document per issued token would grow with every token ever issued.
+ * document per issued token would grow with every token ever issued. And a revocation
+ * goes once the tokens it covers have expired (a while after, see above): an expired
+ * token is refused for its `exp` alone, so the projection holds the revocations that
+ * still matter, not every one ever made. Revocations recorded before their events said
+ * when that is (TokenRevoked v1, GrantRevoked v1-v2) are kept.
  */
 export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
   name: 'token-status',
@@ -52,15 +68,26 @@ export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
       case 'TokenRevoked': {
         // Files written when issued tokens had documents too still hold them (active: true).
         const revoked = event.data as unknown as TokenRevoked['data'];
-        return current && 'active' in current ? { ...current, active: false } : current ?? { grantId: revoked.grantId, clientId: '', userId: null, expiresAt: '', active: false };
+        return current && 'active' in current
+          ? { ...current, active: false }
+          : current ?? { grantId: revoked.grantId, clientId: '', userId: null, expiresAt: revoked.expiresAt ?? '', active: false };
       }
-      case 'GrantRevoked':
-        return { revoked: true, reason: (event.data as unknown as GrantRevoked['data']).reason, revokedAt: event.time };
+      case 'GrantRevoked': {
+        const { reason, accessTokensExpireBy } = event.data as unknown as GrantRevoked['data'];
+        // No token was ever issued under it: there is nothing for a resource server to refuse.
+        if (accessTokensExpireBy === null) return current;
+        return { revoked: true, reason, revokedAt: event.time, ...(accessTokensExpireBy ? { accessTokensExpireBy } : {}) };
+      }
       case 'ClientDisabled':
         return { disabled: true, disabledAt: event.time };
       default:
         return current;
     }
+  },
+  expiresAt: (document) => {
+    if ('active' in document) return document.expiresAt ? keptUntil(document.expiresAt) : undefined;
+    if ('revoked' in document) return document.accessTokensExpireBy ? keptUntil(document.accessTokensExpireBy) : undefined;
+    return undefined;
   },
 });
 

@@ -259,13 +259,20 @@ export const eventDefinitions = {
   }),
   TokenRevoked: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'One access token was revoked (RFC 7009).',
-    data: Type.Object({ grantId: Id, jti: Id, by: Type.String() }),
+    data: Type.Object({
+      grantId: Id,
+      jti: Id,
+      by: Type.String(),
+      expiresAt: Type.Optional(Type.String({ format: 'date-time', description: "the token's own expiry: after it, nobody needs to remember the revocation" })),
+    }),
+    // Version 2 added expiresAt: version 1 events are valid version 2 without it (their token's expiry unknown).
+    upcasters: { 1: (data) => data },
   }),
   GrantRevoked: define({
     category: 'grant',
-    schemaVersion: 2,
+    schemaVersion: 3,
     description: 'The grant and every token issued under it were revoked.',
     data: Type.Object({
       grantId: Id,
@@ -279,9 +286,15 @@ export const eventDefinitions = {
       by: Type.String(),
       clientId: Id,
       userId: Type.Union([Id, Type.Null()]),
+      accessTokensExpireBy: Type.Optional(
+        Type.Union([Iso, Type.Null()], {
+          description: 'when the last access token issued under the grant expires (null: none was); after it, nobody needs to remember the revocation',
+        }),
+      ),
     }),
-    // Version 2 added the reason user_disabled: version 1 events are valid version 2 as they are.
-    upcasters: { 1: (data) => data },
+    // Version 2 added the reason user_disabled, version 3 accessTokensExpireBy: older events
+    // are valid version 3 as they are (without it, their tokens' expiry is unknown).
+    upcasters: { 1: (data) => data, 2: (data) => data },
   }),
 };
 

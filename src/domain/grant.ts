@@ -238,8 +238,15 @@ function accessTokenIssued(
 
 const grantRevoked = (state: GrantState, reason: GrantRevoked['data']['reason'], by: string): GrantRevoked => ({
   type: 'GrantRevoked',
-  data: { grantId: state.grantId!, reason, by, clientId: state.clientId!, userId: state.userId },
+  data: { grantId: state.grantId!, reason, by, clientId: state.clientId!, userId: state.userId, accessTokensExpireBy: lastExpiry(state.accessTokens) },
 });
+
+/** When the last of these access tokens expires; null when there are none. ISO times in UTC compare as strings. */
+function lastExpiry(accessTokens: GrowOnlyMap<string>): string | null {
+  let last: string | null = null;
+  for (const [, expiresAt] of entriesOf(accessTokens)) if (last === null || expiresAt > last) last = expiresAt;
+  return last;
+}
 
 /** Revokes the grant and everything issued under it, recording why, then refuses. */
 function revokeAndRefuse(state: GrantState, detected: GrantEvent, reason: GrantRevoked['data']['reason'], refusal: Error): never {
@@ -346,7 +353,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       // effect; so is another client's token, which this client must not learn about.
       // So is an expired one, which the state forgets in time.
       if (!state.grantId || !token || token.revoked || token.expiresAt <= command.now.toISOString() || state.revoked || state.clientId !== command.clientId) return [];
-      return [{ type: 'TokenRevoked', data: { grantId: state.grantId, jti: command.jti, by: command.by } }];
+      return [{ type: 'TokenRevoked', data: { grantId: state.grantId, jti: command.jti, by: command.by, expiresAt: token.expiresAt } }];
     }
     case 'RevokeRefreshToken': {
       // RFC 7009 section 2.1: revoking a refresh token revokes the grant's access tokens too.

@@ -344,7 +344,7 @@ describe('disabling a user or a client', () => {
     expect(await system.as.admin.disableUser('bob')).toEqual({ revokedGrants: 2, endedSignInSessions: 2 });
     for (const { tokens } of flows) {
       const revoked = (await system.as.store.readStream(`grant-${jtiOf(tokens.access_token).split('.')[0]}`)).filter((e) => e.type === 'GrantRevoked');
-      expect(revoked.map((e) => [e.data.reason, e.data.by, e.schemaVersion])).toEqual([['user_disabled', 'admin', 2]]);
+      expect(revoked.map((e) => [e.data.reason, e.data.by, e.schemaVersion])).toEqual([['user_disabled', 'admin', 3]]);
     }
     const [{ tokens }] = flows;
     const refused = await refresh(web, tokens.refresh_token!);

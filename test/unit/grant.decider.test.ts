@@ -131,7 +131,8 @@ describe('grant decider', () => {
     given(grantDecider, [requested, authenticated, consented, codeIssued, redeemed]).when(redeem()).thenRecordsAndRefuses(
       [
         { type: 'AuthorizationCodeReplayDetected', data: { grantId: 'g1', clientId: 'app' } },
-        { type: 'GrantRevoked', data: { grantId: 'g1', reason: 'authorization_code_replay', by: 'authorization-server', clientId: 'app', userId: 'u1' } },
+        // Only the code had been redeemed when it was replayed: no access token of the grant is out there.
+        { type: 'GrantRevoked', data: { grantId: 'g1', reason: 'authorization_code_replay', by: 'authorization-server', clientId: 'app', userId: 'u1', accessTokensExpireBy: null } },
       ],
       InvalidGrant,
     );
@@ -161,7 +162,11 @@ describe('grant decider: tokens after the code', () => {
     kind: 'RefreshAccessToken', refreshTokenHash: sha256(token), clientId: 'app', scopes: undefined, now: at(120),
     token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, ...overrides,
   });
-  const revokedFor = (reason: string) => ({ type: 'GrantRevoked' as const, data: { grantId: 'g1', reason: reason as never, by: 'authorization-server', clientId: 'app', userId: 'u1' } });
+  // When the grant's one access token (j1) expires: after then, nobody needs to remember the revocation.
+  const revokedFor = (reason: string) => ({
+    type: 'GrantRevoked' as const,
+    data: { grantId: 'g1', reason: reason as never, by: 'authorization-server', clientId: 'app', userId: 'u1', accessTokensExpireBy: at(360).toISOString() },
+  });
 
   it('issues a refresh token with the code when asked to', () => {
     const events = grantDecider.decide(redeem({ refreshToken: { hash: sha256('g1.r1'), ttlSeconds: 86_400 } }), issued.slice(0, 4).reduce(grantDecider.evolve, grantDecider.initialState));
@@ -206,13 +211,21 @@ describe('grant decider: tokens after the code', () => {
   it('revokes one access token of the client that owns it, and nothing for anyone else', () => {
     const now = at(120);
     given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now })
-      .then([{ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }]);
+      .then([{ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app', expiresAt: at(360).toISOString() } }]);
     given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'other', by: 'client:other', now }).then([]);
     given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.unknown', clientId: 'app', by: 'client:app', now }).then([]);
     given(grantDecider, [...issued, { type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.j1', by: 'client:app' } }])
       .when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now }).then([]);
     // An expired token is inactive already: revoking it records nothing (RFC 7009 section 2.2).
     given(grantDecider, issued).when({ kind: 'RevokeAccessToken', jti: 'g1.j1', clientId: 'app', by: 'client:app', now: at(360) }).then([]);
+  });
+
+  it('says, when it revokes a grant, when the last access token issued under it expires', () => {
+    const refreshed = grantDecider.decide(refreshWith('g1.r1'), issued.reduce(grantDecider.evolve, grantDecider.initialState));
+    // j1 expires at 360 s, j2 (issued by the refresh at 120 s) at 420 s.
+    given(grantDecider, [...issued, ...refreshed])
+      .when({ kind: 'RevokeRefreshToken', refreshTokenHash: sha256('g1.r2'), clientId: 'app', by: 'client:app' })
+      .then([{ type: 'GrantRevoked', data: { ...revokedFor('refresh_token_revoked').data, by: 'client:app', accessTokensExpireBy: at(420).toISOString() } }]);
   });
 
   it('treats a spent refresh token presented after it would have expired as expired, not stolen', () => {
