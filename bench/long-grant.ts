@@ -49,7 +49,7 @@ export async function longGrant(refreshes: number): Promise<Array<[string, strin
     // A new cache each time: nothing cached, as after a restart.
     const coldLoad = async () => {
       const start = performance.now();
-      const folded = await new FoldedStreams(store, 10, { store: snapshots, every: 600 }).load(stream, grantDecider);
+      const folded = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 600 }).load(stream, grantDecider);
       return { ms: performance.now() - start, folded };
     };
     const first = await coldLoad();

@@ -10,6 +10,13 @@ export interface Decider<Command, State, Event extends DomainEvent = DomainEvent
   decide(command: Command, state: State): Event[];
   /** For a decider whose streams grow long: how its state goes into a snapshot and back. */
   readonly snapshot?: SnapshotCodec<State>;
+  /**
+   * For a state whose size varies: about how much memory it takes, in entries of its
+   * collections (1 for a state of fixed size, the default), so the cache of folded
+   * states can hold a bounded amount rather than a number of them. Called on every
+   * command: it must cost next to nothing.
+   */
+  weigh?(state: State): number;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { EventStore } from '../event-store/event-store.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { Decider } from './decider.js';
 
-type Evolving<State> = Pick<Decider<unknown, State, DomainEvent>, 'evolve' | 'initialState' | 'snapshot'>;
+type Evolving<State> = Pick<Decider<unknown, State, DomainEvent>, 'evolve' | 'initialState' | 'snapshot' | 'weigh'>;
 
 export interface FoldedStream<State> {
   state: State;
@@ -14,7 +14,23 @@ export interface FoldedStream<State> {
 interface Entry {
   decider: unknown;
   folded: FoldedStream<unknown>;
+  weight: number;
 }
+
+/**
+ * How much the cache holds: at most `streams` states, weighing at most `weight` together
+ * (a state weighs what its decider's `weigh` says, 1 without one). By count alone, 2,000
+ * grants refreshed around the clock for a month (about a megabyte each) would be 2 GB.
+ * A grant's entry (a token id or a spent hash, with its expiry) takes about 220 bytes
+ * (measured), so the default weight is some 55 MB: room for the refresh benchmark's 16
+ * grants, each refreshed thousands of times within one access token's lifetime, without
+ * churning.
+ */
+export interface CacheCapacity {
+  streams: number;
+  weight: number;
+}
+const DEFAULT_CAPACITY: CacheCapacity = { streams: 2_000, weight: 250_000 };
 
 export interface SnapshotOptions {
   store: SnapshotStore;
@@ -39,12 +55,21 @@ export interface SnapshotOptions {
  */
 export class FoldedStreams {
   private readonly entries = new Map<string, Entry>();
+  private readonly capacity: CacheCapacity;
+  private weight = 0;
 
   constructor(
     readonly store: EventStore,
-    private readonly capacity = 2_000,
+    capacity: Partial<CacheCapacity> = {},
     private readonly snapshots?: SnapshotOptions,
-  ) {}
+  ) {
+    this.capacity = { ...DEFAULT_CAPACITY, ...capacity };
+  }
+
+  /** What the cache holds now: streams, and their weight together. */
+  get held(): CacheCapacity {
+    return { streams: this.entries.size, weight: this.weight };
+  }
 
   async load<State>(stream: string, decider: Evolving<State>): Promise<FoldedStream<State>> {
     const cached = this.entries.get(stream);
@@ -65,9 +90,20 @@ export class FoldedStreams {
 
   remember<State>(stream: string, decider: Evolving<State>, folded: FoldedStream<State>): void {
     // Least recently used goes first: a Map iterates in insertion order, so re-insert on use.
+    this.forget(stream);
+    const weight = decider.weigh?.(folded.state) ?? 1;
+    // One state heavier than the whole budget would push out every other: it is read again (from its snapshot) instead.
+    if (weight > this.capacity.weight) return;
+    this.entries.set(stream, { decider, folded, weight });
+    this.weight += weight;
+    while (this.entries.size > this.capacity.streams || this.weight > this.capacity.weight) this.forget(this.entries.keys().next().value!);
+  }
+
+  private forget(stream: string): void {
+    const entry = this.entries.get(stream);
+    if (!entry) return;
     this.entries.delete(stream);
-    this.entries.set(stream, { decider, folded });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.weight -= entry.weight;
   }
 
   private snapshot<State>(stream: string, decider: Evolving<State>, folded: FoldedStream<State>, last: RecordedEvent): void {

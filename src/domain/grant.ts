@@ -405,6 +405,8 @@ export const grantDecider: Decider<GrantCommand, GrantState, GrantEvent> = {
   evolve: evolveGrant,
   decide: decideGrant,
   snapshot: grantSnapshot,
+  // A grant refreshed for a month holds thousands of token ids and spent hashes; a new one, none.
+  weigh: (state) => 1 + state.accessTokens.size + state.spentRefreshTokenHashes.size + state.revokedAccessTokens.size,
 };
 
 /** One access token of this grant: when it expires and whether it was revoked on its own; undefined if not issued here. */

@@ -52,7 +52,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics): Promis
     return jwk ? JSON.parse(jwk) : undefined;
   });
   const snapshots = new SqliteSnapshotStore(join(config.dataDir, 'snapshots.sqlite'));
-  const streams = new FoldedStreams(store, undefined, { store: snapshots, every: SNAPSHOT_EVERY });
+  const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
   const addressFailures = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000);
   const loginGuard = new LoginGuard({ streams, readModel, secrets }, addressFailures);
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard };

@@ -129,7 +129,7 @@ describe('folded streams: the cached state of hot streams', () => {
 
   it('keeps at most its capacity, dropping the least recently used stream', async () => {
     const store = new MemoryEventStore();
-    const streams = new FoldedStreams(store, 2);
+    const streams = new FoldedStreams(store, { streams: 2 });
     for (const id of ['a', 'b', 'c']) await decideAndAppend(streams, `ticket-${id}`, ticket, { issue: id }, commandContext());
     for (const id of ['a', 'b', 'a', 'c']) await streams.load(`ticket-${id}`, ticket);
     const from: Record<string, number> = {};

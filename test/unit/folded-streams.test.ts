@@ -57,13 +57,13 @@ describe('folded streams with snapshots', () => {
     const store = await storeWith(250);
     const snapshots = snapshotStore();
     const decider = counter('count/1');
-    expect((await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 500, events: 250 });
+    expect((await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 500, events: 250 });
     expect(snapshots.get('count-1')).toMatchObject({ kind: 'count/1', revision: 249, state: { total: 500, events: 250 } });
 
     await store.append('count-1', [anEvent('Added', { add: 5 })], 249);
     store.readsFrom.length = 0;
     // Nothing cached (a restart, or evicted): the snapshot's event on, not 251 events.
-    const cold = await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('count-1', decider);
+    const cold = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider);
     expect(cold).toEqual({ state: { total: 505, events: 251 }, revision: 250 });
     expect(store.readsFrom).toEqual([249]);
   });
@@ -71,33 +71,33 @@ describe('folded streams with snapshots', () => {
   it('leaves a snapshot after a load that read many events, never on a hot stream\'s commands', async () => {
     const store = await storeWith(10);
     const snapshots = snapshotStore();
-    const streams = new FoldedStreams(store, 10, { store: snapshots, every: 100 });
+    const streams = new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 });
     const decider = counter('count/1');
     for (let i = 0; i < 120; i++) await decideAndAppend(streams, 'count-1', decider, { add: 1 }, commandContext());
     // Served from the cache all along: no command paid for a snapshot.
     expect(snapshots.get('count-1')).toBeUndefined();
 
-    expect((await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 140, events: 130 });
+    expect((await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 140, events: 130 });
     const [last] = await store.readStream('count-1', 129);
     expect(snapshots.get('count-1')).toMatchObject({ revision: 129, eventId: last.id, state: { total: 140, events: 130 } });
     // A load that reads fewer than `every` events leaves the snapshot as it is.
     await decideAndAppend(streams, 'count-1', decider, { add: 1 }, commandContext());
-    await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('count-1', decider);
+    await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider);
     expect(snapshots.get('count-1')?.revision).toBe(129);
   });
 
   it('ignores a snapshot of another kind, one the stream no longer matches, and one it cannot read', async () => {
     const snapshots = snapshotStore();
-    await new FoldedStreams(await storeWith(250), 10, { store: snapshots, every: 100 }).load('count-1', counter('count/1'));
+    await new FoldedStreams(await storeWith(250), { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', counter('count/1'));
 
     // The rule changed: its kind did too.
     const store = await storeWith(250);
-    expect((await new FoldedStreams(store, 10, { store: snapshots, every: 1000 }).load('count-1', counter('count/2'))).state.events).toBe(250);
+    expect((await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 1000 }).load('count-1', counter('count/2'))).state.events).toBe(250);
     expect(store.readsFrom).toEqual([0]);
 
     // Another store (a restored backup, say): the same revisions, other events.
     const other = await storeWith(250);
-    expect((await new FoldedStreams(other, 10, { store: snapshots, every: 100 }).load('count-1', counter('count/1'))).state.events).toBe(250);
+    expect((await new FoldedStreams(other, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', counter('count/1'))).state.events).toBe(250);
     expect(other.readsFrom).toEqual([249, 0]);
     // ...and the snapshot now names this store's event.
     expect(snapshots.get('count-1')?.eventId).toBe((await other.readStream('count-1', 249))[0].id);
@@ -111,7 +111,7 @@ describe('folded streams with snapshots', () => {
       },
       close: () => {},
     };
-    const streams = new FoldedStreams(await storeWith(250), 10, { store: broken, every: 100 });
+    const streams = new FoldedStreams(await storeWith(250), { streams: 10 }, { store: broken, every: 100 });
     expect((await streams.load('count-1', counter('count/1'))).state).toEqual({ total: 500, events: 250 });
     await expect(decideAndAppend(streams, 'count-1', counter('count/1'), { add: 1 }, commandContext())).resolves.toMatchObject({ state: { total: 501 } });
   });
@@ -123,9 +123,9 @@ describe('folded streams with snapshots', () => {
       anEvent('LoginFailed', { username: 'alice', address: '192.0.2.1', reason: 'throttled', at: new Date(t0 + i * 1000).toISOString() }));
     await store.append('login-x', failures, 'no_stream');
     const snapshots = snapshotStore();
-    const first = await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
+    const first = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
     store.readsFrom.length = 0;
-    const cold = await new FoldedStreams(store, 10, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
+    const cold = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
     expect(store.readsFrom).toEqual([999]);
     expect(cold).toEqual(first);
     expect(accountRetryAfter(cold.state, new Date(t0 + 1000 * 1000))).toBe(accountRetryAfter(first.state, new Date(t0 + 1000 * 1000)));
@@ -156,6 +156,9 @@ describe('folded streams with snapshots', () => {
     const entries = (s: GrantState) => ({ ...s, spentRefreshTokenHashes: [...entriesOf(s.spentRefreshTokenHashes)], accessTokens: [...entriesOf(s.accessTokens)], revokedAccessTokens: [...entriesOf(s.revokedAccessTokens)] });
     expect(entries(restored)).toEqual(entries(state));
     expect(restored.revokedAccessTokens.size).toBe(1);
+    // What the cache weighs it at: a day of spent refresh tokens (144) and more, against 1 for a new grant.
+    expect(grantDecider.weigh!(grantDecider.initialState)).toBe(1);
+    expect(grantDecider.weigh!(restored)).toBeGreaterThan(144);
     const now = at(60 + 200 * 600);
     for (const command of [refresh(200, now), refresh(190, now), { kind: 'RevokeAccessToken' as const, jti: 'g1.a199', clientId: 'app', by: 'client:app', now }]) {
       const outcome = (s: GrantState) => {
@@ -167,5 +170,42 @@ describe('folded streams with snapshots', () => {
       };
       expect(outcome(restored)).toEqual(outcome(state));
     }
+  });
+});
+
+describe('the cache of folded streams', () => {
+  /** A counter weighing what it has counted: its states grow as their streams do. */
+  const growing: Decider<{ add: number }, { total: number; events: number }, DomainEvent> = { ...counter('count/1'), weigh: (state) => state.total };
+  const loaded = async (streams: FoldedStreams, store: WatchedStore, stream: string) => {
+    store.readsFrom.length = 0;
+    await streams.load(stream, growing);
+    return store.readsFrom;
+  };
+
+  it('holds states up to a weight, whatever their number, the least recently used going first', async () => {
+    const store = new WatchedStore();
+    for (const [stream, add] of [['a', 40], ['b', 40], ['c', 30]] as const) await store.append(stream, [anEvent('Added', { add })], 'no_stream');
+    const streams = new FoldedStreams(store, { streams: 10, weight: 100 });
+    await streams.load('a', growing);
+    await streams.load('b', growing);
+    expect(streams.held).toEqual({ streams: 2, weight: 80 });
+    await streams.load('a', growing);
+    // c brings the weight to 110: b, used least recently, goes.
+    await streams.load('c', growing);
+    expect(streams.held).toEqual({ streams: 2, weight: 70 });
+    expect(await loaded(streams, store, 'a')).toEqual([1]);
+    expect(await loaded(streams, store, 'b')).toEqual([0]);
+  });
+
+  it('does not hold a state heavier than all it may hold: that one is read again instead of pushing out every other', async () => {
+    const store = new WatchedStore();
+    await store.append('small', [anEvent('Added', { add: 5 })], 'no_stream');
+    await store.append('huge', [anEvent('Added', { add: 500 })], 'no_stream');
+    const streams = new FoldedStreams(store, { streams: 10, weight: 100 });
+    await streams.load('small', growing);
+    expect((await streams.load('huge', growing)).state).toEqual({ total: 500, events: 1 });
+    expect(streams.held).toEqual({ streams: 1, weight: 5 });
+    expect(await loaded(streams, store, 'huge')).toEqual([0]);
+    expect(await loaded(streams, store, 'small')).toEqual([1]);
   });
 });
