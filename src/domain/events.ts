@@ -204,9 +204,11 @@ export const eventDefinitions = {
   }),
   AuthorizationCodeIssued: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'Step 3: an authorization code was issued (only its hash is recorded).',
-    data: Type.Object({ grantId: Id, codeHash: Sha256, expiresAt: Iso }),
+    data: Type.Object({ grantId: Id, codeHash: Sha256, expiresAt: Iso, userId: Type.Optional(Type.String({ minLength: 1, description: 'whose grant: the read side follows how long it lives' })) }),
+    // Version 2 added userId: version 1 events are valid version 2 without it.
+    upcasters: { 1: (data) => data },
   }),
   AuthorizationCodeRedeemed: define({
     category: 'grant',
@@ -235,9 +237,11 @@ export const eventDefinitions = {
   }),
   RefreshTokenIssued: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'A refresh token was issued (only its hash is recorded).',
-    data: Type.Object({ grantId: Id, tokenHash: Sha256, expiresAt: Iso }),
+    data: Type.Object({ grantId: Id, tokenHash: Sha256, expiresAt: Iso, userId: Type.Optional(Type.String({ minLength: 1, description: 'whose grant: the read side follows how long it lives' })) }),
+    // Version 2 added userId: version 1 events are valid version 2 without it.
+    upcasters: { 1: (data) => data },
   }),
   RefreshTokenRotated: define({
     category: 'grant',

@@ -198,7 +198,7 @@ function consentAndCode(
   const consent = { grantId: request.grantId, userId, clientId: request.clientId, scopes: request.scopes, ...(rememberedFrom ? { rememberedFrom } : {}) };
   return [
     { type: 'ConsentGranted', data: consent },
-    { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash, expiresAt } },
+    { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash, expiresAt, userId } },
   ];
 }
 
@@ -312,7 +312,7 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       if (command.refreshToken) {
         events.push({
           type: 'RefreshTokenIssued',
-          data: { grantId: request.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds) },
+          data: { grantId: request.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), userId: state.userId },
         });
       }
       return events;
@@ -339,7 +339,10 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       if (wider.length > 0) throw new InvalidScope(`scope exceeds what was granted: ${wider.join(' ')}`);
       return [
         { type: 'RefreshTokenRotated', data: { grantId: state.grantId, previousTokenHash: state.refreshTokenHash } },
-        { type: 'RefreshTokenIssued', data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds) } },
+        {
+          type: 'RefreshTokenIssued',
+          data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), ...(state.userId ? { userId: state.userId } : {}) },
+        },
         accessTokenIssued(state, 'refresh_token', scopes, command.token, command.now),
       ];
     }

@@ -21,7 +21,7 @@ const requested: GrantEvent = {
 };
 const authenticated: GrantEvent = { type: 'UserAuthenticated', data: { grantId: 'g1', userId: 'u1', username: 'alice', method: 'password' } };
 const consented: GrantEvent = { type: 'ConsentGranted', data: { grantId: 'g1', userId: 'u1', clientId: 'app', scopes: ['profile'] } };
-const codeIssued: GrantEvent = { type: 'AuthorizationCodeIssued', data: { grantId: 'g1', codeHash: sha256(code), expiresAt: at(120).toISOString() } };
+const codeIssued: GrantEvent = { type: 'AuthorizationCodeIssued', data: { grantId: 'g1', codeHash: sha256(code), expiresAt: at(120).toISOString(), userId: 'u1' } };
 const redeemed: GrantEvent = { type: 'AuthorizationCodeRedeemed', data: { grantId: 'g1', clientId: 'app' } };
 
 const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>> = {}): GrantCommand => ({
@@ -151,7 +151,7 @@ describe('grant decider', () => {
 });
 
 describe('grant decider: tokens after the code', () => {
-  const refreshIssued: GrantEvent = { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_400).toISOString() } };
+  const refreshIssued: GrantEvent = { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_400).toISOString(), userId: 'u1' } };
   const accessIssued: GrantEvent = {
     type: 'AccessTokenIssued',
     data: { grantId: 'g1', grantType: 'authorization_code', jti: 'g1.j1', kid: 'k1', clientId: 'app', userId: 'u1', audience: 'https://rs', scopes: ['profile'], issuedAt: at(60).toISOString(), expiresAt: at(360).toISOString() },
@@ -171,13 +171,13 @@ describe('grant decider: tokens after the code', () => {
   it('issues a refresh token with the code when asked to', () => {
     const events = grantDecider.decide(redeem({ refreshToken: { hash: sha256('g1.r1'), ttlSeconds: 86_400 } }), issued.slice(0, 4).reduce(grantDecider.evolve, grantDecider.initialState));
     expect(events.map((e) => e.type)).toEqual(['AuthorizationCodeRedeemed', 'AccessTokenIssued', 'RefreshTokenIssued']);
-    expect(events[2]).toEqual({ type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_460).toISOString() } });
+    expect(events[2]).toEqual({ type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r1'), expiresAt: at(86_460).toISOString(), userId: 'u1' } });
   });
 
   it('rotates a refresh token: the old one spent, a new one and an access token issued', () => {
     given(grantDecider, issued).when(refreshWith('g1.r1')).then([
       rotated,
-      { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r2'), expiresAt: at(86_520).toISOString() } },
+      { type: 'RefreshTokenIssued', data: { grantId: 'g1', tokenHash: sha256('g1.r2'), expiresAt: at(86_520).toISOString(), userId: 'u1' } },
       { type: 'AccessTokenIssued', data: { ...accessIssued.data, grantType: 'refresh_token', jti: 'g1.j2', issuedAt: at(120).toISOString(), expiresAt: at(420).toISOString() } },
     ] as GrantEvent[]);
   });

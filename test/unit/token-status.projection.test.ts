@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
-import { ProjectionRunner, rebuildProjection } from '../../projections/projection-runner.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import { isRevoked, tokenStatusKey, tokenStatusProjection, type TokenStatusDocument } from '../../projections/token-status.projection.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
-import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { anEvent } from '../support/events.js';
+import { liveAndRebuilt } from '../support/projections.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -99,12 +99,7 @@ it('comes out the same rebuilt from the store in one batch as applied live one e
     // Written by another instance whose clock is behind: a later position, an earlier time.
     tokenRevoked(at(1100), 'g11.j1', at(1250)),
   ];
-  const live = new MemoryProjectionStore();
-  const runner = new ProjectionRunner([tokenStatusProjection], live);
-  for (const event of events) runner.apply([event]);
-  const eventStore = new MemoryEventStore();
-  for (const event of events) await eventStore.append(event.stream, [event], 'any');
-  const rebuilt = await rebuildProjection(tokenStatusProjection, eventStore);
-  expect(rebuilt.entries('token-status')).toEqual(live.entries('token-status'));
-  expect(live.entries('token-status').map(([key]) => key).sort()).toEqual([tokenStatusKey.grant('g10'), tokenStatusKey.grant('g8')]);
+  const { live, rebuilt } = await liveAndRebuilt(tokenStatusProjection, events);
+  expect(rebuilt).toEqual(live);
+  expect(live.map(([key]) => key).sort()).toEqual([tokenStatusKey.grant('g10'), tokenStatusKey.grant('g8')]);
 });
