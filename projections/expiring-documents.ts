@@ -12,8 +12,15 @@ import type { ProjectionStore } from './projection-store.js';
  * revocations that still matter here.
  */
 export class ExpiringDocuments {
-  /** A binary min-heap of [expiresAt, key]; an entry whose document changed since is checked when it comes up. */
+  /**
+   * A binary min-heap of [expiresAt, key], at most one entry per key. A document whose
+   * expiry moves later (a grant refreshed) keeps its entry: when that comes up, the
+   * document is looked at and its entry goes back in at the document's new time. So the
+   * heap holds one entry per expiring document, however often each changes.
+   */
   private readonly heap: Array<[string, string]> = [];
+  /** The time each key's entry in the heap has. */
+  private readonly scheduled = new Map<string, string>();
   private latest = '';
 
   constructor(
@@ -25,8 +32,23 @@ export class ExpiringDocuments {
   }
 
   track(key: string, document: unknown): void {
-    const expiresAt = document === undefined ? undefined : this.projection.expiresAt!(document);
-    if (expiresAt !== undefined) this.push([expiresAt, key]);
+    const expiresAt = this.expiryOf(document);
+    if (expiresAt === undefined) return;
+    const at = this.scheduled.get(key);
+    // Later than its entry, or the same: the entry stands, and is moved when it comes up.
+    if (at !== undefined && at <= expiresAt) return;
+    // Sooner (rare): a second entry at the sooner time; the later one is let go when it comes up.
+    this.scheduled.set(key, expiresAt);
+    this.push([expiresAt, key]);
+  }
+
+  /** Entries in the heap: one per expiring document, give or take those a sooner time left behind. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  private expiryOf(document: unknown): string | undefined {
+    return document === undefined ? undefined : this.projection.expiresAt!(document);
   }
 
   /** After a batch whose latest event is at `time`: the keys whose documents have expired, given where each now stands. */
@@ -35,10 +57,14 @@ export class ExpiringDocuments {
     const by = this.latest < now ? this.latest : now;
     const expired: string[] = [];
     while (this.heap.length > 0 && this.heap[0][0] < by) {
-      const [, key] = this.pop();
-      const document = current(key);
-      const expiresAt = document === undefined ? undefined : this.projection.expiresAt!(document);
-      if (expiresAt !== undefined && expiresAt < by) expired.push(key);
+      const [at, key] = this.pop();
+      // An entry left behind when a sooner one was pushed for the same key.
+      if (this.scheduled.get(key) !== at) continue;
+      this.scheduled.delete(key);
+      const expiresAt = this.expiryOf(current(key));
+      if (expiresAt === undefined) continue;
+      if (expiresAt < by) expired.push(key);
+      else this.track(key, current(key));
     }
     return expired;
   }
