@@ -135,6 +135,18 @@ describe('login and consent pages', () => {
     expect(await system.as.store.readAll(before, 100)).toHaveLength(added.length);
   });
 
+  it('hold a request with a long state to the login page, and refuse at the redirect URI one too large to hold', async () => {
+    const browser = new UserAgent();
+    const long = 's'.repeat(2000);
+    const held = location(await browser.get(`${issuer}/authorize?${new URLSearchParams({ ...valid, state: long })}`), issuer);
+    expect(held.pathname).toBe('/login');
+    expect((await browser.get(held.toString())).status).toBe(200);
+    const huge = 's'.repeat(7000);
+    const refused = location(await browser.get(`${issuer}/authorize?${new URLSearchParams({ ...valid, state: huge })}`), issuer);
+    expect(`${refused.origin}${refused.pathname}`).toBe('http://127.0.0.1:9/cb');
+    expect(Object.fromEntries(refused.searchParams)).toMatchObject({ error: 'invalid_request', state: huge, iss: issuer });
+  });
+
   it('open a held request only as it was made: a changed one is refused', async () => {
     const { browser, page } = await toLoginPage();
     const [payload, tag] = new URL(page.url).searchParams.get('request')!.split('.');

@@ -16,7 +16,7 @@ import { redirectToClient } from '../authorization-response.js';
 import { browserSession, secureCookies, sessionHash, signInSessionOf } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
-import { sealAuthorizationRequest } from '../pending-authorization-request.js';
+import { MAX_SEALED_LENGTH, sealAuthorizationRequest } from '../pending-authorization-request.js';
 
 /**
  * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
@@ -100,8 +100,12 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
         ),
       );
       ctx.status = 303;
-      // Nobody signed in: the login page, holding the request for this browser only, unrecorded until the user signs in.
-      if ('pending' in result) return ctx.redirect(`/login?request=${sealAuthorizationRequest(gateway.authorizationRequestKey, session, result.pending)}`);
+      if ('pending' in result) {
+        // Nobody signed in: the login page, holding the request for this browser only, unrecorded until the user signs in.
+        const held = sealAuthorizationRequest(gateway.authorizationRequestKey, session, result.pending);
+        if (held.length > MAX_SEALED_LENGTH) throw new InvalidRequest('the request is too large: send a shorter state');
+        return ctx.redirect(`/login?request=${held}`);
+      }
       // Single sign-on: a browser already signed in goes to consent, or straight back with a
       // code when the user already let this client have these scopes.
       if (result.code) return redirectToClient(ctx, redirectUri, config.issuer, { code: result.code, state });
