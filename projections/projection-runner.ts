@@ -49,7 +49,7 @@ export class ProjectionRunner {
     for (const listener of this.listeners) listener();
   }
 
-  /** Adds to a batch's changes the removal of every document that expired before its last event. */
+  /** Adds to a batch's changes the removal of every document that has expired by the latest event applied (expiring-documents.ts). */
   private expire(projection: Projection, changes: Map<string, unknown>, time: string): void {
     let expiring = this.expiring.get(projection.name);
     if (!expiring) this.expiring.set(projection.name, (expiring = new ExpiringDocuments(projection, this.store)));
