@@ -18,9 +18,17 @@ export interface UserGrant {
 /** The group of one user's grants: list them with `entriesIn('grants', userGrants(userId))`. */
 export const userGrants = (userId: string) => `user:${userId}`;
 
-/** The grants a user gave that still stand: what can act for them, and what consent they remember. */
-export function liveGrantsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, userId: string): UserGrant[] {
-  return readModel.entriesIn('grants', userGrants(userId)).map(([, doc]) => doc as UserGrant);
+/**
+ * The grants a user gave that still stand at `now`: what can act for them, and what consent
+ * they remember. The projection drops a grant that ran out only when a later event arrives;
+ * this answers exactly at any time, an idle server's too.
+ */
+export function liveGrantsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, userId: string, now: Date): UserGrant[] {
+  const at = now.toISOString();
+  return readModel
+    .entriesIn('grants', userGrants(userId))
+    .map(([, doc]) => doc as UserGrant)
+    .filter((grant) => grant.aliveUntil === undefined || grant.aliveUntil > at);
 }
 
 /** What a grant can act with, and until when: the events that extend its life, with the user they name. */

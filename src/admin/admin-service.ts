@@ -99,7 +99,7 @@ export class AdminService {
     if (!user?.disabled) await this.commandBus.execute(new DisableUser(username, commandContext()));
     if (userId === undefined) return { revokedGrants: 0, endedSignInSessions: 0 };
     let revokedGrants = 0;
-    for (const grant of liveGrantsOf(readModel, userId)) {
+    for (const grant of liveGrantsOf(readModel, userId, new Date())) {
       await this.commandBus.execute(new RevokeGrant(grant.grantId, 'user_disabled', 'admin', userId, commandContext()));
       revokedGrants += 1;
     }

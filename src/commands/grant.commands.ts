@@ -69,7 +69,7 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
     const session = command.signInSession;
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
     const signedIn = user && session ? { userId: user.userId, username: user.username, signInSessionId: session.id } : undefined;
-    const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes) : undefined;
+    const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes, now) : undefined;
     if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
     if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
     const code = fromGrantId ? newAuthorizationCode(request.grantId) : undefined;
@@ -99,9 +99,9 @@ const newAuthorizationCode = (grantId: string) => `${grantId}.${randomToken(32)}
  * scopes: the consent that may stand in for the consent page. Revoking the application on
  * the account page revokes them all, and the page is shown again.
  */
-function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[]): string | undefined {
+function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[], now: Date): string | undefined {
   let found: UserGrant | undefined;
-  for (const grant of liveGrantsOf(readModel, userId)) {
+  for (const grant of liveGrantsOf(readModel, userId, now)) {
     if (grant.clientId !== clientId || !scopes.every((s) => grant.scopes.includes(s))) continue;
     if (!found || grant.grantedAt > found.grantedAt) found = grant;
   }

@@ -1,4 +1,4 @@
-import { liveGrantsOf, grantsProjection } from '../../projections/grants.projection.js';
+import { grantsProjection, liveGrantsOf, userGrants } from '../../projections/grants.projection.js';
 import { MemoryProjectionStore } from '../../projections/projection-store.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
@@ -29,7 +29,8 @@ const revoked = (time: number, grantId: string) =>
 /** Time passes for a projection only as events arrive: any event of another user will do. */
 const later = (time: number) => consent(time, `other-${time}`, 'someone-else');
 
-const live = (store: MemoryProjectionStore) => liveGrantsOf(store, 'u1').map((grant) => grant.grantId).sort();
+/** The grants the projection holds for u1 (liveGrantsOf reads them at a time of its own, below). */
+const live = (store: MemoryProjectionStore) => store.entriesIn('grants', userGrants('u1')).map(([key]) => key.split('/')[1]).sort();
 
 describe('grants projection', () => {
   it('keeps a grant while its code, an access token or its refresh token can still be used', () => {
@@ -49,6 +50,16 @@ describe('grants projection', () => {
     expect(live(store)).toEqual(['g2']);
     runner.apply([later(3_600 + 86_401)]);
     expect(live(store)).toEqual([]);
+  });
+
+  it('answers which grants live at any time, before a later event has dropped those that ran out', () => {
+    const store = new MemoryProjectionStore();
+    new ProjectionRunner([grantsProjection], store).apply([consent(0, 'g8'), code(0, 'g8', 60), accessToken(10, 'g8', 600)]);
+    const liveAt = (seconds: number) => liveGrantsOf(store, 'u1', new Date(at(seconds))).map((grant) => grant.grantId);
+    expect(liveAt(609)).toEqual(['g8']);
+    // No event since: the document is still held, but the grant no longer lives.
+    expect(live(store)).toEqual(['g8']);
+    expect(liveAt(610)).toEqual([]);
   });
 
   it('drops a revoked grant at once', () => {

@@ -36,7 +36,7 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
   /** The applications that can act for the user: their live grants, one entry per client, the most recent first. */
   const applicationsOf = (userId: string) => {
     const byClient = new Map<string, { clientId: string; scopes: string[]; since: string; latest: string; grantIds: string[] }>();
-    for (const grant of liveGrantsOf(readModel, userId)) {
+    for (const grant of liveGrantsOf(readModel, userId, new Date())) {
       const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
       app.scopes = [...new Set([...app.scopes, ...grant.scopes])].sort();
       if (grant.grantedAt < app.since) app.since = grant.grantedAt;
