@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
@@ -7,7 +7,7 @@ import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend, type DecideOptions, type Decision } from '../cqrs/decide-and-append.js';
 import { randomToken, sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type AuthorizationRequested, type GrantRevoked } from '../domain/events.js';
-import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
+import { authorizationRequest, grantDecider, type GrantCommand, type GrantState, type HeldAuthorization, type NewAccessToken, type NewRefreshToken, type SignedIn } from '../domain/grant.js';
 import { ConsentRequired, InvalidGrant, LoginRequired, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
@@ -31,32 +31,32 @@ export type ConsentMode = 'ask' | 'remember' | 'silent';
 export type AuthorizationResult =
   | {
       decision: Decision<GrantState>;
-      /** The authorization code in clear, when remembered consent issued one: for the redirect only. */
-      code: string | undefined;
+      /** The authorization code in clear, issued on remembered consent: for the redirect only. */
+      code: string;
     }
   | {
       /**
-       * Nobody is signed in: the request as decided, not recorded. The browser holds it to
-       * the login page, and AuthenticateUser records it with the sign-in (see
-       * src/gateway/pending-authorization-request.ts for why).
+       * The login page or the consent page comes next: the authorization as decided so far,
+       * not recorded (the decision records it; src/gateway/held-authorization.ts says why).
        */
-      pending: AuthorizationRequested['data'];
+      held: HeldAuthorization;
     };
 
 /**
- * Step 1; step 2 too when the browser's sign-in session (if it sent one, and it still
- * signs someone in within max_age) stands in for the password; and step 3 as well when
- * the user already let this client have these scopes in a grant still standing. Without
- * a sign-in, nothing is appended: see AuthorizationResult.
+ * Step 1, and step 2 when the browser's sign-in session (if it sent one, and it still
+ * signs someone in within max_age) stands in for the password. When the user already let
+ * this client have these scopes in a grant still standing, step 3 as well: the request,
+ * the sign-in, the remembered consent and the code in one append. Otherwise nothing is
+ * appended: see AuthorizationResult.
  */
-export class RequestAuthorization extends StreamCommand<never, GrantState, AuthorizationResult> {
+export class RequestAuthorization extends Command<AuthorizationResult> {
   constructor(
     readonly request: Omit<AuthorizationRequested['data'], 'expiresAt'>,
     readonly signInSession: { id: string; maxAgeSeconds: number | undefined } | undefined,
     readonly consent: ConsentMode,
-    context: CommandContext,
+    readonly context: CommandContext,
   ) {
-    super(streams.grant(request.grantId), undefined as never, context);
+    super();
   }
 }
 
@@ -65,29 +65,16 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
   async execute(command: RequestAuthorization): Promise<AuthorizationResult> {
     const { now } = command.context;
-    const { request } = command;
+    const request = authorizationRequest(command.request, now, INTERACTION_TTL_SECONDS);
     const session = command.signInSession;
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
-    const signedIn = user && session ? { userId: user.userId, username: user.username, signInSessionId: session.id } : undefined;
+    const signedIn: SignedIn | undefined = user && session ? { userId: user.userId, username: user.username, method: 'session', signInSessionId: session.id } : undefined;
     const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes, now) : undefined;
     if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
     if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
-    const code = fromGrantId ? newAuthorizationCode(request.grantId) : undefined;
-    const decision: GrantCommand = {
-      kind: 'RequestAuthorization',
-      request,
-      now,
-      ttlSeconds: INTERACTION_TTL_SECONDS,
-      signedIn,
-      rememberedConsent: fromGrantId && code ? { fromGrantId, codeHash: sha256(code), codeTtlSeconds: this.ports.config.authorizationCodeTtlSeconds } : undefined,
-    };
-    if (!signedIn) {
-      // The decider's rule all the same (the expiry it sets, the event it shapes), on a stream that does not exist yet.
-      const [requested] = grantDecider.decide(decision, grantDecider.initialState);
-      return { pending: requested.data as AuthorizationRequested['data'] };
-    }
-    // The grant id was just made for this request: there is no stream to read, and the consent page reads it next.
-    return { decision: await decideAndAppend(this.ports.streams, command.stream, grantDecider, decision, command.context, { newStream: true, remember: true }), code };
+    if (!signedIn || !fromGrantId) return { held: { request, ...(signedIn ? { signedIn } : {}) } };
+    const { decision, code } = await decideConsent(this.ports, { request, signedIn }, request.browserSessionHash, command.context, fromGrantId);
+    return { decision, code };
   }
 }
 
@@ -109,49 +96,44 @@ function rememberedConsent(readModel: Ports['readModel'], userId: string, client
 }
 
 export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
-  constructor(grantId: string, browserSessionHash: string, context: CommandContext) {
-    super(streams.grant(grantId), { kind: 'DenyConsent', browserSessionHash, now: context.now }, context);
+  constructor(held: Required<HeldAuthorization>, browserSessionHash: string, context: CommandContext) {
+    super(streams.grant(held.request.grantId), { kind: 'DenyConsent', held, browserSessionHash, now: context.now }, context);
   }
 }
 
-export interface SignInResult {
-  decision: Decision<GrantState>;
-  signInSession: NewSignInSession | undefined;
-}
-
-export class AuthenticateUser extends StreamCommand<never, GrantState, SignInResult> {
+/**
+ * A password sign-in for an authorization: the user, and the sign-in session it starts
+ * (none with sessions turned off). Nothing goes on the grant's stream yet: the consent
+ * page's decision records the sign-in with it.
+ */
+export class AuthenticateUser extends Command<{ signedIn: SignedIn; signInSession: NewSignInSession | undefined }> {
   constructor(
-    /** The pending request (RequestAuthorization's answer, back from the browser): its grant's stream starts here. */
-    readonly request: AuthorizationRequested['data'],
+    /** The authorization the password is typed for: the sign-in session names it. */
+    readonly grantId: string,
     readonly username: string,
     readonly password: string,
     readonly address: string,
-    readonly browserSessionHash: string,
     /** The sign-in session the browser had (prompt=login, max_age): the new one ends it. */
     readonly replacesSignInSessionId: string | undefined,
-    context: CommandContext,
+    readonly context: CommandContext,
   ) {
-    super(streams.grant(request.grantId), undefined as never, context);
+    super();
   }
 }
 
 @CommandHandler(AuthenticateUser)
 export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
-  async execute(command: AuthenticateUser): Promise<SignInResult> {
+  async execute(command: AuthenticateUser) {
     const user = await this.ports.loginGuard.signIn(command.username, command.password, command.address, command.context);
-    const { userId, username } = user;
-    const decision = await decideAndAppend(
-      this.ports.streams,
-      command.stream,
-      grantDecider,
-      { kind: 'AuthenticateUser', request: command.request, userId, username, browserSessionHash: command.browserSessionHash, now: command.context.now },
-      command.context,
-      // The request's grant id was made at /authorize and nothing was recorded under it; the consent page reads it next.
-      { newStream: true, remember: true },
-    );
-    const signInSession = await startSignInSession(this.ports, user, command.request.grantId, command.replacesSignInSessionId, command.context);
-    return { decision, signInSession };
+    const signInSession = await startSignInSession(this.ports, user, command.grantId, command.replacesSignInSessionId, command.context);
+    const signedIn: SignedIn = {
+      userId: user.userId,
+      username: user.username,
+      method: 'password',
+      ...(signInSession ? { signInSessionId: sha256(signInSession.cookie) } : {}),
+    };
+    return { signedIn, signInSession };
   }
 }
 
@@ -161,36 +143,51 @@ export interface ConsentResult {
   code: string;
 }
 
-export class GrantConsent extends StreamCommand<never, GrantState, ConsentResult> {
+export class GrantConsent extends Command<ConsentResult> {
   constructor(
-    readonly grantId: string,
+    readonly held: Required<HeldAuthorization>,
     readonly browserSessionHash: string,
-    context: CommandContext,
+    readonly context: CommandContext,
   ) {
-    super(streams.grant(grantId), undefined as never, context);
+    super();
   }
 }
 
 @CommandHandler(GrantConsent)
 export class GrantConsentHandler implements ICommandHandler<GrantConsent> {
   constructor(@Inject(PORTS) private readonly ports: Ports) {}
-  async execute(command: GrantConsent): Promise<ConsentResult> {
-    const code = newAuthorizationCode(command.grantId);
-    const decision = await decideAndAppend(
-      this.ports.streams,
-      command.stream,
-      grantDecider,
-      {
-        kind: 'GrantConsent',
-        browserSessionHash: command.browserSessionHash,
-        codeHash: sha256(code),
-        now: command.context.now,
-        codeTtlSeconds: this.ports.config.authorizationCodeTtlSeconds,
-      },
-      command.context,
-    );
-    return { decision, code };
+  execute(command: GrantConsent): Promise<ConsentResult> {
+    return decideConsent(this.ports, command.held, command.browserSessionHash, command.context);
   }
+}
+
+/** Consent given, on the consent page or remembered: the whole authorization goes on record with its code. */
+async function decideConsent(
+  ports: Ports,
+  held: Required<HeldAuthorization>,
+  browserSessionHash: string,
+  context: CommandContext,
+  rememberedFrom?: string,
+): Promise<ConsentResult> {
+  const code = newAuthorizationCode(held.request.grantId);
+  const decision = await decideAndAppend(
+    ports.streams,
+    streams.grant(held.request.grantId),
+    grantDecider,
+    {
+      kind: 'GrantConsent',
+      held,
+      browserSessionHash,
+      codeHash: sha256(code),
+      now: context.now,
+      codeTtlSeconds: ports.config.authorizationCodeTtlSeconds,
+      ...(rememberedFrom ? { rememberedFrom } : {}),
+    },
+    context,
+    // The grant id was made at /authorize and nothing was recorded under it; the token request reads it next.
+    { newStream: true, remember: true },
+  );
+  return { decision, code };
 }
 
 export interface TokenResponse {

@@ -94,7 +94,7 @@ export const eventDefinitions = {
     data: Type.Object({
       userId: Id,
       username: Type.String(),
-      grantId: Type.Union([Id, Type.Null()], { description: 'the authorization request the password was given for; null on the account page' }),
+      grantId: Type.Union([Id, Type.Null()], { description: 'the authorization the password was given for (its grant is on record once the user decides); null on the account page' }),
       authTime: Iso,
       expiresAt: Iso,
     }),
@@ -151,7 +151,7 @@ export const eventDefinitions = {
   AuthorizationRequested: define({
     category: 'grant',
     schemaVersion: 1,
-    description: 'Step 1: a client asked for authorization (code flow with PKCE). Recorded with the sign-in that acts on it, in the same append: a request nobody signs in for leaves no event.',
+    description: 'Step 1: a client asked for authorization (code flow with PKCE). Recorded with the sign-in and the user\'s decision, in the same append: a request nobody decides leaves no event.',
     data: Type.Object({
       grantId: Id,
       clientId: Id,
@@ -174,7 +174,8 @@ export const eventDefinitions = {
       userId: Id,
       username: Type.String(),
       method: Type.Union([Type.Literal('password'), Type.Literal('session')]),
-      // With method session: the sign-in session it came from, stream session-<signInSessionId>.
+      // With method session: the sign-in session that stood in; with password: the one the password started,
+      // if sessions are on. Its stream is session-<signInSessionId>.
       signInSessionId: Type.Optional(Sha256),
     }),
     // Version 1 knew only passwords: its events are valid version 2 as they are.

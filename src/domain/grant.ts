@@ -23,29 +23,45 @@ export interface NewRefreshToken {
   ttlSeconds: number;
 }
 
+/** Who signed in for an authorization, as UserAuthenticated records it. */
+export interface SignedIn {
+  userId: string;
+  username: string;
+  /** A password typed for this authorization, or the browser's sign-in session standing in for it. */
+  method: 'password' | 'session';
+  /** The sign-in session the password started, or the one that stood in: its stream is session-<id>. */
+  signInSessionId?: string;
+}
+
+/**
+ * An authorization on its way to the user's decision: the request, and once someone has
+ * signed in for it, who. Nothing of it is recorded until the decision (consent given or
+ * denied), which records all of it in one append; until then the browser holds it
+ * (src/gateway/held-authorization.ts), so a request nobody decides leaves no event.
+ */
+export interface HeldAuthorization {
+  request: AuthorizationRequested['data'];
+  signedIn?: SignedIn;
+}
+
+/** The request as recorded: what the client sent, and how long the user has to sign in and decide. */
+export const authorizationRequest = (request: Omit<AuthorizationRequested['data'], 'expiresAt'>, now: Date, ttlSeconds: number): AuthorizationRequested['data'] => ({
+  ...request,
+  expiresAt: later(now, ttlSeconds),
+});
+
 export type GrantCommand =
   | {
-      kind: 'RequestAuthorization';
-      request: Omit<AuthorizationRequested['data'], 'expiresAt'>;
-      now: Date;
-      /** How long the user has to log in and consent. */
-      ttlSeconds: number;
-      /** Who the browser's sign-in session signs in, if anyone: then no password is asked. */
-      signedIn?: { userId: string; username: string; signInSessionId: string };
-      /** With signedIn: the consent the user gave in an earlier grant still standing, and the code to issue now. */
-      rememberedConsent?: { fromGrantId: string; codeHash: string; codeTtlSeconds: number };
-    }
-  | {
-      kind: 'AuthenticateUser';
-      /** The request as decided at /authorize and held by the browser until now: recorded with the sign-in. */
-      request: AuthorizationRequested['data'];
-      userId: string;
-      username: string;
+      /** On the consent page, or at /authorize with the consent of an earlier grant still standing (rememberedFrom). */
+      kind: 'GrantConsent';
+      held: Required<HeldAuthorization>;
       browserSessionHash: string;
+      codeHash: string;
       now: Date;
+      codeTtlSeconds: number;
+      rememberedFrom?: string;
     }
-  | { kind: 'GrantConsent'; browserSessionHash: string; codeHash: string; now: Date; codeTtlSeconds: number }
-  | { kind: 'DenyConsent'; browserSessionHash: string; now: Date }
+  | { kind: 'DenyConsent'; held: Required<HeldAuthorization>; browserSessionHash: string; now: Date }
   | {
       kind: 'RedeemAuthorizationCode';
       codeHash: string;
@@ -202,14 +218,25 @@ function consentAndCode(
   ];
 }
 
-/** Login and consent must come from the browser that made the request, before it expires. */
-function interactive(request: AuthorizationRequested['data'] | null, browserSessionHash: string, now: Date): AuthorizationRequested['data'] {
-  if (!request) throw new InvalidRequest('unknown authorization request');
-  if (!constantTimeEqual(request.browserSessionHash, browserSessionHash)) {
+/**
+ * The user's decision must come from the browser that made the request, before it expires,
+ * and only once: it starts the grant's stream.
+ */
+function decisionOn(state: GrantState, held: Required<HeldAuthorization>, browserSessionHash: string, now: Date): Required<HeldAuthorization> {
+  if (state.status !== 'none') throw new InvalidRequest('this authorization was already decided');
+  if (!constantTimeEqual(held.request.browserSessionHash, browserSessionHash)) {
     throw new InvalidRequest('this authorization request belongs to another browser session');
   }
-  if (now.toISOString() >= request.expiresAt) throw new InvalidRequest('the authorization request has expired');
-  return request;
+  if (now.toISOString() >= held.request.expiresAt) throw new InvalidRequest('the authorization request has expired');
+  return held;
+}
+
+/** Steps 1 and 2 on record, with the decision that follows them in the same append. */
+function requestAndSignIn(request: AuthorizationRequested['data'], { userId, username, method, signInSessionId }: SignedIn): GrantEvent[] {
+  return [
+    { type: 'AuthorizationRequested', data: request },
+    { type: 'UserAuthenticated', data: { grantId: request.grantId, userId, username, method, ...(signInSessionId ? { signInSessionId } : {}) } },
+  ];
 }
 
 function accessTokenIssued(
@@ -260,34 +287,16 @@ const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, ex
 
 export function decideGrant(command: GrantCommand, state: GrantState): GrantEvent[] {
   switch (command.kind) {
-    case 'RequestAuthorization': {
-      if (state.status !== 'none') throw new InvalidRequest('authorization request already exists');
-      const requested: GrantEvent = { type: 'AuthorizationRequested', data: { ...command.request, expiresAt: later(command.now, command.ttlSeconds) } };
-      if (!command.signedIn) return [requested];
-      const { userId, username, signInSessionId } = command.signedIn;
-      const authenticated: GrantEvent = { type: 'UserAuthenticated', data: { grantId: command.request.grantId, userId, username, method: 'session', signInSessionId } };
-      const remembered = command.rememberedConsent;
-      if (!remembered) return [requested, authenticated];
-      return [requested, authenticated, ...consentAndCode(command.request, userId, remembered.codeHash, later(command.now, remembered.codeTtlSeconds), remembered.fromGrantId)];
-    }
-    case 'AuthenticateUser': {
-      // Nobody had signed in when it was made, so the request was not recorded: it is now, with the sign-in.
-      if (state.status !== 'none') throw new InvalidRequest('the user has already signed in for this request');
-      const request = interactive(command.request, command.browserSessionHash, command.now);
+    case 'GrantConsent': {
+      const { request, signedIn } = decisionOn(state, command.held, command.browserSessionHash, command.now);
       return [
-        { type: 'AuthorizationRequested', data: request },
-        { type: 'UserAuthenticated', data: { grantId: request.grantId, userId: command.userId, username: command.username, method: 'password' } },
+        ...requestAndSignIn(request, signedIn),
+        ...consentAndCode(request, signedIn.userId, command.codeHash, later(command.now, command.codeTtlSeconds), command.rememberedFrom),
       ];
     }
-    case 'GrantConsent': {
-      const request = interactive(state.request, command.browserSessionHash, command.now);
-      if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
-      return consentAndCode(request, state.userId, command.codeHash, later(command.now, command.codeTtlSeconds));
-    }
     case 'DenyConsent': {
-      const request = interactive(state.request, command.browserSessionHash, command.now);
-      if (state.status !== 'authenticated' || !state.userId) throw new InvalidRequest('consent was already given or the user is not signed in');
-      return [{ type: 'ConsentDenied', data: { grantId: request.grantId, userId: state.userId, clientId: request.clientId } }];
+      const { request, signedIn } = decisionOn(state, command.held, command.browserSessionHash, command.now);
+      return [...requestAndSignIn(request, signedIn), { type: 'ConsentDenied', data: { grantId: request.grantId, userId: signedIn.userId, clientId: request.clientId } }];
     }
     case 'RedeemAuthorizationCode': {
       const request = state.request;

@@ -112,7 +112,7 @@ describe('login and consent pages', () => {
     }
   });
 
-  it('record nothing for a request nobody signs in for, then the request with the sign-in in one append, once', async () => {
+  it('record nothing until the user decides, then the request, the sign-in and the decision in one append, once', async () => {
     const before = await eventCount();
     // Anyone may send these at line rate: the store keeps every event for ever, so none is kept for them.
     for (let i = 0; i < 20; i++) expect((await authorize({ ...valid, state: `s${i}` })).status).toBe(303);
@@ -120,19 +120,39 @@ describe('login and consent pages', () => {
     expect(page.status).toBe(200);
     expect(await eventCount()).toBe(before);
 
+    // The sign-in is the sign-in session's own record; the grant has nothing yet.
     const login = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), ...alice });
     expect(login.status).toBe(303);
+    expect((await system.as.store.readAll(before, 10)).map((e) => e.type)).toEqual(['SignInSessionStarted']);
+    const consentPage = await browser.get(location(login, issuer).toString());
+    const consentHtml = await consentPage.text();
+    expect(consentHtml).toContain('Signed in as alice');
+    const decided = await browser.postForm(`${issuer}/consent`, { ...hiddenFields(consentHtml), decision: 'approve' });
+    expect(location(decided, issuer).searchParams.get('code')).toEqual(expect.any(String));
+
     const added = await system.as.store.readAll(before, 10);
     const grantEvents = added.filter((e) => e.stream.startsWith('grant-'));
-    expect(grantEvents.map((e) => [e.type, e.revision])).toEqual([['AuthorizationRequested', 0], ['UserAuthenticated', 1]]);
+    expect(grantEvents.map((e) => [e.type, e.revision])).toEqual([['AuthorizationRequested', 0], ['UserAuthenticated', 1], ['ConsentGranted', 2], ['AuthorizationCodeIssued', 3]]);
     expect(grantEvents[0].data).toMatchObject({ clientId: 'web', scopes: ['profile'], state: 's1', codeChallenge: challenge, redirectUriSent: true });
-    expect(location(login, issuer).searchParams.get('request')).toBe(grantEvents[0].data.grantId);
+    // Which sign-in the password started: the session stream's name.
+    const session = added.find((e) => e.type === 'SignInSessionStarted')!;
+    expect(grantEvents[1].data).toMatchObject({ method: 'password', username: 'alice', signInSessionId: session.stream.slice('session-'.length) });
+    expect(session.data.grantId).toBe(grantEvents[0].data.grantId);
 
-    // The login link is spent: it neither shows the page again nor records a second sign-in.
+    // Both links are spent: neither shows its page again nor records a second decision.
     expect((await browser.get(page.url)).status).toBe(400);
-    const again = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), ...alice });
+    expect((await browser.get(consentPage.url)).status).toBe(400);
+    const again = await browser.postForm(`${issuer}/consent`, { ...hiddenFields(consentHtml), decision: 'deny' });
     expect(again.status).toBe(400);
     expect(await system.as.store.readAll(before, 100)).toHaveLength(added.length);
+  });
+
+  it('record nothing on the grant for a sign-in abandoned at the consent page', async () => {
+    const { browser, html } = await toLoginPage();
+    const before = await eventCount();
+    const login = await browser.postForm(`${issuer}/login`, { ...hiddenFields(html), ...alice });
+    expect((await browser.get(location(login, issuer).toString())).status).toBe(200);
+    expect((await system.as.store.readAll(before, 10)).map((e) => e.type)).toEqual(['SignInSessionStarted']);
   });
 
   it('hold a request with a long state to the login page, and refuse at the redirect URI one too large to hold', async () => {

@@ -95,7 +95,7 @@ describe('sign-in sessions', () => {
 
     // On record: which sign-in session stood in for the password, by its hash only.
     const cookie = browser.cookies.get('as_signin')!;
-    const grantId = next.searchParams.get('request')!;
+    const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).jti.split('.')[0];
     const authenticated = (await streamOf(`grant-${grantId}`)).find((e) => e.type === 'UserAuthenticated')!;
     expect(authenticated.data).toEqual({ grantId, userId, username: 'alice', method: 'session', signInSessionId: sha256(cookie) });
     const session = await streamOf(`session-${sha256(cookie)}`);

@@ -1,7 +1,7 @@
 import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { RefusedWithEvents } from '../../src/cqrs/decider.js';
-import { grantDecider, type GrantCommand } from '../../src/domain/grant.js';
+import { authorizationRequest, grantDecider, type GrantCommand } from '../../src/domain/grant.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../src/domain/oauth-errors.js';
 import { given } from '../support/given-when-then.js';
 
@@ -30,76 +30,53 @@ const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthoriz
 });
 
 describe('grant decider', () => {
-  it('records an authorization request with its expiry', () => {
+  const signedIn = { userId: 'u1', username: 'alice', method: 'password' as const };
+  const held = { request: requested.data, signedIn };
+  const approve = { kind: 'GrantConsent' as const, held, browserSessionHash: browser, codeHash: sha256(code), now: at(0), codeTtlSeconds: 120 };
+
+  it('shapes the request with the time the user has to sign in and decide', () => {
     const { expiresAt: _, ...request } = requested.data;
-    given(grantDecider, []).when({ kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600 }).then([requested]);
+    expect(authorizationRequest(request, t0, 600)).toEqual(requested.data);
   });
 
-  it('records the sign-in with the request when the browser\'s sign-in session stands in for the password', () => {
-    const { expiresAt: _, ...request } = requested.data;
-    const signInSessionId = sha256('cookie');
+  it('on consent, records the request, the sign-in and the consent with a code bound to the request, in one decision', () => {
+    given(grantDecider, []).when(approve).then([requested, authenticated, consented, codeIssued]);
+  });
+
+  it('records which sign-in session stood in for the password, or the one the password started', () => {
+    const session = { ...signedIn, method: 'session' as const, signInSessionId: sha256('cookie') };
     given(grantDecider, [])
-      .when({ kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600, signedIn: { userId: 'u1', username: 'alice', signInSessionId } })
-      .then([requested, { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } }]);
+      .when({ ...approve, held: { ...held, signedIn: session } })
+      .then([requested, { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId: sha256('cookie') } }, consented, codeIssued]);
   });
 
-  it('with the consent of a grant still standing, records consent and the code in the same decision', () => {
-    const { expiresAt: _, ...request } = requested.data;
-    const signInSessionId = sha256('cookie');
+  it('with the consent of a grant still standing, records where it came from', () => {
     given(grantDecider, [])
-      .when({
-        kind: 'RequestAuthorization', request, now: t0, ttlSeconds: 600, signedIn: { userId: 'u1', username: 'alice', signInSessionId },
-        rememberedConsent: { fromGrantId: 'g0', codeHash: sha256(code), codeTtlSeconds: 120 },
-      })
-      .then([
-        requested,
-        { type: 'UserAuthenticated', data: { ...authenticated.data, method: 'session', signInSessionId } },
-        { type: 'ConsentGranted', data: { ...consented.data, rememberedFrom: 'g0' } },
-        { type: 'AuthorizationCodeIssued', data: { ...codeIssued.data, expiresAt: new Date(t0.getTime() + 120_000).toISOString() } },
-      ]);
+      .when({ ...approve, rememberedFrom: 'g0' })
+      .then([requested, authenticated, { type: 'ConsentGranted', data: { ...consented.data, rememberedFrom: 'g0' } }, codeIssued]);
   });
 
-  it('records the request held by the browser together with the password sign-in that acts on it', () => {
+  it('records a denial with the request and the sign-in', () => {
     given(grantDecider, [])
-      .when({ kind: 'AuthenticateUser', request: requested.data, userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) })
-      .then([requested, authenticated]);
+      .when({ kind: 'DenyConsent', held, browserSessionHash: browser, now: at(1) })
+      .then([requested, authenticated, { type: 'ConsentDenied', data: { grantId: 'g1', userId: 'u1', clientId: 'app' } }]);
   });
 
-  it('refuses a login from another browser, after the request expired, or for a request already on record', () => {
-    const login = { kind: 'AuthenticateUser' as const, request: requested.data, userId: 'u1', username: 'alice', browserSessionHash: browser, now: at(10) };
-    given(grantDecider, []).when({ ...login, browserSessionHash: sha256('other') }).thenRefuses(InvalidRequest, /another browser/);
-    given(grantDecider, []).when({ ...login, now: at(601) }).thenRefuses(InvalidRequest, /expired/);
-    // The same held request again (a second tab, the back button): its grant already has the sign-in.
-    given(grantDecider, [requested, authenticated]).when(login).thenRefuses(InvalidRequest, /already signed in/);
-    // Recorded before requests were held by browsers, or by a signed-in browser: the stream exists.
-    given(grantDecider, [requested]).when(login).thenRefuses(InvalidRequest, /already signed in/);
+  it('refuses a decision from another browser, or after the request expired', () => {
+    given(grantDecider, []).when({ ...approve, browserSessionHash: sha256('other') }).thenRefuses(InvalidRequest, /another browser/);
+    given(grantDecider, []).when({ ...approve, now: at(600) }).thenRefuses(InvalidRequest, /expired/);
+    given(grantDecider, []).when({ kind: 'DenyConsent', held, browserSessionHash: browser, now: at(601) }).thenRefuses(InvalidRequest, /expired/);
   });
 
-  it('on consent, records it and issues a code bound to the request', () => {
-    given(grantDecider, [requested, authenticated])
-      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: sha256(code), now: at(0), codeTtlSeconds: 120 })
-      .then([consented, codeIssued]);
-  });
-
-  it('takes a consent decision once only', () => {
+  it('takes a decision once only: the same held authorization again (a second tab, the back button) finds its grant on record', () => {
     given(grantDecider, [requested, authenticated, consented, codeIssued])
-      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: sha256('again'), now: at(1), codeTtlSeconds: 120 })
-      .thenRefuses(InvalidRequest);
+      .when({ ...approve, codeHash: sha256('again'), now: at(1) })
+      .thenRefuses(InvalidRequest, /already decided/);
     given(grantDecider, [requested, authenticated, consented, codeIssued])
-      .when({ kind: 'DenyConsent', browserSessionHash: browser, now: at(1) })
-      .thenRefuses(InvalidRequest);
-  });
-
-  it('refuses consent before login', () => {
-    given(grantDecider, [requested])
-      .when({ kind: 'GrantConsent', browserSessionHash: browser, codeHash: 'h', now: at(1), codeTtlSeconds: 120 })
-      .thenRefuses(InvalidRequest);
-  });
-
-  it('records a denial', () => {
-    given(grantDecider, [requested, authenticated])
-      .when({ kind: 'DenyConsent', browserSessionHash: browser, now: at(1) })
-      .then([{ type: 'ConsentDenied', data: { grantId: 'g1', userId: 'u1', clientId: 'app' } }]);
+      .when({ kind: 'DenyConsent', held, browserSessionHash: browser, now: at(1) })
+      .thenRefuses(InvalidRequest, /already decided/);
+    // Recorded by an earlier version, which put the request and the sign-in on record before the decision.
+    given(grantDecider, [requested, authenticated]).when(approve).thenRefuses(InvalidRequest, /already decided/);
   });
 
   it('redeems a valid code once for an access token', () => {

@@ -16,7 +16,7 @@ import { redirectToClient } from '../authorization-response.js';
 import { browserSession, secureCookies, sessionHash, signInSessionOf } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
-import { MAX_SEALED_LENGTH, sealAuthorizationRequest } from '../pending-authorization-request.js';
+import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.js';
 
 /**
  * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
@@ -99,17 +99,14 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
           context,
         ),
       );
+      // Single sign-on: straight back with a code when the user already let this client have these scopes.
+      if ('code' in result) return redirectToClient(ctx, redirectUri, config.issuer, { code: result.code, state });
+      // Otherwise the login page, or the consent page for a browser already signed in, with
+      // the authorization held for this browser only, unrecorded until the user decides.
+      const held = sealHeldAuthorization(gateway.authorizationRequestKey, session, result.held);
+      if (held.length > MAX_SEALED_LENGTH) throw new InvalidRequest('the request is too large: send a shorter state');
       ctx.status = 303;
-      if ('pending' in result) {
-        // Nobody signed in: the login page, holding the request for this browser only, unrecorded until the user signs in.
-        const held = sealAuthorizationRequest(gateway.authorizationRequestKey, session, result.pending);
-        if (held.length > MAX_SEALED_LENGTH) throw new InvalidRequest('the request is too large: send a shorter state');
-        return ctx.redirect(`/login?request=${held}`);
-      }
-      // Single sign-on: a browser already signed in goes to consent, or straight back with a
-      // code when the user already let this client have these scopes.
-      if (result.code) return redirectToClient(ctx, redirectUri, config.issuer, { code: result.code, state });
-      ctx.redirect(`/consent?request=${grantId}`);
+      ctx.redirect(`/${result.held.signedIn ? 'consent' : 'login'}?request=${held}`);
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
       redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });

@@ -3,15 +3,15 @@ import type { Context } from 'koa';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
 import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
-import type { GrantState } from '../../domain/grant.js';
+import type { HeldAuthorization, SignedIn } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
 import { browserSession, checkCsrf, csrfToken, secureCookies, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
+import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorization.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
-import { openAuthorizationRequest } from '../pending-authorization-request.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   profile: 'See your profile: your name, username and email address',
@@ -20,42 +20,34 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
 
 /**
  * Step 2, user authorization: a password login, then a consent page. Both are forms
- * bound to the browser session and to the one authorization request by a CSRF token;
- * framing is refused by the security headers on every page.
+ * bound to the browser session and to the one authorization by a CSRF token; framing is
+ * refused by the security headers on every page. Neither page records anything on the
+ * grant: the authorization travels held by the browser (held-authorization.ts) until the
+ * user's decision records it whole.
  */
 export function interactionRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
   const secure = secureCookies(config);
 
-  async function interaction(ctx: Context, grantId: string | undefined, status: GrantState['status']) {
-    ctx.state.browserRoute = true;
+  /**
+   * The authorization a login or consent link holds, opened for this browser only. Once
+   * decided, its grant's stream exists and the link is spent. The login page takes it
+   * before anyone signed in, the consent page after.
+   */
+  async function heldStep(ctx: Context, sealed: string | undefined, step: 'login' | 'consent') {
     const session = browserSession(ctx, secure, false);
-    const grant = await loadGrant(gateway, grantId);
-    if (!grantId || !grant.request || !session || grant.request.browserSessionHash !== sessionHash(session)) {
+    const held = session ? openHeldAuthorization(gateway.authorizationRequestKey, session, sealed) : undefined;
+    if (!session || !held || (step === 'consent') !== (held.signedIn !== undefined)) {
       throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
     }
-    if (grant.status !== status) throw new InvalidRequest('this step of the sign-in is already done; start again from the application');
-    const client = activeClient(readModel.get<ClientDocument>('clients', grant.request.clientId));
-    if (!client) throw new InvalidRequest('the application is no longer registered');
-    return { grant, request: grant.request, session, client, csrf: csrfToken(gateway.csrfKey, session, grantId) };
-  }
-
-  /**
-   * The login page's request: not on record yet, but held by the browser it was made for
-   * (sealed by /authorize) until the user signs in. Its grant's stream must not exist yet:
-   * after the sign-in, the same link is spent.
-   */
-  async function signInStep(ctx: Context, sealed: string | undefined) {
-    const session = browserSession(ctx, secure, false);
-    const request = session ? openAuthorizationRequest(gateway.authorizationRequestKey, session, sealed) : undefined;
-    if (!session || !request) throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
+    const { request } = held;
     if (new Date().toISOString() >= request.expiresAt) throw new InvalidRequest('the authorization request has expired; start again from the application');
     if ((await loadGrant(gateway, request.grantId)).status !== 'none') {
-      throw new InvalidRequest('this step of the sign-in is already done; start again from the application');
+      throw new InvalidRequest('this authorization is already decided; start again from the application');
     }
     const client = activeClient(readModel.get<ClientDocument>('clients', request.clientId));
     if (!client) throw new InvalidRequest('the application is no longer registered');
-    return { request, session, client, csrf: csrfToken(gateway.csrfKey, session, request.grantId) };
+    return { held, request, session, client, csrf: csrfToken(gateway.csrfKey, session, request.grantId) };
   }
 
   function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
@@ -76,42 +68,46 @@ ${loginFailureNotice(failure)}
   router.get('/login', async (ctx) => {
     ctx.state.browserRoute = true;
     const sealed = queryParams(ctx).request;
-    const { client, csrf } = await signInStep(ctx, sealed);
+    const { client, csrf } = await heldStep(ctx, sealed, 'login');
     loginPage(ctx, sealed, client.name, csrf, undefined);
   });
 
   router.post('/login', async (ctx) => {
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
-    const { request, session, client, csrf } = await signInStep(ctx, form.request);
+    const { request, session, client, csrf } = await heldStep(ctx, form.request, 'login');
     checkCsrf(gateway.csrfKey, session, request.grantId, form.csrf);
+    let signedIn: SignedIn;
     let signInSession: NewSignInSession | undefined;
     try {
-      const command = new AuthenticateUser(request, form.username ?? '', form.password ?? '', ctx.ip, sessionHash(session), signInSessionOf(ctx), contextOf(ctx));
-      ({ signInSession } = await gateway.commandBus.execute(command));
+      ({ signedIn, signInSession } = await gateway.commandBus.execute(
+        new AuthenticateUser(request.grantId, form.username ?? '', form.password ?? '', ctx.ip, signInSessionOf(ctx), contextOf(ctx)),
+      ));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginPage(ctx, form.request, client.name, csrf, error as Error);
     }
     if (signInSession) setSignInCookie(ctx, signInSession, secure);
+    // The consent page's link holds the request and who signed in: the decision records both.
+    const held: HeldAuthorization = { request, signedIn };
     ctx.status = 303;
-    ctx.redirect(`/consent?request=${request.grantId}`);
+    ctx.redirect(`/consent?request=${sealHeldAuthorization(gateway.authorizationRequestKey, session, held)}`);
   });
 
   router.get('/consent', async (ctx) => {
     ctx.state.browserRoute = true;
-    const grantId = queryParams(ctx).request;
-    const { grant, request, client, csrf } = await interaction(ctx, grantId, 'authenticated');
+    const sealed = queryParams(ctx).request;
+    const { held, request, client, csrf } = await heldStep(ctx, sealed, 'consent');
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = page(
       'Allow access?',
       html`<h1>Allow <strong>${client.name}</strong> to access your account?</h1>
-<p class="muted">Signed in as ${grant.username}</p>
+<p class="muted">Signed in as ${held.signedIn!.username}</p>
 <p>${client.name} will be able to:</p>
 <ul class="scopes">${request.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s} <code>${s}</code></li>`)}</ul>
 <form method="post" action="/consent">
-<input type="hidden" name="request" value="${grantId}"><input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="request" value="${sealed}"><input type="hidden" name="csrf" value="${csrf}">
 <button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
 </form><p class="muted">You will be sent back to ${new URL(request.redirectUri).origin}</p>`,
     );
@@ -120,16 +116,17 @@ ${loginFailureNotice(failure)}
   router.post('/consent', async (ctx) => {
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
-    const { request, session } = await interaction(ctx, form.request, 'authenticated');
-    checkCsrf(gateway.csrfKey, session, form.request, form.csrf);
+    const { held, request, session } = await heldStep(ctx, form.request, 'consent');
+    checkCsrf(gateway.csrfKey, session, request.grantId, form.csrf);
+    const decided = { request, signedIn: held.signedIn! };
     const context = contextOf(ctx);
     // Step 3: the authorization code goes back to the client through the browser.
     if (form.decision === 'approve') {
-      const { code } = await gateway.commandBus.execute(new GrantConsent(form.request, sessionHash(session), context));
+      const { code } = await gateway.commandBus.execute(new GrantConsent(decided, sessionHash(session), context));
       return redirectToClient(ctx, request.redirectUri, config.issuer, { code, state: request.state });
     }
     if (form.decision === 'deny') {
-      await gateway.commandBus.execute(new DenyConsent(form.request, sessionHash(session), context));
+      await gateway.commandBus.execute(new DenyConsent(decided, sessionHash(session), context));
       return redirectToClient(ctx, request.redirectUri, config.issuer, {
         error: 'access_denied',
         error_description: 'the user denied access',
