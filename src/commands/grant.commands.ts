@@ -73,8 +73,7 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
     if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
     if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
     if (!signedIn || !fromGrantId) return { held: { request, ...(signedIn ? { signedIn } : {}) } };
-    const { decision, code } = await decideConsent(this.ports, { request, signedIn }, request.browserSessionHash, command.context, fromGrantId);
-    return { decision, code };
+    return decideConsent(this.ports, { request, signedIn }, request.browserSessionHash, command.context, fromGrantId);
   }
 }
 
