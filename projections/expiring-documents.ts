@@ -61,10 +61,11 @@ export class ExpiringDocuments {
       // An entry left behind when a sooner one was pushed for the same key.
       if (this.scheduled.get(key) !== at) continue;
       this.scheduled.delete(key);
-      const expiresAt = this.expiryOf(current(key));
+      const document = current(key);
+      const expiresAt = this.expiryOf(document);
       if (expiresAt === undefined) continue;
       if (expiresAt < by) expired.push(key);
-      else this.track(key, current(key));
+      else this.track(key, document);
     }
     return expired;
   }

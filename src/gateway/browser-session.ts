@@ -51,10 +51,11 @@ export function setSignInCookie(ctx: Context, session: { cookie: string; maxAgeS
   ctx.append('Set-Cookie', `${SIGN_IN_COOKIE}=${session?.cookie ?? ''}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${session?.maxAgeSeconds ?? 0}${secure ? '; Secure' : ''}`);
 }
 
+/** An HMAC of a value and the browser session: only the server makes it, and it holds for that browser alone. */
+export const sessionBoundTag = (key: Buffer, sessionId: string, value: string): string => createHmac('sha256', key).update(`${sessionId}.${value}`).digest('base64url');
+
 /** CSRF token for a form: bound to the browser session and to the authorization request. */
-export function csrfToken(key: Buffer, sessionId: string, grantId: string): string {
-  return createHmac('sha256', key).update(`${sessionId}.${grantId}`).digest('base64url');
-}
+export const csrfToken = (key: Buffer, sessionId: string, grantId: string): string => sessionBoundTag(key, sessionId, grantId);
 
 export function checkCsrf(key: Buffer, sessionId: string | undefined, grantId: string, token: string | undefined): void {
   if (!sessionId || !token || !constantTimeEqual(csrfToken(key, sessionId, grantId), token)) {

@@ -14,7 +14,7 @@ export interface Gateway {
   commandBus: CommandBus;
   ports: Ports;
   csrfKey: Buffer;
-  /** Seals the authorization requests browsers hold until the user signs in (pending-authorization-request.ts). */
+  /** Seals the authorizations browsers hold until the user decides (held-authorization.ts). */
   authorizationRequestKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;

@@ -1,7 +1,6 @@
-import { createHmac } from 'node:crypto';
 import { constantTimeEqual } from '../domain/crypto.js';
 import type { HeldAuthorization } from '../domain/grant.js';
-import { sessionHash } from './browser-session.js';
+import { sessionBoundTag, sessionHash } from './browser-session.js';
 
 /**
  * The longest held authorization: its link must stay well inside what servers take as a
@@ -11,8 +10,6 @@ import { sessionHash } from './browser-session.js';
 const MAX_PAYLOAD_LENGTH = 8192;
 export const MAX_SEALED_LENGTH = MAX_PAYLOAD_LENGTH + 1 + 43;
 const SEALED = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_PAYLOAD_LENGTH}}\\.[A-Za-z0-9_-]{43}$`);
-
-const tagOf = (key: Buffer, sessionId: string, payload: string) => createHmac('sha256', key).update(`${sessionId}.${payload}`).digest('base64url');
 
 /**
  * An authorization nobody has decided yet (HeldAuthorization: the request, and who signed
@@ -30,14 +27,14 @@ const tagOf = (key: Buffer, sessionId: string, payload: string) => createHmac('s
 export function sealHeldAuthorization(key: Buffer, sessionId: string, held: HeldAuthorization): string {
   const { browserSessionHash: _bound, ...request } = held.request;
   const payload = Buffer.from(JSON.stringify({ request, signedIn: held.signedIn })).toString('base64url');
-  return `${payload}.${tagOf(key, sessionId, payload)}`;
+  return `${payload}.${sessionBoundTag(key, sessionId, payload)}`;
 }
 
 /** The held authorization, if this server sealed it for this browser session; undefined for anything else. */
 export function openHeldAuthorization(key: Buffer, sessionId: string, sealed: string | undefined): HeldAuthorization | undefined {
   if (!sealed || !SEALED.test(sealed)) return undefined;
   const [payload, tag] = sealed.split('.');
-  if (!constantTimeEqual(tagOf(key, sessionId, payload), tag)) return undefined;
+  if (!constantTimeEqual(sessionBoundTag(key, sessionId, payload), tag)) return undefined;
   // The tag proves this server wrote the payload, so it parses and has the shape it was given.
   const { request, signedIn } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { request: Omit<HeldAuthorization['request'], 'browserSessionHash'>; signedIn?: HeldAuthorization['signedIn'] };
   return { request: { ...request, browserSessionHash: sessionHash(sessionId) }, ...(signedIn ? { signedIn } : {}) };
