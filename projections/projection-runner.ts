@@ -3,6 +3,7 @@ import { upcast } from '../src/domain/event-catalog.js';
 import type { RecordedEvent } from '../src/event-store/event-envelope.js';
 import type { EventStore, Subscription } from '../src/event-store/event-store.js';
 import { ExpiringDocuments } from './expiring-documents.js';
+import type { Logger } from '../src/observability/logger.js';
 import type { Projection } from './projection.js';
 import { MemoryProjectionStore, type ProjectionStore } from './projection-store.js';
 
@@ -16,10 +17,13 @@ export class ProjectionRunner {
   private readonly listeners = new Set<() => void>();
   /** For each projection whose documents expire: made on its first batch, from what the store holds. */
   private readonly expiring = new Map<string, ExpiringDocuments>();
+  private readonly stalls = new Map<string, ProjectionStall>();
 
   constructor(
     readonly projections: readonly Projection[],
     readonly store: ProjectionStore,
+    /** Where a projection that cannot apply an event is reported; a feed retrying it in silence would only show as lag. */
+    private readonly log?: Pick<Logger, 'error' | 'info'>,
   ) {}
 
   /** The lowest checkpoint of all projections: where a feed must start. */
@@ -29,24 +33,97 @@ export class ProjectionRunner {
 
   apply(raw: readonly RecordedEvent[]): void {
     // Events from the bus arrive as they were written; projections see the current schema.
-    const events = raw.map(upcast);
-    for (const projection of this.projections) {
-      const checkpoint = this.store.checkpoint(projection.name);
-      const changes = new Map<string, unknown>();
-      let position = checkpoint;
-      for (const event of events) {
-        if (event.position <= position) continue;
-        for (const key of projection.keysOf(event)) {
-          const current = changes.has(key) ? changes.get(key) : this.store.get(projection.name, key);
-          changes.set(key, projection.evolve(current, event, key));
-        }
-        position = event.position;
+    // One that cannot be lifted fails, at its place, only the projections that reach it.
+    const events = raw.map((event) => {
+      try {
+        return upcast(event);
+      } catch (error) {
+        return new EventNotApplied(event, error);
       }
-      if (position === checkpoint) continue;
-      if (projection.expiresAt) this.expire(projection, changes, latestTime(events));
-      this.store.apply(projection.name, changes, position);
+    });
+    const stalls: ProjectionStall[] = [];
+    for (const projection of this.projections) {
+      try {
+        this.applyTo(projection, events);
+        this.resumed(projection.name);
+      } catch (error) {
+        stalls.push(this.stalledAt(projection.name, events, error));
+      }
     }
     for (const listener of this.listeners) listener();
+    // The feed gives the batch again; the projections that applied it skip it by their checkpoints.
+    if (stalls.length > 0) throw new ProjectionsStalled(stalls);
+  }
+
+  /**
+   * Applies what it can: when an event cannot be applied, the events before it are kept
+   * with the checkpoint just before it, and the failure is thrown.
+   */
+  private applyTo(projection: Projection, events: ReadonlyArray<RecordedEvent | EventNotApplied>): void {
+    const checkpoint = this.store.checkpoint(projection.name);
+    const changes = new Map<string, unknown>();
+    let position = checkpoint;
+    let latest = '';
+    let failure: EventNotApplied | undefined;
+    for (const event of events) {
+      if (positionOf(event) <= position) continue;
+      if (event instanceof EventNotApplied) {
+        failure = event;
+        break;
+      }
+      try {
+        // All of an event's documents change, or none: a retry must not apply it twice to some.
+        const evolved = projection.keysOf(event).map((key) => {
+          const current = changes.has(key) ? changes.get(key) : this.store.get(projection.name, key);
+          return [key, projection.evolve(current, event, key)] as const;
+        });
+        for (const [key, document] of evolved) changes.set(key, document);
+      } catch (error) {
+        failure = new EventNotApplied(event, error);
+        break;
+      }
+      position = event.position;
+      if (event.time > latest) latest = event.time;
+    }
+    if (position !== checkpoint) {
+      if (projection.expiresAt) this.expire(projection, changes, latest);
+      this.store.apply(projection.name, changes, position);
+    }
+    if (failure) throw failure;
+  }
+
+  /** Records (and logs once) that a projection cannot get past an event; repeated attempts at the same one stay quiet. */
+  private stalledAt(name: string, events: ReadonlyArray<RecordedEvent | EventNotApplied>, error: unknown): ProjectionStall {
+    // Not one event's fault (the projection store refused the batch): stuck at the first event it still needs.
+    const failed = error instanceof EventNotApplied ? error.event : events.map(eventOf).find((e) => e.position > this.store.checkpoint(name));
+    const cause = error instanceof EventNotApplied ? error.cause : error;
+    const previous = this.stalls.get(name);
+    if (previous && previous.position === failed?.position) return previous;
+    const stall: ProjectionStall = {
+      projection: name,
+      position: failed?.position ?? this.store.checkpoint(name) + 1,
+      eventId: failed?.id,
+      type: failed?.type,
+      schemaVersion: failed?.schemaVersion,
+      error: describeError(cause),
+      since: new Date().toISOString(),
+    };
+    this.stalls.set(name, stall);
+    // The event's data stays out of the line: the record has it, by position.
+    this.log?.error('projection cannot apply an event; retrying it, later events wait behind it', { ...stall });
+    return stall;
+  }
+
+  private resumed(name: string): void {
+    const stall = this.stalls.get(name);
+    if (!stall || this.store.checkpoint(name) < stall.position) return;
+    this.stalls.delete(name);
+    this.log?.info('projection applied the event it was stuck on', { projection: name, position: stall.position });
+  }
+
+  /** The projections that cannot get past an event, with what failed: none when all is well. */
+  stalled(): ProjectionStall[] {
+    return [...this.stalls.values()];
   }
 
   /** Adds to a batch's changes the removal of every document that has expired by the latest event applied (expiring-documents.ts). */
@@ -88,7 +165,11 @@ export class ProjectionRunner {
       const check = () => {
         if (this.position >= position) done(resolve);
       };
-      const timer = setTimeout(() => done(() => reject(new Error(`projections did not reach ${position}`))), timeoutMs);
+      const timer = setTimeout(() => {
+        // A projection stuck on an event is why, more often than a slow store: say which.
+        const why = this.stalled().map(describeStall).join('; ');
+        done(() => reject(new Error(`projections did not reach ${position}${why ? `: ${why}` : ''}`)));
+      }, timeoutMs);
       const done = (settle: () => void) => {
         clearTimeout(timer);
         this.listeners.delete(check);
@@ -104,7 +185,41 @@ export class ProjectionRunner {
   }
 }
 
-const latestTime = (events: readonly RecordedEvent[]) => events.reduce((latest, event) => (event.time > latest ? event.time : latest), '');
+/** A projection that cannot get past the event at `position`. */
+export interface ProjectionStall {
+  projection: string;
+  position: number;
+  eventId?: string;
+  type?: string;
+  schemaVersion?: number;
+  /** The error's name and message, never the event's data. */
+  error: string;
+  /** When this process first failed to apply it. */
+  since: string;
+}
+
+/** Thrown by `apply` once every projection has applied what it could, so the feed gives the batch again. */
+export class ProjectionsStalled extends Error {
+  constructor(readonly stalls: readonly ProjectionStall[]) {
+    super(stalls.map(describeStall).join('; '));
+    this.name = 'ProjectionsStalled';
+  }
+}
+
+export const describeStall = (stall: ProjectionStall): string =>
+  `${stall.projection} cannot apply event ${stall.position}${stall.type ? ` (${stall.type} v${stall.schemaVersion})` : ''}: ${stall.error}`;
+
+class EventNotApplied {
+  constructor(
+    readonly event: RecordedEvent,
+    readonly cause: unknown,
+  ) {}
+}
+
+const eventOf = (entry: RecordedEvent | EventNotApplied): RecordedEvent => (entry instanceof EventNotApplied ? entry.event : entry);
+const positionOf = (entry: RecordedEvent | EventNotApplied): number => eventOf(entry).position;
+const describeError = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error).slice(0, 500);
 
 /** Folds the whole store into a fresh in-memory copy of one projection. */
 export async function rebuildProjection(

@@ -1,5 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** What the metrics read of a projection runner. */
+interface ProjectionsReport {
+  readonly projections: ReadonlyArray<{ name: string }>;
+  lagByProjection(): Promise<Array<[string, number]>>;
+  stalled(): ReadonlyArray<{ projection: string }>;
+}
+
 /**
  * The process's Prometheus metrics, served on the admin port. Counts of tokens, revocations
  * and login failures come from the events this instance appends, so they mean exactly what
@@ -24,20 +31,26 @@ export class Metrics {
   });
   readonly concurrencyConflicts = new Counter({ name: 'event_store_concurrency_conflicts_total', help: 'Appends refused because another writer changed the stream first', registers: [this.registry] });
 
-  private readonly lagSources: Array<{ server: string; lag: () => Promise<Array<[string, number]>> }> = [];
+  private readonly projectionSources: Array<{ server: string; runner: ProjectionsReport }> = [];
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.gauge('projection_lag_events', 'Events a projection has yet to apply, by server and projection', ['server', 'projection'], async () => {
       const rows: Array<[Record<string, string>, number]> = [];
-      for (const source of this.lagSources) for (const [projection, lag] of await source.lag()) rows.push([{ server: source.server, projection }, lag]);
+      for (const { server, runner } of this.projectionSources) for (const [projection, lag] of await runner.lagByProjection()) rows.push([{ server, projection }, lag]);
       return rows;
     });
+    this.gauge('projection_stalled', '1 while a projection cannot apply an event (retrying it; later events wait), by server and projection', ['server', 'projection'], async () =>
+      this.projectionSources.flatMap(({ server, runner }) => {
+        const stalled = new Set(runner.stalled().map((stall) => stall.projection));
+        return runner.projections.map((p): [Record<string, string>, number] => [{ server, projection: p.name }, stalled.has(p.name) ? 1 : 0]);
+      }),
+    );
   }
 
-  /** Reports a server's projections under projection_lag_events; the servers of one process share the gauge. */
-  addProjectionLag(server: string, lag: () => Promise<Array<[string, number]>>): void {
-    this.lagSources.push({ server, lag });
+  /** Reports a server's projections under projection_lag_events and projection_stalled; the servers of one process share the gauges. */
+  addProjections(server: string, runner: ProjectionsReport): void {
+    this.projectionSources.push({ server, runner });
   }
 
   /** A gauge whose value is read when Prometheus scrapes. */

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { describeStall, ProjectionRunner } from '../../projections/projection-runner.js';
 import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
@@ -61,7 +61,7 @@ export interface StartOptions {
 export async function startAuthorizationServer(config: Config, options: StartOptions = {}): Promise<AuthorizationServer> {
   const logger = options.logger ?? pinoLogger(undefined, config.logLevel);
   const metrics = options.metrics ?? new Metrics();
-  const commandSide = await openCommandSide(config, metrics);
+  const commandSide = await openCommandSide(config, metrics, logger);
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel, secrets } = ports;
 
@@ -91,6 +91,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const readiness: Record<string, ReadinessCheck> = {
     eventStore: async () => (await store.checkWritable(), true),
     projections: async () => {
+      const stalled = readSide.stalled();
+      if (stalled.length > 0) return stalled.map(describeStall).join('; ');
       const lag = await readSide.lag();
       return lag <= READY_LAG ? true : `${lag} events behind the store`;
     },
@@ -101,7 +103,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];
   });
-  metrics.addProjectionLag('authorization-server', () => readSide.lagByProjection());
+  metrics.addProjections('authorization-server', readSide);
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);
 
   return {

@@ -18,6 +18,7 @@ import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
 import { openEventStore } from './adapters.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
 
@@ -40,11 +41,11 @@ export interface CommandSide {
  * The write side with what it reads: the event store, the secret store, the read side
  * caught up with the store, and the command bus. The server and the command line share it.
  */
-export async function openCommandSide(config: Config, metrics?: Metrics): Promise<CommandSide> {
+export async function openCommandSide(config: Config, metrics?: Metrics, logger?: Logger): Promise<CommandSide> {
   const store = metrics ? new InstrumentedEventStore(openEventStore(config), metrics) : openEventStore(config);
   const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
   const readModel = new MemoryProjectionStore();
-  const readSide = new ProjectionRunner(authorizationServerProjections, readModel);
+  const readSide = new ProjectionRunner(authorizationServerProjections, readModel, logger);
   readSide.followStore(store);
   await readSide.waitFor(await store.headPosition(), 60_000);
   const signer = new AccessTokenSigner((kid) => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
-import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { describeStall, ProjectionRunner } from '../../projections/projection-runner.js';
 import { resourceServerProjections } from '../../projections/registry.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import type { Config } from '../config/config.js';
@@ -33,13 +33,16 @@ export async function startResourceServer(
   const readModel: ProjectionStore = config.natsUrl
     ? new SqliteProjectionStore(join(config.dataDir, 'resource-server-projections.sqlite'))
     : new MemoryProjectionStore();
-  const projections = new ProjectionRunner(resourceServerProjections, readModel);
+  const projections = new ProjectionRunner(resourceServerProjections, readModel, logger);
   const bus = options.bus ?? (await openEventBus(config));
   await projections.followBus(bus, options.consumerName ?? 'resource-server');
   // Not ready until the projections have caught up once since start: before that a revoked token could pass.
+  // Nor while one is stuck on an event: revocations after it do not reach this server.
   let caughtUp = false;
   const readiness: Record<string, ReadinessCheck> = {
     projections: async () => {
+      const stalled = projections.stalled();
+      if (stalled.length > 0) return stalled.map(describeStall).join('; ');
       const lag = await projections.lag();
       caughtUp ||= lag === 0;
       return caughtUp ? true : `${lag} events behind the bus`;
@@ -47,7 +50,7 @@ export async function startResourceServer(
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
   const metrics = options.metrics ?? new Metrics();
-  metrics.addProjectionLag('resource-server', () => projections.lagByProjection());
+  metrics.addProjections('resource-server', projections);
   const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger, readiness, metrics);
   const http = await listen(app, config.host, options.port ?? config.resourceServerPort);
   return {

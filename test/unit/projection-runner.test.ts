@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { defineProjection } from '../../projections/projection.js';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
-import { ProjectionRunner, rebuildProjection } from '../../projections/projection-runner.js';
+import { ProjectionRunner, ProjectionsStalled, rebuildProjection } from '../../projections/projection-runner.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
@@ -82,4 +82,103 @@ it('follows the event store live and rebuilds to the same documents from scratch
   const rebuilt = await rebuildProjection(counts, events);
   expect(rebuilt.entries('counts')).toEqual(live.store.entries('counts'));
   expect(live.store.entries('counts')).toHaveLength(7);
+});
+
+describe('a projection that cannot apply an event', () => {
+  // Throws on a "Poison" event until told it may pass: a bug fixed, a disk freed.
+  let poisonPasses = false;
+  const fragile = defineProjection<number>({
+    name: 'fragile',
+    keysOf: (event) => (event.type === 'Counted' || event.type === 'Poison' ? [String(event.data.key)] : []),
+    evolve: (current, event) => {
+      if (event.type === 'Poison' && !poisonPasses) throw new TypeError('cannot read this one');
+      return (current ?? 0) + 1;
+    },
+  });
+  const logged = () => {
+    const lines: Array<{ level: string; message: string; fields?: Record<string, unknown> }> = [];
+    return { lines, log: { error: (message: string, fields?: Record<string, unknown>) => void lines.push({ level: 'error', message, fields }), info: (message: string, fields?: Record<string, unknown>) => void lines.push({ level: 'info', message, fields }) } };
+  };
+  beforeEach(() => {
+    poisonPasses = false;
+  });
+
+  it('keeps what came before it, holds there, and does not hold back the other projections', () => {
+    const store = new MemoryProjectionStore();
+    const { lines, log } = logged();
+    const runner = new ProjectionRunner([fragile, counts], store, log);
+    const batch = [recorded(1, { key: 'a' }), recorded(2, { key: 'a', secretish: 'data-stays-out' }, 'Poison'), recorded(3, { key: 'a' })];
+    expect(() => runner.apply(batch)).toThrow(ProjectionsStalled);
+    expect(store.checkpoint('fragile')).toBe(1);
+    expect(store.get('fragile', 'a')).toBe(1);
+    // The projection after it in the list got the whole batch.
+    expect(store.checkpoint('counts')).toBe(3);
+    expect(store.get('counts', 'a')).toBe(2);
+    expect(runner.stalled()).toEqual([expect.objectContaining({ projection: 'fragile', position: 2, type: 'Poison', schemaVersion: 1, error: 'TypeError: cannot read this one' })]);
+    expect(runner.position).toBe(1);
+
+    // The feed gives the batch again and again: one line says so, not one per attempt.
+    for (let attempt = 0; attempt < 3; attempt++) expect(() => runner.apply(batch)).toThrow(/fragile cannot apply event 2 \(Poison v1\): TypeError: cannot read this one/);
+    expect(store.get('counts', 'a')).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', fields: { projection: 'fragile', position: 2, type: 'Poison' } });
+    expect(JSON.stringify(lines)).not.toContain('data-stays-out');
+
+    poisonPasses = true;
+    runner.apply(batch);
+    expect(store.get('fragile', 'a')).toBe(3);
+    expect(runner.stalled()).toEqual([]);
+    expect(runner.position).toBe(3);
+    expect(lines.map((l) => l.level)).toEqual(['error', 'info']);
+  });
+
+  it('changes all of an event\'s documents or none, so a retry never applies it twice to some', () => {
+    const twoKeys = defineProjection<number>({
+      name: 'two-keys',
+      keysOf: () => ['first', 'second'],
+      evolve: (current, event, key) => {
+        if (key === 'second' && event.data.fail && !poisonPasses) throw new Error('second key refused');
+        return (current ?? 0) + 1;
+      },
+    });
+    const store = new MemoryProjectionStore();
+    const runner = new ProjectionRunner([twoKeys], store);
+    expect(() => runner.apply([recorded(1, {}), recorded(2, { fail: true })])).toThrow(ProjectionsStalled);
+    expect([store.get('two-keys', 'first'), store.get('two-keys', 'second')]).toEqual([1, 1]);
+    poisonPasses = true;
+    runner.apply([recorded(2, { fail: true })]);
+    expect([store.get('two-keys', 'first'), store.get('two-keys', 'second')]).toEqual([2, 2]);
+  });
+
+  it('stops every projection at an event no upcaster can lift, with the events before it applied', () => {
+    const store = new MemoryProjectionStore();
+    const runner = new ProjectionRunner([counts, fragile], store);
+    const unreadable = { ...recorded(2, { jti: 'j' }, 'AccessTokenIssued'), schemaVersion: 0 };
+    expect(() => runner.apply([recorded(1, { key: 'a' }), unreadable, recorded(3, { key: 'a' })])).toThrow(/counts cannot apply event 2 \(AccessTokenIssued v0\): InvalidEventData/);
+    expect([store.checkpoint('counts'), store.checkpoint('fragile')]).toEqual([1, 1]);
+    expect(runner.stalled().map((s) => s.projection)).toEqual(['counts', 'fragile']);
+  });
+
+  it('holds at the first event it still needs when its store refuses the batch', () => {
+    const store = new MemoryProjectionStore();
+    let full = true;
+    const refusing = Object.assign(Object.create(store) as MemoryProjectionStore, {
+      apply: (name: string, changes: ReadonlyMap<string, unknown>, position: number) => {
+        if (full) throw Object.assign(new Error('database or disk is full'), { name: 'SqliteError' });
+        store.apply(name, changes, position);
+      },
+    });
+    const runner = new ProjectionRunner([counts], refusing);
+    expect(() => runner.apply([recorded(1, { key: 'a' }), recorded(2, { key: 'a' })])).toThrow(/counts cannot apply event 1 \(Counted v1\): SqliteError: database or disk is full/);
+    full = false;
+    runner.apply([recorded(1, { key: 'a' }), recorded(2, { key: 'a' })]);
+    expect(store.get('counts', 'a')).toBe(2);
+    expect(runner.stalled()).toEqual([]);
+  });
+
+  it('says which projection is stuck, and on what, when a wait for it runs out', async () => {
+    const runner = new ProjectionRunner([fragile], new MemoryProjectionStore());
+    expect(() => runner.apply([recorded(1, { key: 'a' }, 'Poison')])).toThrow(ProjectionsStalled);
+    await expect(runner.waitFor(1, 50)).rejects.toThrow('projections did not reach 1: fragile cannot apply event 1 (Poison v1): TypeError: cannot read this one');
+  });
 });
