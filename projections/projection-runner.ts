@@ -135,15 +135,39 @@ export class ProjectionRunner {
     for (const key of expiring.expiredBy(time, current)) changes.set(key, undefined);
   }
 
+  /**
+   * Resets the projections whose store holds another version of their fold (a store that
+   * outlived an upgrade), so that they are folded again from the first event; records the
+   * version of the others. Returns whether any must be folded again.
+   */
+  private refoldOutdated(): boolean {
+    let refold = false;
+    for (const projection of this.projections) {
+      const version = projection.version ?? 1;
+      const stored = this.store.foldVersion(projection.name);
+      if (stored === version) continue;
+      const folded = this.store.checkpoint(projection.name) > 0;
+      this.store.reset(projection.name, version);
+      if (!folded) continue;
+      refold = true;
+      this.log?.info('projection folded again from the first event: its store holds another version of its fold', { projection: projection.name, storedVersion: stored, version });
+    }
+    return refold;
+  }
+
   /** The embedded default: follow the event store itself. */
   followStore(eventStore: EventStore): void {
+    this.refoldOutdated();
     this.feed = eventStore.subscribeAll(this.position, async (batch) => this.apply(batch));
     this.lagOf = async (projection) => Math.max(0, (await eventStore.headPosition()) - (projection ? this.store.checkpoint(projection) : this.position));
   }
 
   /** With NATS: a durable JetStream consumer per runner, acknowledged after each apply. */
   async followBus(bus: EventBus, durableName: string): Promise<void> {
-    const consumer = await bus.consume(durableName, 'oauth.>', async (event) => this.apply([event]));
+    // The consumer has passed the events a projection folded again must see: it starts over,
+    // and the projections that kept their fold skip them by their checkpoints.
+    const fromStart = this.refoldOutdated();
+    const consumer = await bus.consume(durableName, 'oauth.>', async (event) => this.apply([event]), { fromStart });
     this.feed = consumer;
     this.lagOf = () => consumer.pending();
   }

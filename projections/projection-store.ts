@@ -11,6 +11,10 @@ export interface ProjectionStore {
   entries(projection: string): Array<[string, unknown]>;
   /** The documents whose key is `<group>/<anything>`: one user's grants, say, without a scan of all. */
   entriesIn(projection: string, group: string): Array<[string, unknown]>;
+  /** The version of the fold the documents were made by; undefined when nothing is recorded. */
+  foldVersion(projection: string): number | undefined;
+  /** Drops a projection's documents and checkpoint, and records the version of the fold that will make them again. */
+  reset(projection: string, version: number): void;
   close(): void;
 }
 
@@ -24,6 +28,7 @@ export class MemoryProjectionStore implements ProjectionStore {
   private readonly documents = new Map<string, Map<string, unknown>>();
   private readonly checkpoints = new Map<string, number>();
   private readonly groups = new Map<string, Map<string, Set<string>>>();
+  private readonly versions = new Map<string, number>();
 
   get<V>(projection: string, key: string): V | undefined {
     return this.documents.get(projection)?.get(key) as V | undefined;
@@ -62,6 +67,17 @@ export class MemoryProjectionStore implements ProjectionStore {
 
   entries(projection: string): Array<[string, unknown]> {
     return [...(this.documents.get(projection) ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  foldVersion(projection: string): number | undefined {
+    return this.versions.get(projection);
+  }
+
+  reset(projection: string, version: number): void {
+    this.documents.delete(projection);
+    this.groups.delete(projection);
+    this.checkpoints.delete(projection);
+    this.versions.set(projection, version);
   }
 
   close(): void {}

@@ -17,6 +17,12 @@ export interface Projection<V = unknown> {
    * same step as the event (see expiring-documents.ts).
    */
   expiresAt?(document: V): string | undefined;
+  /**
+   * The version of the fold (1 when absent). Raise it when `keysOf` or `evolve` change what
+   * the documents hold: a store that outlives its process and holds an older fold is then
+   * folded again from the first event, instead of keeping documents this code would not make.
+   */
+  readonly version?: number;
 }
 
 export const defineProjection = <V>(projection: Projection<V>): Projection<V> => projection;

@@ -10,21 +10,29 @@ export class SqliteProjectionStore implements ProjectionStore {
   private readonly db: Database.Database;
   private readonly statements;
   private readonly applyTx: (projection: string, changes: ReadonlyMap<string, unknown>, position: number) => void;
+  private readonly resetTx: (projection: string, version: number) => void;
 
   constructor(file: string) {
     this.db = openSqliteFile(file);
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS documents (projection TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (projection, key));
-      CREATE TABLE IF NOT EXISTS projection_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS projection_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 1);
     `);
+    // Files from before folds had versions hold the first fold of each projection.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(projection_checkpoints)').all().map((c) => c.name);
+    if (!columns.includes('version')) this.db.exec('ALTER TABLE projection_checkpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
     this.statements = {
       get: this.db.prepare<[string, string], { value: string }>('SELECT value FROM documents WHERE projection = ? AND key = ?'),
       put: this.db.prepare<[string, string, string]>(
         'INSERT INTO documents (projection, key, value) VALUES (?, ?, ?) ON CONFLICT (projection, key) DO UPDATE SET value = excluded.value',
       ),
       delete: this.db.prepare<[string, string]>('DELETE FROM documents WHERE projection = ? AND key = ?'),
-      checkpoint: this.db.prepare<[string], { position: number }>('SELECT position FROM projection_checkpoints WHERE projection = ?'),
+      checkpoint: this.db.prepare<[string], { position: number; version: number }>('SELECT position, version FROM projection_checkpoints WHERE projection = ?'),
+      deleteAll: this.db.prepare<[string]>('DELETE FROM documents WHERE projection = ?'),
+      restart: this.db.prepare<[string, number]>(
+        'INSERT INTO projection_checkpoints (projection, position, version) VALUES (?, 0, ?) ON CONFLICT (projection) DO UPDATE SET position = 0, version = excluded.version',
+      ),
       setCheckpoint: this.db.prepare<[string, number]>(
         'INSERT INTO projection_checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
       ),
@@ -40,6 +48,10 @@ export class SqliteProjectionStore implements ProjectionStore {
         else this.statements.put.run(projection, key, JSON.stringify(value));
       }
       this.statements.setCheckpoint.run(projection, position);
+    });
+    this.resetTx = this.db.transaction((projection: string, version: number) => {
+      this.statements.deleteAll.run(projection);
+      this.statements.restart.run(projection, version);
     });
   }
 
@@ -62,6 +74,14 @@ export class SqliteProjectionStore implements ProjectionStore {
 
   entriesIn(projection: string, group: string): Array<[string, unknown]> {
     return this.statements.entriesIn.all(projection, `${group}/`, `${group}0`).map(({ key, value }) => [key, JSON.parse(value)]);
+  }
+
+  foldVersion(projection: string): number | undefined {
+    return this.statements.checkpoint.get(projection)?.version;
+  }
+
+  reset(projection: string, version: number): void {
+    this.resetTx(projection, version);
   }
 
   close(): void {

@@ -51,6 +51,10 @@ const keptUntil = (expiresAt: string) => new Date(Date.parse(expiresAt) + REVOCA
  */
 export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
   name: 'token-status',
+  // 2: disabled clients, revocations that expire, no document per issued token. A resource
+  // server's store folded by version 1 is folded again at start (a client disabled before
+  // the upgrade would otherwise still pass there).
+  version: 2,
   keysOf: (event) => {
     switch (event.type) {
       case 'TokenRevoked':

@@ -11,6 +11,8 @@ export const userKey = {
 /** Users by id (for the resource server's profile) and by username (for login). */
 export const usersProjection = defineProjection<UserDocument | string>({
   name: 'users',
+  // 2: disabled users. A resource server's store folded by version 1 is folded again at start.
+  version: 2,
   keysOf: (event) => {
     if (event.type === 'UserDisabled') return [userKey.byId(String(event.data.userId))];
     if (event.type !== 'UserRegistered') return [];

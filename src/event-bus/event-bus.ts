@@ -26,9 +26,14 @@ export interface EventBus {
    * restarts of the consumer, delivers in order, and acknowledges only after the
    * handler returned.
    */
-  consume(durableName: string, filterSubject: string, handler: EventHandler): Promise<BusConsumer>;
+  consume(durableName: string, filterSubject: string, handler: EventHandler, options?: ConsumeOptions): Promise<BusConsumer>;
   isConnected(): boolean;
   close(): Promise<void>;
+}
+
+export interface ConsumeOptions {
+  /** Forget where the durable consumer was and deliver again from the oldest event the bus holds. */
+  fromStart?: boolean;
 }
 
 export const SUBJECT_PREFIX = 'oauth';

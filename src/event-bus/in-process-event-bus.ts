@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
-import { subjectMatches, subjectOf, type BusConsumer, type EventBus, type EventHandler } from './event-bus.js';
+import { subjectMatches, subjectOf, type BusConsumer, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
 
 const TRIM_EVERY = 1024;
 
@@ -39,7 +39,7 @@ export class InProcessEventBus implements EventBus {
     return events.length;
   }
 
-  async consume(durableName: string, filterSubject: string, handler: EventHandler): Promise<BusConsumer> {
+  async consume(durableName: string, filterSubject: string, handler: EventHandler, options: ConsumeOptions = {}): Promise<BusConsumer> {
     let stopped = false;
     let wake: (() => void) | undefined;
     const onPublished = () => wake?.();
@@ -52,7 +52,7 @@ export class InProcessEventBus implements EventBus {
           resolve();
         };
       });
-    if (!this.cursors.has(durableName)) this.cursors.set(durableName, this.trimmed);
+    if (!this.cursors.has(durableName) || options.fromStart) this.cursors.set(durableName, this.trimmed);
     const loop = (async () => {
       while (!stopped) {
         const cursor = this.cursors.get(durableName)!;

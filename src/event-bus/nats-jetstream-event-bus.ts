@@ -9,7 +9,7 @@ import {
   type ConsumerMessages,
 } from '@nats-io/jetstream';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
-import { SUBJECT_PREFIX, subjectOf, type BusConsumer, type EventBus, type EventHandler } from './event-bus.js';
+import { SUBJECT_PREFIX, subjectOf, type BusConsumer, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
 
 export const STREAM_NAME = 'OAUTH';
 
@@ -73,7 +73,11 @@ export class NatsJetStreamEventBus implements EventBus {
     return firstFailure === -1 ? events.length : firstFailure;
   }
 
-  async consume(durableName: string, filterSubject: string, handler: EventHandler): Promise<BusConsumer> {
+  async consume(durableName: string, filterSubject: string, handler: EventHandler, options: ConsumeOptions = {}): Promise<BusConsumer> {
+    if (options.fromStart) {
+      // A durable consumer keeps its place across an add; only a new one starts at the first message.
+      await this.jsm.consumers.delete(STREAM_NAME, durableName).catch(() => false);
+    }
     await this.jsm.consumers.add(STREAM_NAME, {
       durable_name: durableName,
       ack_policy: AckPolicy.Explicit,

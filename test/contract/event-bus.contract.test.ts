@@ -119,6 +119,28 @@ describe.each(adapters)('event bus contract: %s', (_name, make) => {
     expect(failed).toBe(true);
     expect(seen).toEqual(['First', 'Second']);
   });
+
+  it('starts a durable consumer over from the first event when asked, and only then', async () => {
+    const stream = `again-${randomUUID()}`;
+    const durable = `d${randomUUID().slice(0, 8)}`;
+    await bus.publish([recorded(stream, 'One'), recorded(stream, 'Two')]);
+    const first: string[] = [];
+    const consumer = await bus.consume(durable, 'oauth.again.>', async (event) => void first.push(event.type));
+    await waitFor(() => first.length === 2, 'both events');
+    await consumer.stop();
+    await bus.publish([recorded(stream, 'Three')]);
+
+    const resumed: string[] = [];
+    const again = await bus.consume(durable, 'oauth.again.>', async (event) => void resumed.push(event.type));
+    await waitFor(() => resumed.length === 1, 'the new event');
+    await again.stop();
+    const over: string[] = [];
+    const fromStart = await bus.consume(durable, 'oauth.again.>', async (event) => void over.push(event.type), { fromStart: true });
+    await waitFor(() => over.length === 3, 'every event again');
+    await new Promise((r) => setTimeout(r, 100));
+    await fromStart.stop();
+    expect([resumed, over]).toEqual([['Three'], ['One', 'Two', 'Three']]);
+  });
 });
 
 describe('subjects', () => {

@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import type { ProjectionStore } from '../../projections/projection-store.js';
 import { rebuildProjection } from '../../projections/projection-runner.js';
 import { projectionRegistry } from '../../projections/registry.js';
@@ -5,6 +7,7 @@ import { runCodeFlow } from '../support/oauth-flow.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
+import { waitFor } from '../support/wait-for.js';
 
 const alice = { username: 'alice', password: 'correct horse battery' };
 
@@ -83,5 +86,39 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
     await system.rs.projections.waitFor(await system.as.store.headPosition());
     expect(system.rs.projections.store.entries('token-status')).toHaveLength(tokenStatusBefore.length + 1);
     expect((await profile()).status).toBe(401);
+  });
+});
+
+describe('a resource server upgraded to a new version of a fold, over NATS', () => {
+  it('folds that projection again from the first event on the bus', async () => {
+    const dir = tempDir();
+    const nats = await startNatsServer();
+    let system: TestSystem | undefined = await startSystem(dir.path, { natsUrl: nats.url });
+    try {
+      const web = await registerWebClient(system);
+      await system.as.admin.disableClient('web');
+      await system.rs.projections.waitFor(await system.as.store.headPosition());
+      const disabled = system.rs.projections.store.get('token-status', 'client:web');
+      expect(disabled).toMatchObject({ disabled: true });
+      await system.close();
+      system = undefined;
+
+      // What a resource server's store looks like when it was folded by token-status version 1,
+      // before disabled clients were part of it.
+      const file = new Database(join(dir.path, 'resource-server-projections.sqlite'));
+      file.prepare("DELETE FROM documents WHERE projection = 'token-status'").run();
+      file.prepare("UPDATE projection_checkpoints SET version = 1 WHERE projection = 'token-status'").run();
+      file.close();
+
+      system = await startSystem(dir.path, { natsUrl: nats.url });
+      await waitFor(async () => (await fetch(`${system!.config.resourceServerUrl}/readyz`)).status === 200, 'resource server ready');
+      expect(system.rs.projections.store.get('token-status', `client:${web.clientId}`)).toEqual(disabled);
+      expect(system.rs.projections.store.foldVersion('token-status')).toBe(2);
+      expect(system.logLines.filter((line) => line.includes('folded again from the first event'))).toEqual([expect.stringContaining('"projection":"token-status"')]);
+    } finally {
+      await system?.close();
+      await nats.dispose();
+      dir.remove();
+    }
   });
 });

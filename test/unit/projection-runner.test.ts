@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { defineProjection } from '../../projections/projection.js';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
@@ -180,5 +181,56 @@ describe('a projection that cannot apply an event', () => {
     const runner = new ProjectionRunner([fragile], new MemoryProjectionStore());
     expect(() => runner.apply([recorded(1, { key: 'a' }, 'Poison')])).toThrow(ProjectionsStalled);
     await expect(runner.waitFor(1, 50)).rejects.toThrow('projections did not reach 1: fragile cannot apply event 1 (Poison v1): TypeError: cannot read this one');
+  });
+});
+
+describe('a store that holds another version of a fold', () => {
+  const countsV2 = defineProjection<number>({ ...counts, version: 2, evolve: (current) => (current ?? 0) + 10 });
+
+  it('is folded again from the first event when the runner starts following, and the others keep theirs', async () => {
+    const file = join(dir.path, `folds-${Math.random()}.sqlite`);
+    const events = new MemoryEventStore({ pollMs: 10 });
+    for (let i = 0; i < 3; i++) await events.append('count-1', [anEvent('Counted', { key: 'a' })], 'any');
+    const other = defineProjection<number>({ ...counts, name: 'other' });
+
+    const before = new ProjectionRunner([counts, other], new SqliteProjectionStore(file));
+    before.followStore(events);
+    await before.waitFor(3);
+    await before.stop();
+    before.store.close();
+    
+
+    const lines: string[] = [];
+    const store = new SqliteProjectionStore(file);
+    const after = new ProjectionRunner([countsV2, other], store, { error: (m) => void lines.push(m), info: (m) => void lines.push(m) });
+    after.followStore(events);
+    await after.waitFor(3);
+    await after.stop();
+    expect(store.get('counts', 'a')).toBe(30);
+    expect(store.foldVersion('counts')).toBe(2);
+    expect(store.get('other', 'a')).toBe(3);
+    expect(lines).toEqual(['projection folded again from the first event: its store holds another version of its fold']);
+    store.close();
+  });
+
+  it('records the version of a fresh store without a word', async () => {
+    const store = new MemoryProjectionStore();
+    const lines: string[] = [];
+    const runner = new ProjectionRunner([countsV2], store, { error: (m) => void lines.push(m), info: (m) => void lines.push(m) });
+    runner.followStore(new MemoryEventStore({ pollMs: 10 }));
+    await runner.stop();
+    expect(store.foldVersion('counts')).toBe(2);
+    expect(lines).toEqual([]);
+  });
+
+  it('reads a SQLite file written before folds had versions as holding the first', () => {
+    const file = join(dir.path, `unversioned-${Math.random()}.sqlite`);
+    const old = new Database(file);
+    old.exec(`CREATE TABLE projection_checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL);
+      INSERT INTO projection_checkpoints VALUES ('counts', 7);`);
+    old.close();
+    const store = new SqliteProjectionStore(file);
+    expect([store.checkpoint('counts'), store.foldVersion('counts'), store.foldVersion('never-seen')]).toEqual([7, 1, undefined]);
+    store.close();
   });
 });
