@@ -4,7 +4,7 @@ import type { NewEvent } from './event-envelope.js';
 
 /**
  * Reads through another store, lifting every event to its current schema version, so
- * deciders and projections only ever see the newest shape. The stored events are left as
+ * deciders and audit queries only ever see the newest shape (projections lift for themselves). The stored events are left as
  * written (their hashes cover what was written); tamper checks read the inner store.
  */
 export class UpcastingEventStore implements EventStore {
@@ -25,8 +25,14 @@ export class UpcastingEventStore implements EventStore {
   headPosition(): Promise<number> {
     return this.inner.headPosition();
   }
+  /**
+   * Followers get the log as written: the relay publishes what each hash covers (NATS
+   * carries events as written), and a projection runner lifts each event itself, so one
+   * that cannot be lifted stops only what must read it, and is reported there, instead of
+   * failing every batch it is in here, unseen.
+   */
   subscribeAll(after: number, handler: BatchHandler): Subscription {
-    return this.inner.subscribeAll(after, (batch) => handler(batch.map(this.upcast)));
+    return this.inner.subscribeAll(after, handler);
   }
   checkWritable(): Promise<void> {
     return this.inner.checkWritable();

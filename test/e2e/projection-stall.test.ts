@@ -9,7 +9,7 @@ import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { startResourceServer } from '../../src/system/resource-server.js';
 import { freePort } from '../support/free-port.js';
-import { memoryLogger } from '../support/system.js';
+import { startSystem, memoryLogger } from '../support/system.js';
 import { waitFor } from '../support/wait-for.js';
 
 // An event the resource server cannot read (a schema version nobody can lift, as a newer
@@ -68,6 +68,44 @@ describe.each<[string, () => Promise<EventBus>, Record<string, string>]>([
     } finally {
       await rs.close();
       await bus.close();
+      dir.remove();
+    }
+  });
+});
+
+describe('an event in the store that no upcaster can lift', () => {
+  it('stops the projections that reach it, loudly, on both servers, and the relay still publishes it as written', async () => {
+    const dir = tempDir();
+    // A stream of its own: the one above holds the other tests' unreadable events.
+    const ownNats = await startNatsServer();
+    const system = await startSystem(dir.path, { natsUrl: ownNats.url });
+    try {
+      const head = await system.as.store.headPosition();
+      const grantId = randomUUID();
+      const time = new Date().toISOString();
+      // Appends take events as given; a writer of a newer release could have left this one.
+      await system.as.store.append(`grant-${grantId}`, [{ id: randomUUID(), type: 'AccessTokenIssued', data: { grantId, jti: `${grantId}.j` }, schemaVersion: 0, time, correlationId: 'c', causationId: null }], 'no_stream');
+      await system.as.store.append(`client-${randomUUID()}`, [{ id: randomUUID(), type: 'ClientDisabled', data: { clientId: 'later' }, schemaVersion: 1, time, correlationId: 'c', causationId: null }], 'no_stream');
+
+      for (const [base, projection] of [[system.config.issuer, 'grants'], [system.config.resourceServerUrl, 'token-status']]) {
+        await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, `${base} not ready`);
+        const { checks } = (await (await fetch(`${base}/readyz`)).json()) as { checks: { projections: string } };
+        expect(checks.projections).toContain(`${projection} cannot apply event ${head + 1} (AccessTokenIssued v0): InvalidEventData`);
+      }
+      expect(system.logLines.filter((l) => l.includes('cannot apply an event')).length).toBeGreaterThanOrEqual(2);
+
+      // On NATS as written, and the event after it too: the relay is not stuck behind it.
+      const reader = await NatsJetStreamEventBus.connect(ownNats.url);
+      const seen: RecordedEvent[] = [];
+      const consumer = await reader.consume('check', 'oauth.>', async (event) => void seen.push(event));
+      await waitFor(() => seen.length === head + 2, 'every event on NATS');
+      await consumer.stop();
+      await reader.close();
+      expect(seen.slice(-2).map((e) => [e.type, e.schemaVersion])).toEqual([['AccessTokenIssued', 0], ['ClientDisabled', 1]]);
+      expect(system.as.relay.publishedPosition).toBe(head + 2);
+    } finally {
+      await system.close();
+      await ownNats.dispose();
       dir.remove();
     }
   });
