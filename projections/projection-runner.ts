@@ -126,6 +126,11 @@ export class ProjectionRunner {
     return [...this.stalls.values()];
   }
 
+  /** What `stalled` says, in words (for readiness and errors); undefined when all is well. */
+  stallReport(): string | undefined {
+    return this.stalls.size === 0 ? undefined : describeStalls(this.stalled());
+  }
+
   /** Adds to a batch's changes the removal of every document that has expired by the latest event applied (expiring-documents.ts). */
   private expire(projection: Projection, changes: Map<string, unknown>, time: string): void {
     let expiring = this.expiring.get(projection.name);
@@ -191,7 +196,7 @@ export class ProjectionRunner {
       };
       const timer = setTimeout(() => {
         // A projection stuck on an event is why, more often than a slow store: say which.
-        const why = this.stalled().map(describeStall).join('; ');
+        const why = this.stallReport();
         done(() => reject(new Error(`projections did not reach ${position}${why ? `: ${why}` : ''}`)));
       }, timeoutMs);
       const done = (settle: () => void) => {
@@ -225,13 +230,13 @@ export interface ProjectionStall {
 /** Thrown by `apply` once every projection has applied what it could, so the feed gives the batch again. */
 export class ProjectionsStalled extends Error {
   constructor(readonly stalls: readonly ProjectionStall[]) {
-    super(stalls.map(describeStall).join('; '));
+    super(describeStalls(stalls));
     this.name = 'ProjectionsStalled';
   }
 }
 
-export const describeStall = (stall: ProjectionStall): string =>
-  `${stall.projection} cannot apply event ${stall.position}${stall.type ? ` (${stall.type} v${stall.schemaVersion})` : ''}: ${stall.error}`;
+const describeStalls = (stalls: readonly ProjectionStall[]): string =>
+  stalls.map((s) => `${s.projection} cannot apply event ${s.position}${s.type ? ` (${s.type} v${s.schemaVersion})` : ''}: ${s.error}`).join('; ');
 
 class EventNotApplied {
   constructor(

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { describeStall, ProjectionRunner } from '../../projections/projection-runner.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
@@ -91,8 +91,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const readiness: Record<string, ReadinessCheck> = {
     eventStore: async () => (await store.checkWritable(), true),
     projections: async () => {
-      const stalled = readSide.stalled();
-      if (stalled.length > 0) return stalled.map(describeStall).join('; ');
+      const stalled = readSide.stallReport();
+      if (stalled) return stalled;
       const lag = await readSide.lag();
       return lag <= READY_LAG ? true : `${lag} events behind the store`;
     },

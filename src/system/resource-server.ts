@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
-import { describeStall, ProjectionRunner } from '../../projections/projection-runner.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { resourceServerProjections } from '../../projections/registry.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
 import type { Config } from '../config/config.js';
@@ -41,8 +41,8 @@ export async function startResourceServer(
   let caughtUp = false;
   const readiness: Record<string, ReadinessCheck> = {
     projections: async () => {
-      const stalled = projections.stalled();
-      if (stalled.length > 0) return stalled.map(describeStall).join('; ');
+      const stalled = projections.stallReport();
+      if (stalled) return stalled;
       const lag = await projections.lag();
       caughtUp ||= lag === 0;
       return caughtUp ? true : `${lag} events behind the bus`;
