@@ -95,13 +95,14 @@ export class ProjectionRunner {
   /** Records (and logs once) that a projection cannot get past an event; repeated attempts at the same one stay quiet. */
   private stalledAt(name: string, events: ReadonlyArray<RecordedEvent | EventNotApplied>, error: unknown): ProjectionStall {
     // Not one event's fault (the projection store refused the batch): stuck at the first event it still needs.
-    const failed = error instanceof EventNotApplied ? error.event : events.map(eventOf).find((e) => e.position > this.store.checkpoint(name));
+    const checkpoint = this.store.checkpoint(name);
+    const failed = error instanceof EventNotApplied ? error.event : events.map(eventOf).find((e) => e.position > checkpoint);
     const cause = error instanceof EventNotApplied ? error.cause : error;
     const previous = this.stalls.get(name);
     if (previous && previous.position === failed?.position) return previous;
     const stall: ProjectionStall = {
       projection: name,
-      position: failed?.position ?? this.store.checkpoint(name) + 1,
+      position: failed?.position ?? checkpoint + 1,
       eventId: failed?.id,
       type: failed?.type,
       schemaVersion: failed?.schemaVersion,
