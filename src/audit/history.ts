@@ -105,11 +105,25 @@ export interface HistoryQuery {
 /** A query that is not one of the four kinds, or has a time that is not one. */
 export class BadHistoryQuery extends Error {}
 
+/** ISO 8601 date-time with a zone: Date.parse alone takes "1" or "2026" as times. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** A time given by an auditor, as ISO 8601 UTC. */
 export const auditTime = (value: string | undefined, name: string): string => {
-  if (!value || Number.isNaN(Date.parse(value))) throw new BadHistoryQuery(`${name} must be an ISO 8601 time, like 2026-11-22T10:00:00Z`);
+  if (!value || !ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) throw new BadHistoryQuery(`${name} must be an ISO 8601 time, like 2026-11-22T10:00:00Z`);
   return new Date(value).toISOString();
 };
+
+/**
+ * A count given in a query: digits only, within bounds. Number() takes "-1", "0.5",
+ * "1e9" and "" as numbers, and a cap checked on those is no cap.
+ */
+export function wholeNumberIn(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(parsed >= min && parsed <= max)) throw new BadHistoryQuery(`${name} must be a whole number from ${min} to ${max}`);
+  return parsed;
+}
 
 /** Exactly one of grant, user (id or username), client, or from with to. */
 export async function historyFilter(store: EventStore, query: HistoryQuery): Promise<HistoryFilter> {

@@ -31,6 +31,11 @@ export interface Config {
   trustProxy: boolean;
   /** Which parts this process runs. */
   services: Service[];
+  /**
+   * What a private_key_jwt assertion may name as its audience: the issuer alone (the
+   * update of RFC 7523), or also the token endpoint URL, for clients written before it.
+   */
+  clientAssertionAudience: 'issuer' | 'issuer-or-endpoint';
 }
 
 export const SERVICES = ['authorization-server', 'resource-server', 'demo-client'] as const;
@@ -114,7 +119,11 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: (env.LOG_LEVEL || 'info') as LogLevel,
     trustProxy: env.TRUST_PROXY === 'true',
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
+    clientAssertionAudience: (env.CLIENT_ASSERTION_AUDIENCE || 'issuer') as Config['clientAssertionAudience'],
   };
+  if (!['issuer', 'issuer-or-endpoint'].includes(config.clientAssertionAudience)) {
+    problems.push(`CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "${env.CLIENT_ASSERTION_AUDIENCE}"`);
+  }
   const unknownServices = config.services.filter((s) => !(SERVICES as readonly string[]).includes(s));
   if (unknownServices.length > 0) problems.push(`SERVICES must list some of ${SERVICES.join(', ')}, got "${unknownServices.join(',')}"`);
   if (!config.services.includes('authorization-server') && !config.natsUrl) {

@@ -35,7 +35,7 @@ export function asyncApiDocument(options: { natsUrl: string | null; version: str
           position: { type: 'integer', minimum: 1, description: 'place in the global log' },
           time: { type: 'string', format: 'date-time' },
           schemaVersion: { type: 'integer', minimum: 1, maximum: definition.schemaVersion },
-          correlationId: { type: 'string', description: 'the HTTP request id that caused it' },
+          correlationId: { type: 'string', description: 'the HTTP request id that caused it: a UUID of the server, followed by / and the X-Request-Id the caller sent when it sent one' },
           causationId: { type: ['string', 'null'] },
           hash: { type: 'string', description: 'SHA-256 chained to the previous event of the stream' },
           data: plain(definition.data),

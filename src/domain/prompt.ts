@@ -16,7 +16,8 @@ export interface SignInRequirements {
 export function signInRequirements(prompt: string | undefined, maxAge: string | undefined): SignInRequirements {
   const values = new Set((prompt ?? '').split(' ').filter(Boolean));
   const unknown = [...values].filter((v) => !PROMPTS.includes(v));
-  if (unknown.length > 0) throw new InvalidRequest(`prompt value not supported: ${unknown.join(' ')}`);
+  // Named from the list, never echoed: the description goes back to the client at its redirect URI.
+  if (unknown.length > 0) throw new InvalidRequest(`prompt must be one of ${PROMPTS.join(', ')}`);
   if (values.has('none') && values.size > 1) throw new InvalidRequest('prompt=none cannot be combined with other values');
   if (maxAge !== undefined && !/^\d{1,9}$/.test(maxAge)) throw new InvalidRequest('max_age must be a whole number of seconds');
   return { prompt: values as Set<Prompt>, maxAgeSeconds: maxAge === undefined ? undefined : Number(maxAge) };

@@ -15,6 +15,8 @@ import { contextOf } from './gateway-context.js';
 /** invalid_client after HTTP Basic: RFC 6749 section 5.2 asks for 401 with a Basic challenge. */
 export class InvalidClientBasic extends InvalidClient {}
 
+export type ClientAssertionAudience = 'issuer' | 'issuer-or-endpoint';
+
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const ASSERTION_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
 /** Assertions may live at most this long, which bounds how long their jti must be remembered. */
@@ -62,7 +64,20 @@ export class ClientAuthenticator {
   constructor(
     private readonly ports: Pick<Ports, 'readModel' | 'secrets' | 'streams'>,
     private readonly issuer: string,
+    /** CLIENT_ASSERTION_AUDIENCE: what an assertion may name as its one audience besides the issuer. */
+    private readonly assertionAudience: ClientAssertionAudience = 'issuer',
   ) {}
+
+  /**
+   * The audiences an assertion sent to this endpoint may name, each as its only value. The
+   * update of RFC 7523 (draft-ietf-oauth-rfc7523bis) closes an audience injection: an
+   * assertion a client made for another server (whose `aud` array names ours as well, or
+   * whose token endpoint URL an attacker chose) must not authenticate here. So the issuer,
+   * alone; older clients written to RFC 7523's "token endpoint URL" get it by setting.
+   */
+  private acceptedAudiences(path: string): string[] {
+    return this.assertionAudience === 'issuer' ? [this.issuer] : [this.issuer, `${this.issuer}/token`, `${this.issuer}${path}`];
+  }
 
   async authenticate(ctx: Context, params: Params): Promise<ClientDocument> {
     const authorization = ctx.get('authorization');
@@ -140,9 +155,6 @@ export class ClientAuthenticator {
       ({ payload } = await jwtVerify(params.client_assertion, createLocalJWKSet(client.jwks as JSONWebKeySet), {
         issuer: client.clientId,
         subject: client.clientId,
-        // RFC 7523 section 3: the audience identifies this server; its token endpoint URL or
-        // the issuer, and the endpoint the assertion was sent to, are all accepted.
-        audience: [this.issuer, `${this.issuer}/token`, `${this.issuer}${ctx.path}`],
         algorithms: ASSERTION_ALGORITHMS,
         requiredClaims: ['exp', 'jti'],
         clockTolerance: 30,
@@ -150,6 +162,8 @@ export class ClientAuthenticator {
     } catch {
       throw failed();
     }
+    const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+    if (audiences.length !== 1 || !this.acceptedAudiences(ctx.path).includes(audiences[0] as string)) throw failed();
     const now = Math.floor(Date.now() / 1000);
     if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS) throw new InvalidClient(`client assertions may live at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds`);
     // Good once, on every instance: the second append to the assertion's stream is refused.

@@ -87,7 +87,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const publisher = leased ?? relay;
   await publisher.start();
 
-  const clients = new ClientAuthenticator(ports, config.issuer);
+  const clients = new ClientAuthenticator(ports, config.issuer, config.clientAssertionAudience);
   const readiness: Record<string, ReadinessCheck> = {
     eventStore: async () => (await store.checkWritable(), true),
     projections: async () => {

@@ -152,5 +152,14 @@ describe('the read-only audit API', () => {
     }
     expect((await get('/audit/history', `Bearer ${key}`)).status).toBe(400);
     expect((await get('/audit/grants-at?user=alice&time=soon', `Bearer ${key}`)).status).toBe(400);
+    // The cap is a cap: no count the parser would stretch into "everything" (security review, item 7).
+    const range = 'from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z';
+    for (const limit of ['-1', '0', '0.5', '1e9', '', ' 2', '0x10', '10001', '99999999999']) {
+      const refused = await get(`/audit/history?${range}&limit=${encodeURIComponent(limit)}`, `Bearer ${key}`);
+      expect([limit, refused.status, ((await refused.json()) as { error: string }).error]).toEqual([limit, 400, 'invalid_request']);
+    }
+    for (const time of ['1', '2026', '2026-11-22', 'Tue, 01 Dec 2026 10:00:00 GMT']) {
+      expect([time, (await get(`/audit/history?from=${encodeURIComponent(time)}&to=2100-01-01T00:00:00Z`, `Bearer ${key}`)).status]).toEqual([time, 400]);
+    }
   });
 });

@@ -111,7 +111,7 @@ describe('two instances on one data directory, without NATS', () => {
   it('refuse at one a client assertion used at the other: the store, not a process, remembers its jti', async () => {
     const jti = randomUUID();
     const assertion = await new SignJWT({ jti }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pk').setSubject('pk')
-      .setAudience(`${issuer.value}/token`).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+      .setAudience(issuer.value).setIssuedAt().setExpirationTime('2m').sign(privateKey);
     const tokenAt = (server: ServerProcess) => fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { history } from '../../src/audit/history.js';
@@ -228,7 +228,7 @@ describe('client_credentials and private_key_jwt', () => {
     await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, insecure));
 
     const assertion = await new SignJWT({ jti: createHash('sha256').update(String(Math.random())).digest('hex') })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(`${issuer}/token`)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(issuer)
       .setIssuedAt().setExpirationTime('2m').sign(privateKey);
     const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
     const post = (body: Record<string, string>) => fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(body) });
@@ -238,7 +238,7 @@ describe('client_credentials and private_key_jwt', () => {
     expect(await replay.json()).toMatchObject({ error: 'invalid_client' });
     // Sent ten times at once, a fresh assertion is still good exactly once.
     const fresh = await new SignJWT({ jti: createHash('sha256').update(String(Math.random())).digest('hex') })
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(`${issuer}/token`)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt').setAudience(issuer)
       .setIssuedAt().setExpirationTime('2m').sign(privateKey);
     const statuses = await Promise.all(Array.from({ length: 10 }, () => post({ ...form, client_assertion: fresh }).then((r) => r.status)));
     expect(statuses.sort()).toEqual([200, ...Array(9).fill(401)]);
@@ -250,11 +250,20 @@ describe('client_credentials and private_key_jwt', () => {
 
     const { privateKey: stranger } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ jti: 'forged' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
-      .setAudience(`${issuer}/token`).setIssuedAt().setExpirationTime('2m').sign(stranger);
+      .setAudience(issuer).setIssuedAt().setExpirationTime('2m').sign(stranger);
     expect((await post({ ...form, client_assertion: forged })).status).toBe(401);
     const longLived = await new SignJWT({ jti: 'long' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
-      .setAudience(`${issuer}/token`).setIssuedAt().setExpirationTime('1h').sign(privateKey);
+      .setAudience(issuer).setIssuedAt().setExpirationTime('1h').sign(privateKey);
     expect((await post({ ...form, client_assertion: longLived })).status).toBe(401);
+
+    // Audience injection (draft-ietf-oauth-rfc7523bis): the issuer, as the only value.
+    const withAudience = (aud: string | string[]) => new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pkjwt').setSubject('pkjwt')
+      .setAudience(aud).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+    for (const aud of [[issuer, 'https://other.example'], ['https://other.example', issuer], `${issuer}/token`, [`${issuer}/token`], 'https://other.example', [issuer, issuer]]) {
+      const refused = await post({ ...form, client_assertion: await withAudience(aud) });
+      expect([aud, refused.status, ((await refused.json()) as { error: string }).error]).toEqual([aud, 401, 'invalid_client']);
+    }
+    expect((await post({ ...form, client_assertion: await withAudience([issuer]) })).status).toBe(200);
   });
 });
 

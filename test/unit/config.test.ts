@@ -34,6 +34,12 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ TRUST_PROXY: 'yes' })).toThrow('TRUST_PROXY must be true or false, got "yes"');
   });
 
+  it('takes the issuer alone as a client assertion audience unless CLIENT_ASSERTION_AUDIENCE widens it', () => {
+    expect(loadConfig({}).clientAssertionAudience).toBe('issuer');
+    expect(loadConfig({ CLIENT_ASSERTION_AUDIENCE: 'issuer-or-endpoint' }).clientAssertionAudience).toBe('issuer-or-endpoint');
+    expect(() => loadConfig({ CLIENT_ASSERTION_AUDIENCE: 'any' })).toThrow('CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "any"');
+  });
+
   it('names every bad value at once', () => {
     let error: ConfigError | undefined;
     try {

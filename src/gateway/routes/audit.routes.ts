@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { auditTime, BadHistoryQuery, history, historyFilter, resolveUser, type HistoryEntry } from '../../audit/history.js';
+import { auditTime, BadHistoryQuery, history, historyFilter, resolveUser, wholeNumberIn, type HistoryEntry } from '../../audit/history.js';
 import { grantsAt } from '../../audit/point-in-time.js';
 import { checkAuditKey } from '../../credentials/audit-keys.js';
 import { InvalidRequest, InvalidToken } from '../../domain/oauth-errors.js';
@@ -38,9 +38,10 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
 
   router.get('/audit/history', async (ctx) => {
     authorize(ctx);
-    const filter = await asRequest(() => historyFilter(store, queryParams(ctx)));
+    const query = queryParams(ctx);
     // Bounded answers: an auditor pages with from/to, or uses oauth-audit for the whole log.
-    const limit = Math.min(Number(queryParams(ctx).limit ?? 1000) || 1000, MAX_ENTRIES);
+    const limit = await asRequest(async () => wholeNumberIn(query.limit, 'limit', 1, MAX_ENTRIES, 1000));
+    const filter = await asRequest(() => historyFilter(store, query));
     const entries: HistoryEntry[] = [];
     let truncated = false;
     for await (const entry of history(store, filter)) {

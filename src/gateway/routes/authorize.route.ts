@@ -19,6 +19,13 @@ import { contextOf, type Gateway } from '../gateway-context.js';
 import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.js';
 
 /**
+ * The parameters this endpoint reads. Error descriptions name only these: a description
+ * goes to the client at its redirect URI, and text the request chose (an unknown
+ * parameter's name, a prompt value) would let anyone put words in the server's mouth there.
+ */
+const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age']);
+
+/**
  * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
  * client and its redirect URI are known good, errors are shown to the user and never
  * redirected: a redirect to an unchecked URI would make this an open redirector.
@@ -30,7 +37,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
     const search = new URLSearchParams(ctx.querystring);
     const single = (name: string): string | undefined => {
       const values = search.getAll(name);
-      if (values.length > 1) throw new InvalidRequest(`parameter ${name} must not be repeated`);
+      if (values.length > 1) throw new InvalidRequest(`${AUTHORIZATION_PARAMETERS.has(name) ? `parameter ${name}` : 'a parameter'} must not be repeated`);
       return values[0];
     };
 
@@ -71,7 +78,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       if (scope !== undefined && (requested.length === 0 || !requested.every(isValidScopeToken))) throw new InvalidScope('scope is malformed');
       const scopes = requested.length > 0 ? requested : client.scopes;
       const unknown = scopes.filter((s) => !client.scopes.includes(s));
-      if (unknown.length > 0) throw new InvalidScope(`scope not allowed for this client: ${unknown.join(' ')}`);
+      if (unknown.length > 0) throw new InvalidScope(`scope asks for more than this client may have (${client.scopes.join(' ')})`);
 
       const requirements = signInRequirements(single('prompt'), single('max_age'));
       const context = contextOf(ctx);
