@@ -1,6 +1,7 @@
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
 import type { Ports } from '../commands/ports.js';
 import { streams } from '../domain/events.js';
+import type { SignedIn } from '../domain/grant.js';
 import { signedInUser, signInSessionDecider, type SignedInUser } from '../domain/sign-in-session.js';
 
 /**
@@ -18,4 +19,17 @@ export async function userOfSignInSession(
   if (!user) return undefined;
   const document = ports.readModel.get<UserDocument>('users', userKey.byId(user.userId));
   return document && !document.disabled ? user : undefined;
+}
+
+/**
+ * Whether whoever signed in for a held authorization is signed in still: their sign-in
+ * session not ended (signed out here or elsewhere, replaced, user disabled) nor expired,
+ * and their account enabled. A consent page left open past a sign-out gives no code.
+ */
+export async function stillSignedIn(ports: Pick<Ports, 'streams' | 'readModel'>, signedIn: SignedIn, now: Date): Promise<boolean> {
+  if (signedIn.signInSessionId) return (await userOfSignInSession(ports, signedIn.signInSessionId, now))?.userId === signedIn.userId;
+  // Sign-in sessions turned off: the password was typed for this authorization alone, in
+  // this browser session (which a sign-out replaces), so only the account can have changed.
+  const document = ports.readModel.get<UserDocument>('users', userKey.byId(signedIn.userId));
+  return document !== undefined && !document.disabled;
 }

@@ -5,6 +5,7 @@ import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
+import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -13,7 +14,8 @@ import type { Metrics } from '../observability/metrics.js';
 export interface Gateway {
   commandBus: CommandBus;
   ports: Ports;
-  csrfKey: Buffer;
+  /** The browser's session and sign-in cookies, and the CSRF tokens bound to them. */
+  browser: BrowserCookies;
   /** Seals the authorizations browsers hold until the user decides (held-authorization.ts). */
   authorizationRequestKey: Buffer;
   logger: Logger;

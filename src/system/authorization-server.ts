@@ -7,6 +7,7 @@ import type { Config } from '../config/config.js';
 import type { EventBus } from '../event-bus/event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { createGatewayApp } from '../gateway/app.js';
+import { BrowserCookies, secureCookies } from '../gateway/browser-session.js';
 import { ClientAuthenticator } from '../gateway/client-authentication.js';
 import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger, type Logger } from '../observability/logger.js';
@@ -98,7 +99,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createGatewayApp({ commandBus, ports, csrfKey: secrets.serverKey('csrf'), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];

@@ -152,7 +152,7 @@ describe('cross-origin reads (CORS)', () => {
 });
 
 describe('cookies, sizes, and the resource server\'s algorithms', () => {
-  it('marks the session cookie Secure when the issuer is https', async () => {
+  it('marks the session cookie Secure, and names it __Host-, when the issuer is https', async () => {
     const dir2 = tempDir();
     const https = await startSystem(dir2.path, { env: { ISSUER: 'https://as.example' } });
     try {
@@ -160,13 +160,13 @@ describe('cookies, sizes, and the resource server\'s algorithms', () => {
       await https.as.readSide.waitFor(await https.as.store.headPosition());
       const response = await fetch(`http://127.0.0.1:${https.as.port}/authorize?${new URL(authorizeUrl('n', 'http://127.0.0.1/cb')).searchParams}`, { redirect: 'manual' });
       expect(response.status).toBe(303);
-      expect(response.headers.get('set-cookie')).toMatch(/^as_session=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+      expect(response.headers.get('set-cookie')).toMatch(/^__Host-as_session=[\w-]{43}\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
     } finally {
       await https.close();
       dir2.remove();
     }
     const plain = await fetch(authorizeUrl('native', 'http://127.0.0.1/cb'), { redirect: 'manual' });
-    expect(plain.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax$/);
+    expect(plain.headers.get('set-cookie')).toMatch(/^as_session=[\w-]{43}\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 
   it('answers an oversized body with 413 and oversized headers with 431', async () => {

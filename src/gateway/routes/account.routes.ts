@@ -10,7 +10,7 @@ import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, type Params } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { browserSession, checkCsrf, csrfToken, isSignInSessionId, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { isSignInSessionId } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 import { endSignInSession } from './sign-out.routes.js';
@@ -26,10 +26,10 @@ const ACCOUNT_FORMS = 'account';
  */
 export function accountRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
-  const secure = secureCookies(config);
+  const { browser } = gateway;
   /** The signed-in user: the browser's sign-in session, the same one authorizations use, read from the store. */
   const userOf = async (ctx: Context) => {
-    const signInSessionId = signInSessionOf(ctx);
+    const signInSessionId = browser.signInSessionOf(ctx);
     return signInSessionId ? (await userOfSignInSession(gateway.ports, signInSessionId, new Date()))?.userId : undefined;
   };
 
@@ -49,14 +49,14 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
 
   const formContext = (ctx: Context) => {
     ctx.state.browserRoute = true;
-    const session = browserSession(ctx, secure, true)!;
-    return { session, csrf: csrfToken(gateway.csrfKey, session, ACCOUNT_FORMS) };
+    const session = browser.ensureSession(ctx);
+    return { session, csrf: browser.csrfToken(session, ACCOUNT_FORMS) };
   };
   /** A posted account form, refused unless its CSRF token belongs to this browser's session. */
   const postedForm = async (ctx: Context) => {
     const { session, csrf } = formContext(ctx);
     const form = await formParams(ctx);
-    checkCsrf(gateway.csrfKey, session, ACCOUNT_FORMS, form.csrf);
+    browser.checkCsrf(session, ACCOUNT_FORMS, form.csrf);
     return { form, csrf };
   };
   const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => {
@@ -87,7 +87,7 @@ ${loginFailureNotice(failure)}
     const user = readModel.get<UserDocument>('users', userKey.byId(userId));
     const applications = applicationsOf(userId);
     const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
-    const thisBrowser = signInSessionOf(ctx);
+    const thisBrowser = browser.signInSessionOf(ctx);
     const signInSessions = liveSignInSessionsOf(readModel, userId, new Date());
     show(
       ctx,
@@ -114,13 +114,15 @@ ${applications.length === 0 ? html`<p id="no-grants">No application can act for 
     let signInSession: NewSignInSession | undefined;
     try {
       ({ signInSession } = await gateway.commandBus.execute(
-        new SignInWithPassword(form.username ?? '', form.password ?? '', ctx.ip, signInSessionOf(ctx), contextOf(ctx)),
+        new SignInWithPassword(form.username ?? '', form.password ?? '', ctx.ip, browser.signInSessionOf(ctx), contextOf(ctx)),
       ));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginForm(ctx, csrf, error as Error);
     }
-    if (signInSession) setSignInCookie(ctx, signInSession, secure);
+    if (signInSession) browser.setSignIn(ctx, signInSession);
+    // A new browser session with the sign-in: one planted or learned before it is worth nothing now.
+    browser.newSession(ctx);
     ctx.status = 303;
     ctx.redirect('/account');
   });

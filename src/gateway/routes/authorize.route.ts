@@ -13,7 +13,7 @@ import { sessionMayStandIn, signInRequirements } from '../../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, secureCookies, sessionHash, signInSessionOf } from '../browser-session.js';
+import { sessionHash } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.js';
@@ -84,9 +84,9 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const context = contextOf(ctx);
       // With sessions turned off (TTL 0), one started before is not honoured either.
       const sessionsOn = config.signInSessionTtlSeconds > 0;
-      const signInSessionId = sessionsOn && sessionMayStandIn(requirements) ? signInSessionOf(ctx) : undefined;
+      const signInSessionId = sessionsOn && sessionMayStandIn(requirements) ? gateway.browser.signInSessionOf(ctx) : undefined;
       const consent = requirements.prompt.has('none') ? 'silent' : requirements.prompt.has('consent') ? 'ask' : 'remember';
-      const session = browserSession(ctx, secureCookies(config), true)!;
+      const session = gateway.browser.ensureSession(ctx);
       const grantId = context.newId();
       const result = await gateway.commandBus.execute(
         new RequestAuthorization(

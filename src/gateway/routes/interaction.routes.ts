@@ -8,7 +8,8 @@ import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
-import { browserSession, checkCsrf, csrfToken, secureCookies, sessionHash, setSignInCookie, signInSessionOf } from '../browser-session.js';
+import { stillSignedIn } from '../../credentials/sign-in-session.js';
+import { sessionHash } from '../browser-session.js';
 import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
 import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorization.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
@@ -27,7 +28,7 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
  */
 export function interactionRoutes(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
-  const secure = secureCookies(config);
+  const { browser } = gateway;
 
   /**
    * The authorization a login or consent link holds, opened for this browser only. Once
@@ -35,19 +36,23 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
    * before anyone signed in, the consent page after.
    */
   async function heldStep(ctx: Context, sealed: string | undefined, step: 'login' | 'consent') {
-    const session = browserSession(ctx, secure, false);
+    const session = browser.session(ctx);
     const held = session ? openHeldAuthorization(gateway.authorizationRequestKey, session, sealed) : undefined;
     if (!session || !held || (step === 'consent') !== (held.signedIn !== undefined)) {
       throw new InvalidRequest('this sign-in link is not valid in this browser; start again from the application');
     }
     const { request } = held;
-    if (new Date().toISOString() >= request.expiresAt) throw new InvalidRequest('the authorization request has expired; start again from the application');
+    const now = new Date();
+    if (now.toISOString() >= request.expiresAt) throw new InvalidRequest('the authorization request has expired; start again from the application');
+    if (held.signedIn && !(await stillSignedIn(gateway.ports, held.signedIn, now))) {
+      throw new InvalidRequest('you are no longer signed in; start again from the application');
+    }
     if ((await loadGrant(gateway, request.grantId)).status !== 'none') {
       throw new InvalidRequest('this authorization is already decided; start again from the application');
     }
     const client = activeClient(readModel.get<ClientDocument>('clients', request.clientId));
     if (!client) throw new InvalidRequest('the application is no longer registered');
-    return { held, request, session, client, csrf: csrfToken(gateway.csrfKey, session, request.grantId) };
+    return { held, request, session, client, csrf: browser.csrfToken(session, request.grantId) };
   }
 
   function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
@@ -76,22 +81,23 @@ ${loginFailureNotice(failure)}
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
     const { request, session, client, csrf } = await heldStep(ctx, form.request, 'login');
-    checkCsrf(gateway.csrfKey, session, request.grantId, form.csrf);
+    browser.checkCsrf(session, request.grantId, form.csrf);
     let signedIn: SignedIn;
     let signInSession: NewSignInSession | undefined;
     try {
       ({ signedIn, signInSession } = await gateway.commandBus.execute(
-        new AuthenticateUser(request.grantId, form.username ?? '', form.password ?? '', ctx.ip, signInSessionOf(ctx), contextOf(ctx)),
+        new AuthenticateUser(request.grantId, form.username ?? '', form.password ?? '', ctx.ip, browser.signInSessionOf(ctx), contextOf(ctx)),
       ));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
       return loginPage(ctx, form.request, client.name, csrf, error as Error);
     }
-    if (signInSession) setSignInCookie(ctx, signInSession, secure);
+    if (signInSession) browser.setSignIn(ctx, signInSession);
     // The consent page's link holds the request and who signed in: the decision records both.
+    // It is held for a new browser session: one planted or learned before the sign-in is worth nothing now.
     const held: HeldAuthorization = { request, signedIn };
     ctx.status = 303;
-    ctx.redirect(`/consent?request=${sealHeldAuthorization(gateway.authorizationRequestKey, session, held)}`);
+    ctx.redirect(`/consent?request=${sealHeldAuthorization(gateway.authorizationRequestKey, browser.newSession(ctx), held)}`);
   });
 
   router.get('/consent', async (ctx) => {
@@ -117,7 +123,7 @@ ${loginFailureNotice(failure)}
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
     const { held, request, session } = await heldStep(ctx, form.request, 'consent');
-    checkCsrf(gateway.csrfKey, session, request.grantId, form.csrf);
+    browser.checkCsrf(session, request.grantId, form.csrf);
     const decided = { request, signedIn: held.signedIn! };
     const context = contextOf(ctx);
     // Step 3: the authorization code goes back to the client through the browser.

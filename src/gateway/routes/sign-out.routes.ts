@@ -3,16 +3,20 @@ import type { Context } from 'koa';
 import { EndSignInSession } from '../../commands/sign-in-session.commands.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { browserSession, checkCsrf, csrfToken, secureCookies, setSignInCookie, signInSessionOf } from '../browser-session.js';
 import { contextOf, type Gateway } from '../gateway-context.js';
 
 const SIGN_OUT_FORMS = 'sign-out';
 
-/** Ends the browser's sign-in session, in the store (SignInSessionEnded) and in the browser. */
+/**
+ * Ends the browser's sign-in session, in the store (SignInSessionEnded) and in the browser,
+ * whose browser session is replaced too: the forms and held authorizations made for the
+ * old one (a consent page left open on a shared computer) are worth nothing after.
+ */
 export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<void> {
-  const signInSessionId = signInSessionOf(ctx);
+  const signInSessionId = gateway.browser.signInSessionOf(ctx);
   if (signInSessionId) await gateway.commandBus.execute(new EndSignInSession(signInSessionId, 'signed_out', contextOf(ctx)));
-  setSignInCookie(ctx, undefined, secureCookies(gateway.ports.config));
+  gateway.browser.setSignIn(ctx, undefined);
+  gateway.browser.newSession(ctx);
 }
 
 /**
@@ -20,7 +24,7 @@ export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<
  * again. A form (with a CSRF token), so a link or an image elsewhere cannot sign anyone out.
  */
 export function signOutRoutes(router: Router, gateway: Gateway): void {
-  const secure = secureCookies(gateway.ports.config);
+  const { browser } = gateway;
   const show = (ctx: Context, body: ReturnType<typeof html>) => {
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
@@ -29,11 +33,11 @@ export function signOutRoutes(router: Router, gateway: Gateway): void {
 
   router.get('/logout', (ctx) => {
     ctx.state.browserRoute = true;
-    const session = browserSession(ctx, secure, true)!;
+    const session = browser.ensureSession(ctx);
     show(
       ctx,
       html`<h1>Sign out?</h1><p>Applications will ask for your password again the next time they send you here.</p>
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="${csrfToken(gateway.csrfKey, session, SIGN_OUT_FORMS)}">
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="${browser.csrfToken(session, SIGN_OUT_FORMS)}">
 <button type="submit">Sign out</button></form>`,
     );
   });
@@ -41,7 +45,7 @@ export function signOutRoutes(router: Router, gateway: Gateway): void {
   router.post('/logout', async (ctx) => {
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
-    checkCsrf(gateway.csrfKey, browserSession(ctx, secure, false), SIGN_OUT_FORMS, form.csrf);
+    browser.checkCsrf(browser.session(ctx), SIGN_OUT_FORMS, form.csrf);
     await endSignInSession(ctx, gateway);
     show(ctx, html`<h1>You are signed out</h1>`);
   });
