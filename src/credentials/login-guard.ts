@@ -24,8 +24,8 @@ export class LoginThrottled extends Error {
 export const ADDRESS_FAILURE_LIMIT = 20;
 
 /**
- * Every password check goes through here: it refuses throttled accounts and addresses,
- * records each failure as a LoginFailed event on the username's login stream (the
+ * Every password check goes through here: it refuses throttled addresses (per account,
+ * and across accounts), records each failure as a LoginFailed event on the username's login stream (the
  * username is hashed into the stream name, so any input makes a valid name), and counts
  * failures per address where every instance sees them.
  */
@@ -40,30 +40,19 @@ export class LoginGuard {
     const name = username.slice(0, 128);
     const stream = streams.login(sha256(name.toLowerCase()));
     const { state } = await this.ports.streams.load(stream, loginAttemptsDecider);
-    const record = (outcome: 'success' | 'bad_credentials' | 'throttled') => {
-      const command: LoginAttemptCommand =
-        outcome === 'success'
-          ? { kind: 'RecordLoginSuccess', username: name, address, now }
-          : { kind: 'RecordLoginFailure', username: name, address, reason: outcome, now };
-      return decideAndAppend(this.ports.streams, stream, loginAttemptsDecider, command, context);
-    };
+    const record = (command: LoginAttemptCommand) => decideAndAppend(this.ports.streams, stream, loginAttemptsDecider, command, context);
 
-    const accountWait = accountRetryAfter(state, now);
-    const addressWait = this.addressRetryAfter(address, now);
-    if (accountWait > 0 || addressWait > 0) {
-      // A throttled account's stream gets a record a minute (the decider decides). A throttled
-      // address, whose failures are on record already, gets none: naming a new username on
-      // each request would otherwise make a record of every request.
-      if (accountWait > 0) await record('throttled');
-      throw new LoginThrottled(Math.max(accountWait, addressWait));
-    }
+    // Refused, not recorded: a refusal is no guess, and recording it would let anyone grow
+    // the store at line rate or keep a lock going by hammering (see login-attempts.ts).
+    const wait = Math.max(accountRetryAfter(state, address, now), this.addressRetryAfter(address, now));
+    if (wait > 0) throw new LoginThrottled(wait);
     const user = await checkUserPassword(this.ports, name, password);
     if (!user) {
       this.countAddressFailure(address, now);
-      await record('bad_credentials');
+      await record({ kind: 'RecordLoginFailure', username: name, address, now });
       throw new LoginFailed('invalid username or password');
     }
-    await record('success');
+    await record({ kind: 'RecordLoginSuccess', username: name, address, now });
     return user;
   }
 

@@ -76,13 +76,13 @@ export const eventDefinitions = {
   LoginFailed: define({
     category: 'login',
     schemaVersion: 1,
-    description: 'A sign-in failed: wrong credentials, or refused because of too many recent failures.',
+    description: 'A sign-in failed: wrong credentials. (Earlier releases also recorded attempts refused while throttled, reason throttled; refusals are no longer recorded and never counted.)',
     data: Type.Object({ username: Type.String(), address: Type.String(), reason: Type.Union([Type.Literal('bad_credentials'), Type.Literal('throttled')]), at: Iso }),
   }),
   LoginSucceeded: define({
     category: 'login',
     schemaVersion: 1,
-    description: 'A sign-in succeeded after failures, closing the run that throttling counts.',
+    description: 'A sign-in succeeded after failures from its address (which then no longer count), or from an address new to the account (which throttling then lets in past failures spread over many addresses).',
     data: Type.Object({ username: Type.String(), address: Type.String(), at: Iso }),
   }),
 

@@ -8,7 +8,7 @@ import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState } from '../../src/domain/grant.js';
 import { entriesOf } from '../../src/domain/grow-only-map.js';
-import { accountRetryAfter, loginAttemptsDecider } from '../../src/domain/login-attempts.js';
+import { ACCOUNT_FAILURE_LIMIT, accountRetryAfter, loginAttemptsDecider } from '../../src/domain/login-attempts.js';
 import type { DomainEvent } from '../../src/event-store/event-envelope.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 import type { SnapshotStore } from '../../src/snapshots/snapshot-store.js';
@@ -120,7 +120,7 @@ describe('folded streams with snapshots', () => {
     const store = new WatchedStore();
     const t0 = Date.parse('2026-11-22T10:00:00.000Z');
     const failures = Array.from({ length: 1000 }, (_, i) =>
-      anEvent('LoginFailed', { username: 'alice', address: '192.0.2.1', reason: 'throttled', at: new Date(t0 + i * 1000).toISOString() }));
+      anEvent('LoginFailed', { username: 'alice', address: '192.0.2.1', reason: 'bad_credentials', at: new Date(t0 + i * 1000).toISOString() }));
     await store.append('login-x', failures, 'no_stream');
     const snapshots = snapshotStore();
     const first = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
@@ -128,8 +128,8 @@ describe('folded streams with snapshots', () => {
     const cold = await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('login-x', loginAttemptsDecider);
     expect(store.readsFrom).toEqual([999]);
     expect(cold).toEqual(first);
-    expect(accountRetryAfter(cold.state, new Date(t0 + 1000 * 1000))).toBe(accountRetryAfter(first.state, new Date(t0 + 1000 * 1000)));
-    expect(cold.state.failures).toHaveLength(5);
+    expect(accountRetryAfter(cold.state, '192.0.2.1', new Date(t0 + 1000 * 1000))).toBe(accountRetryAfter(first.state, '192.0.2.1', new Date(t0 + 1000 * 1000)));
+    expect(cold.state.failures).toHaveLength(ACCOUNT_FAILURE_LIMIT);
   });
 
   it('gives back a grant state that decides as the one it was taken from', () => {

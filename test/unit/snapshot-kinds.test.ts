@@ -49,8 +49,10 @@ describe('snapshot kinds follow the rules they fold', () => {
       { type: 'LoginSucceeded', data: { username: 'bob', address: '192.0.2.1', at: at(5) } },
       ...[10, 20, 30, 40, 50].map((s) => failed(s, 'bad_credentials')),
       failed(60, 'throttled'),
+      { type: 'LoginFailed', data: { username: 'bob', address: '198.51.100.7', reason: 'bad_credentials', at: at(70) } },
+      { type: 'LoginSucceeded', data: { username: 'bob', address: '198.51.100.7', at: at(80) } },
     ];
     const state = history.reduce(loginAttemptsDecider.evolve, loginAttemptsDecider.initialState);
-    expect([loginAttemptsDecider.snapshot!.kind, digest(loginAttemptsDecider.snapshot!.encode(state))]).toEqual(['login-attempts/2', 'ZXYUVuH6XMLWRb3jl2E3PYm391MS_2XTAYHj6VkaxRE']);
+    expect([loginAttemptsDecider.snapshot!.kind, digest(loginAttemptsDecider.snapshot!.encode(state))]).toEqual(['login-attempts/3', 'Utol7YHRoUKdloh5w0l6EWsuCfxTMbZUV3OfN0tgEc0']);
   });
 });
