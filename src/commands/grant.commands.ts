@@ -100,6 +100,25 @@ export class DenyConsent extends StreamCommand<GrantCommand, GrantState> {
   }
 }
 
+@CommandHandler(DenyConsent)
+export class DenyConsentHandler implements ICommandHandler<DenyConsent> {
+  constructor(@Inject(PORTS) private readonly ports: Ports) {}
+  execute(command: DenyConsent): Promise<Decision<GrantState>> {
+    const { held } = command.decision as Extract<GrantCommand, { kind: 'DenyConsent' }>;
+    return withinAuthorizationLimit(this.ports, held, command.context.now, () =>
+      decideAndAppend(this.ports.streams, command.stream, grantDecider, command.decision, command.context, { newStream: true }),
+    );
+  }
+}
+
+/** A decision recorded only while the user is within the authorization limit (authorization-limit.ts), and then counted. */
+async function withinAuthorizationLimit<T>(ports: Ports, held: Required<HeldAuthorization>, now: Date, record: () => Promise<T>): Promise<T> {
+  ports.authorizationLimit.check(held.signedIn.userId, held.request.clientId, now);
+  const result = await record();
+  ports.authorizationLimit.record(held.signedIn.userId, held.request.clientId, now);
+  return result;
+}
+
 /**
  * A password sign-in for an authorization: the user, and the sign-in session it starts
  * (none with sessions turned off). Nothing goes on the grant's stream yet: the consent
@@ -169,7 +188,7 @@ async function decideConsent(
   rememberedFrom?: string,
 ): Promise<ConsentResult> {
   const code = newAuthorizationCode(held.request.grantId);
-  const decision = await decideAndAppend(
+  const decision = await withinAuthorizationLimit(ports, held, context.now, () => decideAndAppend(
     ports.streams,
     streams.grant(held.request.grantId),
     grantDecider,
@@ -185,7 +204,7 @@ async function decideConsent(
     context,
     // The grant id was made at /authorize and nothing was recorded under it; the token request reads it next.
     { newStream: true, remember: true },
-  );
+  ));
   return { decision, code };
 }
 
@@ -387,7 +406,7 @@ export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['dat
 
 export const grantHandlers = [
   RequestAuthorizationHandler,
-  deciderHandler(DenyConsent, grantDecider),
+  DenyConsentHandler,
   deciderHandler(RevokeAccessToken, grantDecider),
   deciderHandler(RevokeRefreshToken, grantDecider),
   deciderHandler(RevokeGrant, grantDecider),

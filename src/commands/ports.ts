@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import type { AuthorizationLimit } from './authorization-limit.js';
 import type { LoginGuard } from '../credentials/login-guard.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { EventStore } from '../event-store/event-store.js';
@@ -16,4 +17,5 @@ export interface Ports {
   readModel: ProjectionStore;
   config: Config;
   loginGuard: LoginGuard;
+  authorizationLimit: AuthorizationLimit;
 }

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { liveSignInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
 import type { UserDocument } from '../../projections/users.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import type { CommandContext } from '../cqrs/command-context.js';
@@ -32,7 +33,7 @@ const ACCOUNT_ONLY_SESSION_SECONDS = 30 * 60;
  * Undefined when sign-in sessions are turned off (TTL 0) and no other lifetime is given.
  */
 export async function startSignInSession(
-  ports: Pick<Ports, 'streams' | 'config'>,
+  ports: Pick<Ports, 'streams' | 'config' | 'readModel'>,
   user: { userId: string; username: string },
   grantId: string | null,
   replaces: string | undefined,
@@ -44,6 +45,12 @@ export async function startSignInSession(
   const command: SignInSessionCommand = { kind: 'StartSignInSession', userId: user.userId, username: user.username, grantId, now: context.now, ttlSeconds };
   await decideAndAppend(ports.streams, streams.signInSession(sha256(cookie)), signInSessionDecider, command, context, { newStream: true });
   if (replaces) await decideAndAppend(ports.streams, streams.signInSession(replaces), signInSessionDecider, { kind: 'EndSignInSession', reason: 'replaced' }, context);
+  // A bounded number of live sessions per user: the newest stay, the oldest beyond the cap are replaced by this one.
+  const started = sha256(cookie);
+  const others = liveSignInSessionsOf(ports.readModel, user.userId, context.now).filter((session) => session.signInSessionId !== replaces && session.signInSessionId !== started);
+  for (const { signInSessionId } of others.slice(Math.max(0, ports.config.maxSignInSessionsPerUser - 1))) {
+    await decideAndAppend(ports.streams, streams.signInSession(signInSessionId), signInSessionDecider, { kind: 'EndSignInSession', reason: 'replaced' }, context);
+  }
   return { cookie, maxAgeSeconds: ttlSeconds };
 }
 

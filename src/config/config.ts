@@ -36,6 +36,11 @@ export interface Config {
    * update of RFC 7523), or also the token endpoint URL, for clients written before it.
    */
   clientAssertionAudience: 'issuer' | 'issuer-or-endpoint';
+  /** Authorizations recorded per user and client, and per user in all, within ten minutes (src/commands/authorization-limit.ts). */
+  authorizationLimitPerClient: number;
+  authorizationLimitPerUser: number;
+  /** Sign-in sessions a user may have at once; a new one ends the oldest beyond it. */
+  maxSignInSessionsPerUser: number;
 }
 
 export const SERVICES = ['authorization-server', 'resource-server', 'demo-client'] as const;
@@ -120,6 +125,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: env.TRUST_PROXY === 'true',
     services: (env.SERVICES || SERVICES.join(',')).split(',').map((s) => s.trim()) as Service[],
     clientAssertionAudience: (env.CLIENT_ASSERTION_AUDIENCE || 'issuer') as Config['clientAssertionAudience'],
+    authorizationLimitPerClient: whole('authorizations')('AUTHORIZATION_LIMIT_PER_CLIENT', 30, 100_000),
+    authorizationLimitPerUser: whole('authorizations')('AUTHORIZATION_LIMIT_PER_USER', 100, 1_000_000),
+    maxSignInSessionsPerUser: whole('sessions')('MAX_SIGN_IN_SESSIONS_PER_USER', 10, 1000),
   };
   if (!['issuer', 'issuer-or-endpoint'].includes(config.clientAssertionAudience)) {
     problems.push(`CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "${env.CLIENT_ASSERTION_AUDIENCE}"`);

@@ -3,9 +3,9 @@ import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
-import { accountRetryAfter, FAILURE_WINDOW_SECONDS, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
+import { accountRetryAfter, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
 import type { Ports } from '../commands/ports.js';
-import type { AddressFailures } from './address-failures.js';
+import type { SlidingWindow } from '../throttle/sliding-window.js';
 import { checkUserPassword } from './user-login.js';
 
 /** The username or the password is wrong; which one, nobody is told. */
@@ -32,7 +32,7 @@ export const ADDRESS_FAILURE_LIMIT = 20;
 export class LoginGuard {
   constructor(
     private readonly ports: Pick<Ports, 'streams' | 'readModel' | 'secrets'>,
-    private readonly addressFailures: AddressFailures,
+    private readonly addressFailures: SlidingWindow,
   ) {}
 
   async signIn(username: string, password: string, address: string, context: CommandContext): Promise<UserDocument> {
@@ -61,9 +61,7 @@ export class LoginGuard {
   }
 
   private addressRetryAfter(address: string, now: Date): number {
-    const times = this.addressFailures.within(address, now.getTime());
-    if (times.length < ADDRESS_FAILURE_LIMIT) return 0;
-    return Math.ceil((times[times.length - ADDRESS_FAILURE_LIMIT] + FAILURE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000);
+    return this.addressFailures.retryAfter(address, ADDRESS_FAILURE_LIMIT, now.getTime());
   }
 
   close(): void {

@@ -10,9 +10,10 @@ import { signInSessionHandlers } from '../commands/sign-in-session.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { registrationHandlers } from '../commands/registration.commands.js';
 import type { Config } from '../config/config.js';
-import { AddressFailures } from '../credentials/address-failures.js';
 import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
+import { AuthorizationLimit, AUTHORIZATION_WINDOW_SECONDS } from '../commands/authorization-limit.js';
+import { SlidingWindow } from '../throttle/sliding-window.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -54,9 +55,14 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   });
   const snapshots = new SqliteSnapshotStore(join(config.dataDir, 'snapshots.sqlite'));
   const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
-  const addressFailures = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000);
-  const loginGuard = new LoginGuard({ streams, readModel, secrets }, addressFailures);
-  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard };
+  const throttleFile = join(config.dataDir, 'throttle.sqlite');
+  const loginGuard = new LoginGuard({ streams, readModel, secrets }, new SlidingWindow(throttleFile, 'sign_in_failures_by_address', FAILURE_WINDOW_SECONDS * 1000));
+  const authorizationLimit = new AuthorizationLimit(
+    new SlidingWindow(throttleFile, 'authorizations', AUTHORIZATION_WINDOW_SECONDS * 1000),
+    config.authorizationLimitPerClient,
+    config.authorizationLimitPerUser,
+  );
+  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers, ...signInSessionHandlers]);
   return {
     ports,
@@ -67,6 +73,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
       await readSide.stop();
       await cqrs.close();
       loginGuard.close();
+      authorizationLimit.close();
       secrets.close();
       snapshots.close();
       await store.close();

@@ -23,6 +23,9 @@ import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.
  * goes to the client at its redirect URI, and text the request chose (an unknown
  * parameter's name, a prompt value) would let anyone put words in the server's mouth there.
  */
+/** Ample for a nonce, a return path and a signature; the shortest bound any browser puts on a URL is far above. */
+export const MAX_STATE_LENGTH = 2048;
+
 const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age']);
 
 /**
@@ -68,6 +71,8 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const codeChallengeMethod = single('code_challenge_method');
       for (const name of new Set(search.keys())) single(name);
 
+      // Every recorded authorization keeps its state for ever: kilobytes of it are not a client's to spend.
+      if (state !== undefined && state.length > MAX_STATE_LENGTH) throw new InvalidRequest(`state must be at most ${MAX_STATE_LENGTH} characters`);
       if (!responseType) throw new InvalidRequest('response_type is required');
       if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
       if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');

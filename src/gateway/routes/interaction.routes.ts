@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
+import { TooManyAuthorizations } from '../../commands/authorization-limit.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
 import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import type { HeldAuthorization, SignedIn } from '../../domain/grant.js';
@@ -126,19 +127,19 @@ ${loginFailureNotice(failure)}
     browser.checkCsrf(session, request.grantId, form.csrf);
     const decided = { request, signedIn: held.signedIn! };
     const context = contextOf(ctx);
-    // Step 3: the authorization code goes back to the client through the browser.
-    if (form.decision === 'approve') {
-      const { code } = await gateway.commandBus.execute(new GrantConsent(decided, sessionHash(session), context));
-      return redirectToClient(ctx, request.redirectUri, config.issuer, { code, state: request.state });
-    }
-    if (form.decision === 'deny') {
+    if (form.decision !== 'approve' && form.decision !== 'deny') throw new InvalidRequest('decision must be approve or deny');
+    try {
+      // Step 3: the authorization code goes back to the client through the browser.
+      if (form.decision === 'approve') {
+        const { code } = await gateway.commandBus.execute(new GrantConsent(decided, sessionHash(session), context));
+        return redirectToClient(ctx, request.redirectUri, config.issuer, { code, state: request.state });
+      }
       await gateway.commandBus.execute(new DenyConsent(decided, sessionHash(session), context));
-      return redirectToClient(ctx, request.redirectUri, config.issuer, {
-        error: 'access_denied',
-        error_description: 'the user denied access',
-        state: request.state,
-      });
+      return redirectToClient(ctx, request.redirectUri, config.issuer, { error: 'access_denied', error_description: 'the user denied access', state: request.state });
+    } catch (error) {
+      // The client learns at its redirect URI that it asked too often, as it would at /authorize.
+      if (!(error instanceof TooManyAuthorizations)) throw error;
+      return redirectToClient(ctx, request.redirectUri, config.issuer, { error: error.code, error_description: error.description, state: request.state });
     }
-    throw new InvalidRequest('decision must be approve or deny');
   });
 }

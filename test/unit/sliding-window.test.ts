@@ -1,0 +1,51 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SlidingWindow } from '../../src/throttle/sliding-window.js';
+import { tempDir } from '../../src/dev/temp-dir.js';
+
+describe('a sliding window of times by key (failed sign-ins by address, authorizations by user and client)', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  const window = 15 * 60_000;
+
+  it('are seen by every instance on the data directory, within the window only', () => {
+    const file = join(dir.path, 'throttle.sqlite');
+    const [a, b] = [new SlidingWindow(file, 'sign_in_failures_by_address', window), new SlidingWindow(file, 'sign_in_failures_by_address', window)];
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    a.record('192.0.2.1', now - window - 1);
+    a.record('192.0.2.1', now - 1000);
+    b.record('192.0.2.1', now);
+    b.record('198.51.100.7', now);
+    expect(a.within('192.0.2.1', now)).toEqual([now - 1000, now]);
+    expect(b.within('192.0.2.1', now)).toEqual([now - 1000, now]);
+    expect(a.within('203.0.113.9', now)).toEqual([]);
+    a.close();
+    b.close();
+  });
+
+  it('drops rows older than the window as it goes', () => {
+    const file = join(dir.path, 'pruned.sqlite');
+    const failures = new SlidingWindow(file, 'sign_in_failures_by_address', window);
+    const start = Date.parse('2026-11-22T10:00:00Z');
+    for (let i = 0; i < 512; i++) failures.record(`192.0.2.${i % 250}`, start + i * 10_000);
+    failures.close();
+    const db = new Database(file, { readonly: true });
+    const { rows, oldest } = db.prepare<[], { rows: number; oldest: number }>('SELECT count(*) AS rows, min(at) AS oldest FROM sign_in_failures_by_address').get()!;
+    db.close();
+    expect(rows).toBeLessThan(512);
+    expect(oldest).toBeGreaterThan(start);
+  });
+
+  it('says how long until fewer than the limit are in the window, and keeps its tables apart', () => {
+    const file = join(dir.path, 'limits.sqlite');
+    const [failures, authorizations] = [new SlidingWindow(file, 'sign_in_failures_by_address', window), new SlidingWindow(file, 'authorizations', window)];
+    const now = Date.parse('2026-11-22T10:00:00Z');
+    for (const seconds of [0, 60, 120]) authorizations.record('user:u1', now + seconds * 1000);
+    expect(authorizations.retryAfter('user:u1', 4, now + 130_000)).toBe(0);
+    expect(authorizations.retryAfter('user:u1', 3, now + 130_000)).toBe(900 - 130);
+    expect(authorizations.retryAfter('user:u1', 2, now + 130_000)).toBe(900 + 60 - 130);
+    expect(failures.retryAfter('user:u1', 1, now + 130_000)).toBe(0);
+    failures.close();
+    authorizations.close();
+  });
+});
