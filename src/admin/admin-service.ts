@@ -24,6 +24,8 @@ export interface NewClient {
   grantTypes?: GrantType[];
   /** Public keys, for private_key_jwt. */
   jwks?: ClientRegistered['data']['jwks'];
+  /** A resource server's audiences, whose access tokens it may introspect. */
+  introspectionAudiences?: string[];
 }
 
 /**
@@ -50,6 +52,7 @@ export class AdminService {
           tokenEndpointAuthMethod: method,
           grantTypes: client.grantTypes ?? ['authorization_code', 'refresh_token'],
           ...(client.jwks ? { jwks: client.jwks } : {}),
+          ...(client.introspectionAudiences?.length ? { introspectionAudiences: client.introspectionAudiences } : {}),
         },
         commandContext(),
       ),

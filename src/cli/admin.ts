@@ -15,6 +15,7 @@ const HELPS = {
                          [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt]
                          [--jwks-file <public JWKS, for private_key_jwt>] [--scope "<scopes>"]
                          [--grant-type authorization_code|refresh_token|client_credentials ...]
+                         [--introspects <audience> ...]   a resource server: it may introspect tokens for these audiences
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
   oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens`,
@@ -80,6 +81,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         password: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         'grant-type': { type: 'string', multiple: true },
+        introspects: { type: 'string', multiple: true },
         'jwks-file': { type: 'string' },
         'activate-after': { type: 'string' },
       },
@@ -123,6 +125,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           tokenEndpointAuthMethod: isPublic ? 'none' : (method as ClientDocument['tokenEndpointAuthMethod'] | undefined),
           grantTypes,
           jwks,
+          introspectionAudiences: parsed.introspects as string[] | undefined,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);

@@ -8,6 +8,8 @@ export type ClientCommand =
   | { kind: 'DisableClient' };
 export type ClientState = { registered: boolean; clientId: string | null; usesSecret: boolean; disabled: boolean };
 
+const USER_ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function isAbsoluteRedirectUri(uri: string): boolean {
   try {
     const url = new URL(uri);
@@ -59,6 +61,14 @@ export const clientDecider: Decider<ClientCommand, ClientState, ClientEvent> = {
       throw new InvalidRequest('private_key_jwt, and only it, needs the client\'s public keys (jwks)');
     }
     if (client.jwks?.keys.some((key) => 'd' in key || 'p' in key || 'k' in key)) throw new InvalidRequest('jwks must hold public keys only');
+    // RFC 9068 section 5: a client's own tokens carry its client_id as `sub`, a user's their
+    // user id, a UUID: a client_id of that shape could be taken for a user (and served their data).
+    if (USER_ID_SHAPE.test(client.clientId)) throw new InvalidRequest('client_id must not have the shape of a user id (a UUID)');
+    if (client.introspectionAudiences !== undefined) {
+      if (client.clientType !== 'confidential') throw new InvalidRequest('only a confidential client may introspect tokens');
+      const bad = client.introspectionAudiences.find((audience) => !isAbsoluteRedirectUri(audience));
+      if (bad !== undefined) throw new InvalidRequest(`introspection audience ${bad} is not an absolute URI`);
+    }
     return [{ type: 'ClientRegistered', data: client }];
   },
 };

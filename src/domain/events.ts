@@ -41,6 +41,9 @@ export const eventDefinitions = {
       tokenEndpointAuthMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt'), Type.Literal('none')]),
       grantTypes: Type.Array(GrantTypeSchema),
       jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }, { description: 'public keys for private_key_jwt' })),
+      introspectionAudiences: Type.Optional(
+        Type.Array(Type.String(), { description: 'a resource server\'s audiences: it may introspect access tokens issued for them (RFC 7662 section 4); absent: only its own tokens' }),
+      ),
     }),
   }),
 

@@ -64,17 +64,23 @@ export function createResourceServerApp(
   };
 
   healthRoutes(router, readiness);
+  /**
+   * The user a token acts for; none for a client's own token (client_credentials: its
+   * `sub` is its client_id, RFC 9068 section 5), whatever user that id might also name.
+   */
+  const userOf = (token: ValidatedToken) => (token.sub === token.clientId ? undefined : readModel.get<UserDocument>('users', userKey.byId(token.sub)));
   router.get('/api/profile', protect('profile'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
-    const user = readModel.get<UserDocument>('users', userKey.byId(token.sub));
+    const user = userOf(token);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { sub: token.sub, username: user?.username ?? null, name: user?.name ?? null, email: user?.email ?? null };
   });
   router.get('/api/items', protect('items:read'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
-    const user = readModel.get<UserDocument>('users', userKey.byId(token.sub));
+    const user = userOf(token);
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { items: items.list(token.sub, user?.username ?? token.sub) };
+    // A client's own items are kept apart from any user's, under a key no user id can take.
+    ctx.body = { items: token.sub === token.clientId ? items.list(`client:${token.clientId}`, token.clientId) : items.list(token.sub, user?.username ?? token.sub) };
   });
 
   app.use(requestId());

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { ClientDocument } from '../../../projections/clients.projection.js';
 import { holderDisabled } from '../../../projections/disabled-holders.js';
 import type { UserDocument } from '../../../projections/users.projection.js';
 import { userKey } from '../../../projections/users.projection.js';
@@ -12,8 +13,20 @@ import type { Gateway } from '../gateway-context.js';
 import { readPresentedToken } from '../presented-token.js';
 
 /**
+ * RFC 7662 section 4: a token is described only to callers entitled to it: the client it
+ * was issued to, and resource servers registered for its audience (a confidential client
+ * with `introspectionAudiences`). To anyone else it is `active: false`, as an unknown
+ * token: what it is, and whose, is not theirs to learn.
+ */
+function mayIntrospectAccessToken(caller: ClientDocument, claims: { client_id?: unknown; aud?: unknown }): boolean {
+  if (claims.client_id === caller.clientId) return true;
+  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return audiences.some((audience) => typeof audience === 'string' && (caller.introspectionAudiences ?? []).includes(audience));
+}
+
+/**
  * RFC 7662 token introspection, for authenticated confidential clients (resource servers
- * register as such). It reads the grant's stream, so a token revoked a moment ago is
+ * register as such, naming their audiences). It reads the grant's stream, so a token revoked a moment ago is
  * already inactive here; so is one whose user or client was disabled (access tokens:
  * the validator checks that).
  */
@@ -31,7 +44,7 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
     const now = new Date().toISOString();
     if (presented?.kind === 'access_token') {
       const status = accessTokenStatus(presented.grant, presented.jti);
-      if (!status || status.revoked || presented.grant.revoked || status.expiresAt <= now) {
+      if (!status || status.revoked || presented.grant.revoked || status.expiresAt <= now || !mayIntrospectAccessToken(client, presented.claims)) {
         ctx.body = { active: false };
         return;
       }
@@ -53,7 +66,8 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
     }
     if (presented?.kind === 'refresh_token') {
       const { grant } = presented;
-      const current = grant.refreshTokenHash !== null && constantTimeEqual(grant.refreshTokenHash, presented.tokenHash);
+      // A refresh token is its client's alone: no resource server needs to read one.
+      const current = grant.clientId === client.clientId && grant.refreshTokenHash !== null && constantTimeEqual(grant.refreshTokenHash, presented.tokenHash);
       const disabled = holderDisabled(gateway.ports.readModel, grant.userId, grant.clientId);
       if (!current || grant.revoked || disabled || !grant.refreshTokenExpiresAt || grant.refreshTokenExpiresAt <= now) {
         ctx.body = { active: false };
