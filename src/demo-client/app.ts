@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
 import * as oauth from 'oauth4webapi';
 import { html, page, type Html } from '../http/html.js';
+import { openJson, sealJson } from '../http/sealed-json.js';
 import { securityHeaders } from '../http/security-headers.js';
 
 export interface DemoClientSettings {
@@ -14,10 +15,14 @@ export interface DemoClientSettings {
   scope: string;
 }
 
+/** A sign-in under way, carried by the browser (sealed) rather than held here. */
 interface Pending {
   codeVerifier: string;
   state: string;
+  expiresAt: number;
 }
+
+const FLOW_SECONDS = 10 * 60;
 
 /**
  * The fourth protagonist: a small confidential web client that runs the code flow with
@@ -29,7 +34,10 @@ export function createDemoClientApp(settings: DemoClientSettings): Koa {
   const client: oauth.Client = { client_id: settings.clientId };
   const auth = oauth.ClientSecretBasic(settings.clientSecret);
   const insecure = { [oauth.allowInsecureRequests]: issuer.protocol === 'http:' };
-  const pending = new Map<string, Pending>();
+  // Each started sign-in is sealed into the browser's cookie, so anyone may start as many
+  // as they like without the client holding anything for them. A restart forgets the key,
+  // and with it the sign-ins under way, as it forgot them when they were kept in memory.
+  const flowKey = randomBytes(32);
   let metadata: Promise<oauth.AuthorizationServer> | undefined;
   const discover = () =>
     (metadata ??= oauth
@@ -43,7 +51,8 @@ export function createDemoClientApp(settings: DemoClientSettings): Koa {
   const app = new Koa();
   app.silent = true;
   const router = new Router();
-  const cookieOf = (ctx: Context) => /(?:^|;\s*)demo_flow=([A-Za-z0-9_-]+)/.exec(ctx.get('cookie'))?.[1];
+  const cookieOf = (ctx: Context) => /(?:^|;\s*)demo_flow=([A-Za-z0-9_-]{1,4096})(?:;|$)/.exec(ctx.get('cookie'))?.[1];
+  const flowCookie = (value: string, maxAge: number) => `demo_flow=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAge}`;
   const show = (ctx: Context, title: string, body: Html, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
@@ -65,9 +74,7 @@ export function createDemoClientApp(settings: DemoClientSettings): Koa {
     const as = await discover();
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
-    const flow = randomBytes(16).toString('base64url');
-    pending.set(flow, { codeVerifier, state });
-    setTimeout(() => pending.delete(flow), 10 * 60_000).unref();
+    const flow = sealJson(flowKey, 'demo_flow', { codeVerifier, state, expiresAt: Date.now() + FLOW_SECONDS * 1000 } satisfies Pending);
     const url = new URL(as.authorization_endpoint!);
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('client_id', settings.clientId);
@@ -76,17 +83,18 @@ export function createDemoClientApp(settings: DemoClientSettings): Koa {
     url.searchParams.set('state', state);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     url.searchParams.set('code_challenge_method', 'S256');
-    ctx.set('Set-Cookie', `demo_flow=${flow}; Path=/; HttpOnly; SameSite=Lax`);
+    ctx.set('Set-Cookie', flowCookie(flow, FLOW_SECONDS));
     ctx.status = 303;
     ctx.redirect(url.toString());
   });
 
   // Steps 3 to 7: the code comes back, is exchanged for a token, and the token buys the resources.
   router.get(new URL(settings.redirectUri).pathname, async (ctx) => {
-    const flowId = cookieOf(ctx);
-    const flow = flowId ? pending.get(flowId) : undefined;
-    if (!flowId || !flow) return show(ctx, 'Sign-in failed', html`<h1>Sign-in failed</h1><p class="error">This sign-in was not started here, or it expired.</p><p><a href="/">Start again</a></p>`, 400);
-    pending.delete(flowId);
+    const sealed = cookieOf(ctx);
+    const flow = sealed ? openJson<Pending>(flowKey, 'demo_flow', sealed) : undefined;
+    // Spent here: the browser is told to forget it (and the code it would bring again is single-use at the server).
+    ctx.set('Set-Cookie', flowCookie('', 0));
+    if (!flow || flow.expiresAt <= Date.now()) return show(ctx, 'Sign-in failed', html`<h1>Sign-in failed</h1><p class="error">This sign-in was not started here, or it expired.</p><p><a href="/">Start again</a></p>`, 400);
     const as = await discover();
     let callback: URLSearchParams;
     try {

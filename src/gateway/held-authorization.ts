@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { HeldAuthorization } from '../domain/grant.js';
+import { openJson, sealJson } from '../http/sealed-json.js';
 import { sessionHash } from './browser-session.js';
 
 /**
@@ -9,8 +9,6 @@ import { sessionHash } from './browser-session.js';
  */
 export const MAX_SEALED_LENGTH = 8192;
 const SEALED = new RegExp(`^[A-Za-z0-9_-]{40,${MAX_SEALED_LENGTH}}$`);
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /**
  * An authorization nobody has decided yet (HeldAuthorization: the request, and who signed
@@ -27,25 +25,13 @@ const TAG_BYTES = 16;
  */
 export function sealHeldAuthorization(key: Buffer, sessionId: string, held: HeldAuthorization): string {
   const { browserSessionHash: _bound, ...request } = held.request;
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(sessionId));
-  const sealed = Buffer.concat([iv, cipher.update(JSON.stringify({ request, signedIn: held.signedIn })), cipher.final(), cipher.getAuthTag()]);
-  return sealed.toString('base64url');
+  return sealJson(key, sessionId, { request, signedIn: held.signedIn });
 }
 
 /** The held authorization, if this server sealed it for this browser session; undefined for anything else. */
 export function openHeldAuthorization(key: Buffer, sessionId: string, sealed: string | undefined): HeldAuthorization | undefined {
   if (!sealed || !SEALED.test(sealed)) return undefined;
-  const bytes = Buffer.from(sealed, 'base64url');
-  let plain: string;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES)).setAAD(Buffer.from(sessionId));
-    decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]).toString();
-  } catch {
-    return undefined;
-  }
-  // Authenticated, so this server wrote it: it parses and has the shape it was given.
-  const { request, signedIn } = JSON.parse(plain) as { request: Omit<HeldAuthorization['request'], 'browserSessionHash'>; signedIn?: HeldAuthorization['signedIn'] };
-  return { request: { ...request, browserSessionHash: sessionHash(sessionId) }, ...(signedIn ? { signedIn } : {}) };
+  const opened = openJson<{ request: Omit<HeldAuthorization['request'], 'browserSessionHash'>; signedIn?: HeldAuthorization['signedIn'] }>(key, sessionId, sealed);
+  if (!opened) return undefined;
+  return { request: { ...opened.request, browserSessionHash: sessionHash(sessionId) }, ...(opened.signedIn ? { signedIn: opened.signedIn } : {}) };
 }

@@ -1,0 +1,375 @@
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import * as oauth from 'oauth4webapi';
+import { tempDir } from '../../src/dev/temp-dir.js';
+import { authorizationUrl, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
+import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
+import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
+
+/**
+ * The defects an adversarial review of the landed server found (issue 18), each as the
+ * attacker's request: every test here failed before its fix.
+ */
+const insecure = { [oauth.allowInsecureRequests]: true };
+const dir = tempDir();
+let system: TestSystem;
+let issuer: string;
+let web: FlowClient;
+let as: oauth.AuthorizationServer;
+let aliceId: string;
+const alice = { username: 'alice', password: 'correct horse battery' };
+
+beforeAll(async () => {
+  system = await startSystem(dir.path, { env: { AUTHORIZATION_LIMIT_PER_CLIENT: '4', AUTHORIZATION_LIMIT_PER_USER: '6', MAX_SIGN_IN_SESSIONS_PER_USER: '3' } });
+  issuer = system.config.issuer;
+  ({ userId: aliceId } = await system.as.admin.registerUser({ ...alice, name: 'Alice' }));
+  web = await registerWebClient(system, ['profile', 'items:read']);
+  await system.as.readSide.waitFor(await system.as.store.headPosition());
+  as = await discover(issuer);
+});
+afterAll(async () => {
+  await system.close();
+  dir.remove();
+});
+
+const events = () => system.as.store.readAll(0, 1_000_000);
+const caughtUp = async () => system.as.readSide.waitFor(await system.as.store.headPosition());
+
+async function newUser(username: string) {
+  const user = { username, password: `${username} password 1` };
+  const { userId } = await system.as.admin.registerUser({ ...user, name: username });
+  await caughtUp();
+  return { ...user, userId };
+}
+
+/** A browser stopped on the consent page, signed in with the password for this authorization. */
+async function atConsent(credentials: { username: string; password: string }, browser = new UserAgent(), scope = 'profile') {
+  const { url, state } = await authorizationUrl(as, web, scope);
+  const toLogin = await browser.get(url.toString());
+  const sessionAtRequest = browser.cookies.get('as_session');
+  const loginPage = await browser.get(location(toLogin, issuer).toString());
+  const login = await browser.postForm(`${issuer}/login`, { ...hiddenFields(await loginPage.text()), ...credentials });
+  expect(login.status).toBe(303);
+  const consentUrl = location(login, issuer).toString();
+  const consentPage = await browser.get(consentUrl);
+  expect(consentPage.status).toBe(200);
+  return { browser, consentUrl, form: hiddenFields(await consentPage.text()), state, sessionAtRequest };
+}
+
+/** The consent page and the decision, after something ended the sign-in: refused, and nothing recorded. */
+async function expectNoCodeAfter(pending: Awaited<ReturnType<typeof atConsent>>) {
+  const before = await system.as.store.headPosition();
+  const page = await pending.browser.get(pending.consentUrl);
+  expect(page.status).toBe(400);
+  const decision = await pending.browser.postForm(`${issuer}/consent`, { ...pending.form, decision: 'approve' });
+  expect(decision.status).toBe(400);
+  expect(decision.headers.get('location')).toBeNull();
+  const recorded = (await system.as.store.readAll(before, 1000)).map((e) => e.type);
+  expect(recorded).not.toContain('AuthorizationCodeIssued');
+  expect(recorded).not.toContain('ConsentGranted');
+}
+
+describe('1. a consent page opened before a sign-out gives no code after it', () => {
+  it('after signing out in the same browser (whose browser session is replaced)', async () => {
+    const pending = await atConsent(alice);
+    const sessionBefore = pending.browser.cookies.get('as_session');
+    const logoutPage = await pending.browser.get(`${issuer}/logout`);
+    expect((await pending.browser.postForm(`${issuer}/logout`, hiddenFields(await logoutPage.text()))).status).toBe(200);
+    expect(pending.browser.cookies.get('as_session')).toMatch(/^[\w-]{43}\.[\w-]{43}$/);
+    expect(pending.browser.cookies.get('as_session')).not.toBe(sessionBefore);
+    await expectNoCodeAfter(pending);
+    // Even presenting the old browser session again (a shared computer's earlier cookie) does not help.
+    pending.browser.cookies.set('as_session', sessionBefore!);
+    await expectNoCodeAfter(pending);
+  });
+
+  it('after being signed out from another browser on the account page', async () => {
+    const pending = await atConsent(alice);
+    const other = new UserAgent();
+    const accountLogin = await other.get(`${issuer}/account`);
+    expect((await other.postForm(`${issuer}/account/login`, { ...hiddenFields(await accountLogin.text()), ...alice })).status).toBe(303);
+    const account = await (await other.get(`${issuer}/account`)).text();
+    const forms = [...account.matchAll(/action="\/account\/sign-in-sessions\/end"><input type="hidden" name="csrf" value="([^"]+)"><input type="hidden" name="session" value="([^"]+)">/g)];
+    expect(forms.length).toBeGreaterThan(0);
+    for (const [, csrf, session] of forms) expect((await other.postForm(`${issuer}/account/sign-in-sessions/end`, { csrf, session })).status).toBe(303);
+    await expectNoCodeAfter(pending);
+  });
+
+  it('after the user was disabled, with nothing recorded for the grant', async () => {
+    const carol = await newUser('carol');
+    const pending = await atConsent(carol);
+    await system.as.admin.disableUser('carol');
+    await caughtUp();
+    await expectNoCodeAfter(pending);
+  });
+
+  it('with sign-in sessions turned off, after the user was disabled or the browser signed out', async () => {
+    const offDir = tempDir();
+    const off = await startSystem(offDir.path, { env: { SIGN_IN_SESSION_TTL: '0' } });
+    try {
+      await off.as.admin.registerUser({ username: 'dave', password: 'dave password 1', name: 'Dave' });
+      const client = await registerWebClient(off);
+      await off.as.readSide.waitFor(await off.as.store.headPosition());
+      const at = off.config.issuer;
+      const consentOf = async () => {
+        const browser = new UserAgent();
+        const { url } = await authorizationUrl(await discover(at), client, 'profile');
+        const loginPage = await browser.get(location(await browser.get(url.toString()), at).toString());
+        const login = await browser.postForm(`${at}/login`, { ...hiddenFields(await loginPage.text()), username: 'dave', password: 'dave password 1' });
+        return { browser, url: location(login, at).toString() };
+      };
+      const signedOut = await consentOf();
+      const logoutPage = await signedOut.browser.get(`${at}/logout`);
+      await signedOut.browser.postForm(`${at}/logout`, hiddenFields(await logoutPage.text()));
+      expect((await signedOut.browser.get(signedOut.url)).status).toBe(400);
+      const disabled = await consentOf();
+      expect((await disabled.browser.get(disabled.url)).status).toBe(200);
+      await off.as.admin.disableUser('dave');
+      await off.as.readSide.waitFor(await off.as.store.headPosition());
+      expect((await disabled.browser.get(disabled.url)).status).toBe(400);
+    } finally {
+      await off.close();
+      offDir.remove();
+    }
+  });
+});
+
+describe('3. a signed-in browser cannot grow the store at line rate', () => {
+  it('bounds authorizations per user and client, and per user, at the redirect URI, across instances', async () => {
+    const erin = await newUser('erin');
+    const browser = new UserAgent();
+    const second = await startSystem(dir.path, { env: { AUTHORIZATION_LIMIT_PER_CLIENT: '4', AUTHORIZATION_LIMIT_PER_USER: '6' } });
+    try {
+      // The first authorization asks for consent; the next ones are remembered.
+      const { url } = await authorizationUrl(as, web, 'profile');
+      expect((await signInAndDecide(browser, issuer, url, erin)).searchParams.get('code')).toBeTruthy();
+      await second.as.readSide.waitFor(await second.as.store.headPosition());
+      const authorize = async (at: string, client: FlowClient = web) => {
+        const { url: next } = await authorizationUrl(as, client, 'profile');
+        return location(await browser.get(next.toString().replace(issuer, at)), at);
+      };
+      // Alternating instances: the count is shared (the data directory's throttle file).
+      const instances = [issuer, second.config.issuer, issuer, second.config.issuer, issuer];
+      const answers = [];
+      for (const at of instances) answers.push(await authorize(at));
+      expect(answers.slice(0, 3).map((u) => u.searchParams.has('code'))).toEqual([true, true, true]);
+      for (const [i, answer] of answers.entries()) {
+        if (i < 3) continue;
+        expect(`${answer.origin}${answer.pathname}`).toBe(web.redirectUri);
+        expect(answer.searchParams.get('error')).toBe('temporarily_unavailable');
+        expect(answer.searchParams.get('iss')).toBe(instances[i]);
+      }
+      const before = await system.as.store.headPosition();
+      for (let i = 0; i < 20; i++) expect((await authorize(issuer)).searchParams.get('error')).toBe('temporarily_unavailable');
+      expect(await system.as.store.headPosition()).toBe(before);
+
+      // Per user in all: another client gets what is left of the user's six.
+      const other = await system.as.admin.registerClient({ clientId: 'other-app', name: 'Other', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/other'], scopes: ['profile'] });
+      await caughtUp();
+      const otherClient = { clientId: 'other-app', clientSecret: other.clientSecret, redirectUri: 'http://127.0.0.1:9/other' };
+      const { url: otherUrl } = await authorizationUrl(as, otherClient, 'profile');
+      const consentPage = await browser.get(location(await browser.get(otherUrl.toString()), issuer).toString());
+      const approved = location(await browser.postForm(`${issuer}/consent`, { ...hiddenFields(await consentPage.text()), decision: 'approve' }), issuer);
+      expect(approved.searchParams.has('code')).toBe(true);
+      // That was the user's fifth; the sixth is the last, whichever client asks.
+      expect((await authorize(issuer, otherClient)).searchParams.has('code')).toBe(true);
+      expect((await authorize(issuer, otherClient)).searchParams.get('error')).toBe('temporarily_unavailable');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a state longer than 2048 characters at the redirect URI, before anything is recorded', async () => {
+    const { url } = await authorizationUrl(as, web, 'profile');
+    url.searchParams.set('state', 's'.repeat(2049));
+    const refused = location(await new UserAgent().get(url.toString()), issuer);
+    expect(refused.searchParams.get('error')).toBe('invalid_request');
+    expect(refused.searchParams.get('error_description')).toBe('state must be at most 2048 characters');
+  });
+});
+
+describe('4. the demo client holds nothing for a sign-in it started', () => {
+  it('carries the flow in a sealed cookie, refuses one it did not make, and completes one it did', async () => {
+    const { createDemoClientApp } = await import('../../src/demo-client/app.js');
+    const { listen } = await import('../../src/system/listen.js');
+    const demoSecret = await system.as.admin.registerClient({ clientId: 'demo-probe', name: 'Demo', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/demo-callback'], scopes: ['profile', 'items:read'] });
+    await caughtUp();
+    const app = createDemoClientApp({
+      issuer, resourceServerUrl: system.config.resourceServerUrl, clientId: 'demo-probe', clientSecret: demoSecret.clientSecret!,
+      redirectUri: 'http://127.0.0.1:9/demo-callback', scope: 'profile items:read',
+    });
+    const http = await listen(app, '127.0.0.1', 0);
+    try {
+      const demo = `http://127.0.0.1:${http.port}`;
+      const browser = new UserAgent();
+      const start = await browser.postForm(`${demo}/signin`, {});
+      expect(start.status).toBe(303);
+      const cookie = browser.cookies.get('demo_flow')!;
+      const authorize = new URL(start.headers.get('location')!);
+      // The cookie reveals neither the state nor anything else a thief could use.
+      expect(cookie).not.toContain(authorize.searchParams.get('state'));
+      expect(Buffer.from(cookie, 'base64url').toString('latin1')).not.toContain(authorize.searchParams.get('state'));
+      const stranger = new UserAgent();
+      for (const value of [undefined, 'made-up', `${cookie.slice(0, -2)}AA`]) {
+        if (value) stranger.cookies.set('demo_flow', value);
+        expect((await stranger.get(`${demo}/demo-callback?code=x&state=${authorize.searchParams.get('state')}&iss=${encodeURIComponent(issuer)}`)).status).toBe(400);
+      }
+      // Thousands started: each is the browser's to carry, none the client's to keep.
+      const started = await Promise.all(Array.from({ length: 200 }, () => fetch(`${demo}/signin`, { method: 'POST', redirect: 'manual' }).then((r) => r.headers.get('set-cookie'))));
+      expect(started.every((c) => /^demo_flow=[\w-]+; Path=\/; HttpOnly; SameSite=Lax; Max-Age=600$/.test(c ?? ''))).toBe(true);
+      const callback = await signInAndDecide(browser, issuer, authorize, alice);
+      const done = await browser.get(`${demo}${callback.pathname}${callback.search}`);
+      expect(done.status).toBe(200);
+      expect(await done.text()).toMatch(/id="profile">[^<]*alice/);
+      expect(browser.cookies.get('demo_flow')).toBe('');
+    } finally {
+      await http.close();
+    }
+  });
+});
+
+describe('5. the browser session is the server\'s to make', () => {
+  it('replaces a planted value, and a new one at every sign-in: forms made for the old one are refused', async () => {
+    const browser = new UserAgent();
+    const planted = `${'a'.repeat(43)}.${'b'.repeat(43)}`;
+    browser.cookies.set('as_session', planted);
+    const page = await browser.get(`${issuer}/account`);
+    expect(browser.cookies.get('as_session')).not.toBe(planted);
+    browser.cookies.set('as_session', 'c'.repeat(43));
+    await browser.get(`${issuer}/account`);
+    expect(browser.cookies.get('as_session')).toMatch(/^[\w-]{43}\.[\w-]{43}$/);
+
+    // An attacker's own session and its form: worth nothing once the victim signs in.
+    const before = browser.cookies.get('as_session')!;
+    const form = hiddenFields(await (await browser.get(`${issuer}/account`)).text());
+    expect(page.status).toBe(200);
+    expect((await browser.postForm(`${issuer}/account/login`, { ...form, ...alice })).status).toBe(303);
+    expect(browser.cookies.get('as_session')).not.toBe(before);
+    const stale = await browser.postForm(`${issuer}/account/logout`, form);
+    expect(stale.status).toBe(400);
+    // A password typed for an authorization starts a new browser session too.
+    const pending = await atConsent(alice);
+    expect(pending.sessionAtRequest).toMatch(/^[\w-]{43}\.[\w-]{43}$/);
+    expect(pending.browser.cookies.get('as_session')).not.toBe(pending.sessionAtRequest);
+  });
+});
+
+describe('6. introspection answers only those entitled to the token', () => {
+  it('describes a token to its client and to resource servers registered for its audience, a refresh token to its client alone', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice, 'profile');
+    const snoop = await system.as.admin.registerClient({ clientId: 'snoop', name: 'Snoop', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/s'], scopes: ['profile'] });
+    const rs = await system.as.admin.registerClient({
+      clientId: 'api', name: 'API', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/api'], scopes: ['profile'], introspectionAudiences: [system.config.resourceServerUrl],
+    });
+    await caughtUp();
+    const introspect = async (clientId: string, secret: string, token: string) =>
+      (await (await oauth.introspectionRequest(as, { client_id: clientId }, oauth.ClientSecretBasic(secret), token, insecure)).json()) as Record<string, unknown>;
+    expect(await introspect('snoop', snoop.clientSecret!, tokens.access_token)).toEqual({ active: false });
+    expect(await introspect('snoop', snoop.clientSecret!, tokens.refresh_token!)).toEqual({ active: false });
+    expect(await introspect('api', rs.clientSecret!, tokens.access_token)).toMatchObject({ active: true, client_id: 'web', username: 'alice' });
+    expect(await introspect('api', rs.clientSecret!, tokens.refresh_token!)).toEqual({ active: false });
+    expect(await introspect('web', web.clientSecret!, tokens.refresh_token!)).toMatchObject({ active: true, token_type: 'refresh_token' });
+    await expect(system.as.admin.registerClient({ clientId: 'pub', name: 'Pub', clientType: 'public', redirectUris: ['http://127.0.0.1/p'], scopes: ['profile'], introspectionAudiences: ['https://rs'] }))
+      .rejects.toThrow('only a confidential client may introspect tokens');
+  });
+});
+
+describe('8. a client cannot take a user\'s subject', () => {
+  it('refuses a client id of a user id\'s shape, and serves no user to a client\'s own token', async () => {
+    await expect(system.as.admin.registerClient({ clientId: aliceId, name: 'Impostor', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/i'], scopes: ['profile'], grantTypes: ['client_credentials'] }))
+      .rejects.toThrow('client_id must not have the shape of a user id');
+    await expect(system.as.admin.registerClient({ clientId: randomUUID().toUpperCase(), name: 'Impostor', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/i'], scopes: ['profile'], grantTypes: ['client_credentials'] }))
+      .rejects.toThrow('client_id must not have the shape of a user id');
+    const robot = await system.as.admin.registerClient({ clientId: 'robot', name: 'Robot', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/r'], scopes: ['profile', 'items:read'], grantTypes: ['client_credentials'] });
+    await caughtUp();
+    const tokens = await oauth.processClientCredentialsResponse(as, { client_id: 'robot' }, await oauth.clientCredentialsGrantRequest(as, { client_id: 'robot' }, oauth.ClientSecretBasic(robot.clientSecret!), { scope: 'profile items:read' }, insecure));
+    const call = async (path: string) => (await fetch(`${system.config.resourceServerUrl}${path}`, { headers: { authorization: `Bearer ${tokens.access_token}` } })).json();
+    expect(await call('/api/profile')).toEqual({ sub: 'robot', username: null, name: null, email: null });
+    expect(JSON.stringify(await call('/api/items'))).not.toContain('alice');
+  });
+});
+
+describe('9. a client assertion names this server alone', () => {
+  it('takes the token endpoint URL too with CLIENT_ASSERTION_AUDIENCE=issuer-or-endpoint, and never an array with a stranger', async () => {
+    const widerDir = tempDir();
+    const wider = await startSystem(widerDir.path, { env: { CLIENT_ASSERTION_AUDIENCE: 'issuer-or-endpoint' } });
+    try {
+      const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+      await wider.as.admin.registerClient({
+        clientId: 'pk', name: 'Key client', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/pk'], scopes: ['profile'],
+        tokenEndpointAuthMethod: 'private_key_jwt', grantTypes: ['client_credentials'], jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] },
+      });
+      await wider.as.readSide.waitFor(await wider.as.store.headPosition());
+      const at = wider.config.issuer;
+      const post = async (aud: string | string[]) => {
+        const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('pk').setSubject('pk').setAudience(aud).setIssuedAt().setExpirationTime('2m').sign(privateKey);
+        return (await fetch(`${at}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }) })).status;
+      };
+      expect(await post(at)).toBe(200);
+      expect(await post(`${at}/token`)).toBe(200);
+      expect(await post([`${at}/token`, 'https://other.example'])).toBe(401);
+      expect(await post('https://other.example')).toBe(401);
+    } finally {
+      await wider.close();
+      widerDir.remove();
+    }
+  });
+});
+
+describe('10. what the request chose is never passed off as the server\'s', () => {
+  it('names no request text in error descriptions at the redirect URI', async () => {
+    const { url } = await authorizationUrl(as, web, 'profile');
+    url.searchParams.set('prompt', 'Your-account-is-locked-call-555-0100');
+    const prompt = location(await fetch(url, { redirect: 'manual' }), issuer);
+    expect(prompt.searchParams.get('error')).toBe('invalid_request');
+    expect(prompt.searchParams.get('error_description')).not.toContain('555');
+    const repeated = new URL(url);
+    repeated.searchParams.delete('prompt');
+    repeated.searchParams.append('Visit-evil-example-to-continue', '1');
+    repeated.searchParams.append('Visit-evil-example-to-continue', '2');
+    const answer = location(await fetch(repeated, { redirect: 'manual' }), issuer);
+    expect(answer.searchParams.get('error')).toBe('invalid_request');
+    expect(answer.searchParams.get('error_description')).not.toContain('evil');
+  });
+
+  it('keeps a caller\'s X-Request-Id after an id of its own, in the answer and on record', async () => {
+    const { tokens } = await runCodeFlow(issuer, web, alice, 'profile');
+    const before = await system.as.store.headPosition();
+    const response = await fetch(`${issuer}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-request-id': 'caller-chosen-id', authorization: `Basic ${Buffer.from(`web:${web.clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({ token: tokens.access_token }),
+    });
+    expect(response.status).toBe(200);
+    const id = response.headers.get('x-request-id')!;
+    expect(id).toMatch(/^[0-9a-f-]{36}\/caller-chosen-id$/);
+    const revoked = (await system.as.store.readAll(before, 100)).find((e) => e.type === 'TokenRevoked')!;
+    expect(revoked.correlationId).toBe(id);
+  });
+
+  it('caps a user\'s live sign-in sessions, ending the oldest', async () => {
+    const frank = await newUser('frank');
+    const browsers = [];
+    for (let i = 0; i < 4; i++) {
+      const { url } = await authorizationUrl(as, web, 'profile');
+      const browser = new UserAgent();
+      await signInAndDecide(browser, issuer, url, frank);
+      browsers.push(browser);
+      await caughtUp();
+    }
+    const ended = (await events()).filter((e) => e.type === 'SignInSessionEnded' && e.data.userId === frank.userId);
+    expect(ended.map((e) => e.data.reason)).toEqual(['replaced']);
+    // The oldest browser is signed out: its next authorization asks for the password again.
+    const { url } = await authorizationUrl(as, web, 'profile');
+    url.searchParams.set('prompt', 'consent');
+    expect(location(await browsers[0].get(url.toString()), issuer).pathname).toBe('/login');
+    expect(location(await browsers[3].get(url.toString()), issuer).pathname).toBe('/consent');
+  });
+
+  it('shows nothing of the user or the client\'s state in the login and consent links', async () => {
+    const { consentUrl, state } = await atConsent(alice);
+    const link = decodeURIComponent(consentUrl);
+    for (const secret of ['alice', aliceId, state, 'web', 'profile']) expect(link).not.toContain(secret);
+  });
+});
+
