@@ -163,7 +163,12 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
 
     // This server: the authorization server and the resource server, embedded defaults.
     const [asPort, rsPort, barePort] = [await freePort(), await freePort(), await freePort()];
-    const env = { DATA_DIR: dir.path, AS_PORT: String(asPort), RS_PORT: String(rsPort), SEED_DEMO: 'false', ADMIN_PORT: '0', SERVICES: 'authorization-server,resource-server', HOST: '127.0.0.1' };
+    // The per-user authorization limits bound what one signed-in browser can record; the bench's few
+    // users run thousands of flows a minute each, so they are lifted here (the counting still runs).
+    const env = {
+      DATA_DIR: dir.path, AS_PORT: String(asPort), RS_PORT: String(rsPort), SEED_DEMO: 'false', ADMIN_PORT: '0', SERVICES: 'authorization-server,resource-server', HOST: '127.0.0.1',
+      AUTHORIZATION_LIMIT_PER_CLIENT: '100000', AUTHORIZATION_LIMIT_PER_USER: '1000000',
+    };
     const side = await openCommandSide(loadConfig(env));
     const { clientSecret } = await side.admin.registerClient({
       clientId: 'bench', name: 'Bench', clientType: 'confidential', redirectUris: [REDIRECT_URI], scopes: ['profile', 'items:read'],

@@ -391,13 +391,19 @@ describe('disabling a user or a client', () => {
     const { access_token } = await oauth.processClientCredentialsResponse(
       as, robot, await oauth.clientCredentialsGrantRequest(as, robot, oauth.ClientSecretBasic(clientSecret!), {}, insecure),
     );
+    // The resource server introspects: registered for the tokens' audience (RFC 7662 section 4).
+    const api = await system.as.admin.registerClient({
+      clientId: 'items-api', name: 'Items API', clientType: 'confidential', redirectUris: ['https://api.example/cb'], scopes: ['items:read'], introspectionAudiences: [system.config.resourceServerUrl],
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const resourceServer: FlowClient = { clientId: 'items-api', clientSecret: api.clientSecret, redirectUri: 'https://api.example/cb' };
     await rsCaughtUp();
     expect((await callRs(access_token, '/api/items')).status).toBe(200);
-    expect(await introspect(access_token)).toMatchObject({ active: true, client_id: 'robot' });
+    expect(await introspect(access_token, resourceServer)).toMatchObject({ active: true, client_id: 'robot' });
 
     await system.as.admin.disableClient('robot');
     await system.as.readSide.waitFor(await system.as.store.headPosition());
-    expect(await introspect(access_token)).toEqual({ active: false });
+    expect(await introspect(access_token, resourceServer)).toEqual({ active: false });
     await rsCaughtUp();
     const answer = await callRs(access_token, '/api/items');
     expect(answer.status).toBe(401);
