@@ -1,5 +1,5 @@
 import type { ClientRegistered } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import { projectionOf } from './projection.js';
 
 export type ClientDocument = ClientRegistered['data'] & {
   disabled?: true;
@@ -8,12 +8,12 @@ export type ClientDocument = ClientRegistered['data'] & {
 };
 
 /** Registered clients by client_id: what /authorize and /token look a client up in. */
-export const clientsProjection = defineProjection<ClientDocument>({
+export const clientsProjection = projectionOf<ClientDocument>().folding({
   name: 'clients',
-  keysOf: (event) =>
-    event.type === 'ClientRegistered' || event.type === 'ClientDisabled' || event.type === 'ClientSecretRotated' ? [String(event.data.clientId)] : [],
+  handles: ['ClientRegistered', 'ClientDisabled', 'ClientSecretRotated'],
+  keysOf: (event) => [event.data.clientId],
   evolve: (current, event) => {
-    if (event.type === 'ClientRegistered') return event.data as unknown as ClientDocument;
+    if (event.type === 'ClientRegistered') return event.data;
     if (!current) return current;
     return event.type === 'ClientSecretRotated' ? { ...current, secretRotatedAt: event.time } : { ...current, disabled: true };
   },

@@ -1,5 +1,4 @@
-import type { ConsentGranted } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import { projectionOf } from './projection.js';
 import type { ProjectionStore } from './projection-store.js';
 
 export interface UserGrant {
@@ -32,39 +31,23 @@ export function liveGrantsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, user
 }
 
 /** What a grant can act with, and until when: the events that extend its life, with the user they name. */
-const LIFE_EVENTS = new Set(['AuthorizationCodeIssued', 'RefreshTokenIssued', 'AccessTokenIssued']);
-
-/**
- * Each user's grants that can still act, one document per grant, grouped by user: what
- * the account page lists and lets the user revoke, and the consent that may stand in for
- * the consent page. One document per grant keeps every event's work small, however many
- * grants a user has. A grant leaves when it is revoked, or once its last code or token
- * has expired (the runner removes it by the events' times): a user who signs in to an
- * application every day does not add a document a day for ever, and an application whose
- * grants have all run out is no longer listed as able to act, nor is its consent
- * remembered. The whole history stays in the grant's stream.
- */
-export const grantsProjection = defineProjection<UserGrant>({
+export const grantsProjection = projectionOf<UserGrant>().folding({
   name: 'grants',
+  handles: ['ConsentGranted', 'GrantRevoked', 'AuthorizationCodeIssued', 'RefreshTokenIssued', 'AccessTokenIssued'],
   keysOf: (event) => {
     const { userId, grantId } = event.data;
-    if (!userId) return [];
-    if (event.type === 'ConsentGranted' || event.type === 'GrantRevoked' || LIFE_EVENTS.has(event.type)) return [`${userGrants(String(userId))}/${String(grantId)}`];
-    return [];
+    return userId ? [`${userGrants(userId)}/${grantId}`] : [];
   },
   evolve: (current, event) => {
     switch (event.type) {
       case 'ConsentGranted': {
-        const consent = event.data as unknown as ConsentGranted['data'];
+        const consent = event.data;
         return { grantId: consent.grantId, clientId: consent.clientId, scopes: consent.scopes, grantedAt: event.time };
       }
       case 'GrantRevoked':
         return undefined;
       default: {
-        // A code or a token: the grant lives at least as long. Access tokens only extend a life
-        // already known: for a grant whose refresh token did not name the user, theirs would
-        // end it before the refresh token it still has.
-        const expiresAt = String(event.data.expiresAt);
+        const { expiresAt } = event.data;
         if (!current || (event.type === 'AccessTokenIssued' && current.aliveUntil === undefined)) return current;
         return current.aliveUntil !== undefined && current.aliveUntil >= expiresAt ? current : { ...current, aliveUntil: expiresAt };
       }

@@ -1,3 +1,4 @@
+import type { EventType, OAuthEvent } from '../src/domain/events.js';
 import type { RecordedEvent } from '../src/event-store/event-envelope.js';
 
 /**
@@ -25,4 +26,37 @@ export interface Projection<V = unknown> {
   readonly version?: number;
 }
 
-export const defineProjection = <V>(projection: Projection<V>): Projection<V> => projection;
+/** A recorded event of one of these types, its data typed by the event union (after upcasting: the runner lifts each event first). */
+export type ProjectedEvent<T extends EventType> = Omit<RecordedEvent, 'type' | 'data'> & Extract<OAuthEvent, { type: T }>;
+
+/**
+ * A projection as it is written: the events it folds named once (`handles`), and its
+ * `keysOf` and `evolve` given those events typed, as a reducer table names its events.
+ * Events of other types never reach it.
+ */
+export interface ProjectionDefinition<V, T extends EventType> {
+  readonly name: string;
+  readonly version?: number;
+  readonly handles: readonly T[];
+  keysOf(event: ProjectedEvent<T>): readonly string[];
+  evolve(current: V | undefined, event: ProjectedEvent<T>, key: string): V | undefined;
+  expiresAt?(document: V): string | undefined;
+}
+
+const NO_KEYS: readonly string[] = [];
+
+/** `projectionOf<Document>().folding({ name, handles, keysOf, evolve })`: the document type given, the events inferred. */
+export const projectionOf = <V>() => ({ folding: <const T extends EventType>(definition: ProjectionDefinition<V, T>): Projection<V> => typedProjection(definition) });
+
+function typedProjection<V, T extends EventType>(definition: ProjectionDefinition<V, T>): Projection<V> {
+  const handled = new Set<string>(definition.handles);
+  // The one place a recorded event is taken for its type: it passed its type's schema when it was appended.
+  const typed = (event: RecordedEvent) => event as unknown as ProjectedEvent<T>;
+  return {
+    name: definition.name,
+    ...(definition.version !== undefined ? { version: definition.version } : {}),
+    ...(definition.expiresAt ? { expiresAt: definition.expiresAt } : {}),
+    keysOf: (event) => (handled.has(event.type) ? definition.keysOf(typed(event)) : NO_KEYS),
+    evolve: (current, event, key) => (handled.has(event.type) ? definition.evolve(current, typed(event), key) : current),
+  };
+}

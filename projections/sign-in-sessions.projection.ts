@@ -1,6 +1,5 @@
-import type { SignInSessionStarted } from '../src/domain/events.js';
 import { streams } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import { projectionOf } from './projection.js';
 import type { ProjectionStore } from './projection-store.js';
 
 export interface UserSignInSession {
@@ -39,16 +38,15 @@ export function liveSignInSessionsOf(readModel: Pick<ProjectionStore, 'get'>, us
  * not of every sign-in they ever made. An ended session leaves the list; its history is
  * in its stream.
  */
-export const signInSessionsProjection = defineProjection<UserSignInSessions>({
+export const signInSessionsProjection = projectionOf<UserSignInSessions>().folding({
   name: 'sign-in-sessions',
-  keysOf: (event) =>
-    (event.type === 'SignInSessionStarted' || event.type === 'SignInSessionEnded') && event.data.userId ? [userSessionsKey(String(event.data.userId))] : [],
+  handles: ['SignInSessionStarted', 'SignInSessionEnded'],
+  keysOf: (event) => (event.data.userId ? [userSessionsKey(event.data.userId)] : []),
   evolve: (current, event) => {
     const signInSessionId = streams.signInSessionIdOf(event.stream);
     const others = (current?.sessions ?? []).filter((session) => session.signInSessionId !== signInSessionId);
     if (event.type !== 'SignInSessionStarted') return others.length > 0 ? { sessions: others } : undefined;
-    const { authTime, expiresAt } = event.data as unknown as SignInSessionStarted['data'];
-    // The event's own time, not the clock: a rebuild from the store comes out the same.
+    const { authTime, expiresAt } = event.data;
     return { sessions: [...others.filter((session) => session.expiresAt > authTime), { signInSessionId, authTime, expiresAt }] };
   },
 });

@@ -1,5 +1,5 @@
-import type { SigningKeyGenerated, SigningKeyRotated } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import type { SigningKeyGenerated } from '../src/domain/events.js';
+import { projectionOf } from './projection.js';
 
 export interface SigningKeyDocument {
   kid: string;
@@ -16,12 +16,13 @@ export interface SigningKeyDocument {
  * Public signing keys by kid, with their lifecycle: the JWKS, and what a resource
  * server verifies tokens with, without calling the authorization server.
  */
-export const signingKeysProjection = defineProjection<SigningKeyDocument>({
+export const signingKeysProjection = projectionOf<SigningKeyDocument>().folding({
   name: 'signing-keys',
-  keysOf: (event) => (event.type.startsWith('SigningKey') ? [String(event.data.kid)] : []),
+  handles: ['SigningKeyGenerated', 'SigningKeyActivated', 'SigningKeyRotated', 'SigningKeyRetired'],
+  keysOf: (event) => [event.data.kid],
   evolve: (current, event) => {
     if (event.type === 'SigningKeyGenerated') {
-      const key = event.data as unknown as SigningKeyGenerated['data'];
+      const key = event.data;
       return {
         kid: key.kid, alg: key.alg, publicJwk: key.publicJwk, status: 'published',
         activateAfter: key.activateAfter ?? null, activatedAt: null, retireAfter: null,
@@ -32,16 +33,13 @@ export const signingKeysProjection = defineProjection<SigningKeyDocument>({
       case 'SigningKeyActivated':
         return { ...current, status: 'active', activatedAt: event.time };
       case 'SigningKeyRotated':
-        return { ...current, status: 'superseded', retireAfter: (event.data as unknown as SigningKeyRotated['data']).retireAfter };
+        return { ...current, status: 'superseded', retireAfter: event.data.retireAfter };
       case 'SigningKeyRetired':
         return { ...current, status: 'retired' };
-      default:
-        return current;
     }
   },
 });
 
-/** The key new tokens are signed with: the most recently activated one. */
 export function activeSigningKey(keys: Iterable<SigningKeyDocument>): SigningKeyDocument | undefined {
   let newest: SigningKeyDocument | undefined;
   for (const key of keys) {

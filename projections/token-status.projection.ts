@@ -1,5 +1,5 @@
-import type { GrantRevoked, TokenRevoked } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import type { GrantRevoked } from '../src/domain/events.js';
+import { projectionOf } from './projection.js';
 
 export interface AccessTokenStatus {
   grantId: string;
@@ -49,43 +49,38 @@ const keptUntil = (expiresAt: string) => new Date(Date.parse(expiresAt) + REVOCA
  * still matter, not every one ever made. Revocations recorded before their events said
  * when that is (TokenRevoked v1, GrantRevoked v1-v2) are kept.
  */
-export const tokenStatusProjection = defineProjection<TokenStatusDocument>({
+export const tokenStatusProjection = projectionOf<TokenStatusDocument>().folding({
   name: 'token-status',
   // 2: disabled clients, revocations that expire, no document per issued token. A resource
   // server's store folded by version 1 is folded again at start (a client disabled before
   // the upgrade would otherwise still pass there).
   version: 2,
+  handles: ['TokenRevoked', 'GrantRevoked', 'ClientDisabled'],
   keysOf: (event) => {
     switch (event.type) {
       case 'TokenRevoked':
-        return [tokenStatusKey.accessToken(String(event.data.jti))];
+        return [tokenStatusKey.accessToken(event.data.jti)];
       case 'GrantRevoked':
-        return [tokenStatusKey.grant(String(event.data.grantId))];
+        return [tokenStatusKey.grant(event.data.grantId)];
       case 'ClientDisabled':
-        return [tokenStatusKey.client(String(event.data.clientId))];
-      default:
-        return [];
+        return [tokenStatusKey.client(event.data.clientId)];
     }
   },
   evolve: (current, event) => {
     switch (event.type) {
       case 'TokenRevoked': {
-        // Files written when issued tokens had documents too still hold them (active: true).
-        const revoked = event.data as unknown as TokenRevoked['data'];
+        const revoked = event.data;
         return current && 'active' in current
           ? { ...current, active: false }
           : current ?? { grantId: revoked.grantId, clientId: '', userId: null, expiresAt: revoked.expiresAt ?? '', active: false };
       }
       case 'GrantRevoked': {
-        const { reason, accessTokensExpireBy } = event.data as unknown as GrantRevoked['data'];
-        // No token was ever issued under it: there is nothing for a resource server to refuse.
+        const { reason, accessTokensExpireBy } = event.data;
         if (accessTokensExpireBy === null) return current;
         return { revoked: true, reason, revokedAt: event.time, ...(accessTokensExpireBy ? { accessTokensExpireBy } : {}) };
       }
       case 'ClientDisabled':
         return { disabled: true, disabledAt: event.time };
-      default:
-        return current;
     }
   },
   expiresAt: (document) => {

@@ -1,5 +1,5 @@
 import type { UserRegistered } from '../src/domain/events.js';
-import { defineProjection } from './projection.js';
+import { projectionOf } from './projection.js';
 
 export type UserDocument = UserRegistered['data'] & { disabled?: true };
 
@@ -9,19 +9,14 @@ export const userKey = {
 };
 
 /** Users by id (for the resource server's profile) and by username (for login). */
-export const usersProjection = defineProjection<UserDocument | string>({
+export const usersProjection = projectionOf<UserDocument | string>().folding({
   name: 'users',
   // 2: disabled users. A resource server's store folded by version 1 is folded again at start.
   version: 2,
-  keysOf: (event) => {
-    if (event.type === 'UserDisabled') return [userKey.byId(String(event.data.userId))];
-    if (event.type !== 'UserRegistered') return [];
-    const user = event.data as unknown as UserDocument;
-    return [userKey.byId(user.userId), userKey.byUsername(user.username)];
-  },
+  handles: ['UserRegistered', 'UserDisabled'],
+  keysOf: (event) => (event.type === 'UserDisabled' ? [userKey.byId(event.data.userId)] : [userKey.byId(event.data.userId), userKey.byUsername(event.data.username)]),
   evolve: (current, event, key) => {
     if (event.type === 'UserDisabled') return typeof current === 'object' ? { ...current, disabled: true } : current;
-    const user = event.data as unknown as UserDocument;
-    return key.startsWith('id:') ? user : user.userId;
+    return key.startsWith('id:') ? event.data : event.data.userId;
   },
 });

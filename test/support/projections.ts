@@ -17,3 +17,6 @@ export async function liveAndRebuilt(projection: Projection, events: readonly Re
   const rebuilt = await rebuildProjection(projection, eventStore);
   return { live: live.entries(projection.name), rebuilt: rebuilt.entries(projection.name) };
 }
+
+/** A projection over made-up events, for tests of the runner itself: the domain's own are typed (projectionOf). */
+export const defineProjection = <V>(projection: Projection<V>): Projection<V> => projection;

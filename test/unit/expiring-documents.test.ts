@@ -1,5 +1,5 @@
 import { ExpiringDocuments } from '../../projections/expiring-documents.js';
-import { defineProjection } from '../../projections/projection.js';
+import { defineProjection } from '../support/projections.js';
 import { MemoryProjectionStore } from '../../projections/projection-store.js';
 
 const until = defineProjection<{ until: string }>({ name: 'until', keysOf: () => [], evolve: (current) => current, expiresAt: (doc) => doc.until });

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { defineProjection } from '../../projections/projection.js';
+import { defineProjection } from '../support/projections.js';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
 import { ProjectionRunner, ProjectionsStalled, rebuildProjection } from '../../projections/projection-runner.js';
 import { SqliteProjectionStore } from '../../projections/sqlite-projection-store.js';
