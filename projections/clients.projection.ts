@@ -1,11 +1,7 @@
-import type { ClientRegistered } from '../src/domain/events.js';
+import type { ClientDocument } from '../src/read-model/documents.js';
 import { projectionOf } from './projection.js';
 
-export type ClientDocument = ClientRegistered['data'] & {
-  disabled?: true;
-  /** A new document at each rotation is also what tells caches of the secret's hash to look again. */
-  secretRotatedAt?: string;
-};
+export type { ClientDocument };
 
 /** Registered clients by client_id: what /authorize and /token look a client up in. */
 export const clientsProjection = projectionOf<ClientDocument>().folding({

@@ -1,18 +1,8 @@
+import type { UserGrant } from '../src/read-model/documents.js';
 import { projectionOf } from './projection.js';
 import type { ProjectionStore } from './projection-store.js';
 
-export interface UserGrant {
-  grantId: string;
-  clientId: string;
-  scopes: string[];
-  grantedAt: string;
-  /**
-   * Until when the grant can still act: the latest expiry of its code, refresh tokens and
-   * access tokens. Unknown (absent) for grants recorded before their code and refresh
-   * token events named the user: those are kept.
-   */
-  aliveUntil?: string;
-}
+export type { UserGrant };
 
 /** The group of one user's grants: list them with `entriesIn('grants', userGrants(userId))`. */
 export const userGrants = (userId: string) => `user:${userId}`;

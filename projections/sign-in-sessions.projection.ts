@@ -1,13 +1,9 @@
+import type { UserSignInSession } from '../src/read-model/documents.js';
 import { streams } from '../src/domain/events.js';
 import { projectionOf } from './projection.js';
 import type { ProjectionStore } from './projection-store.js';
 
-export interface UserSignInSession {
-  /** The hash of the browser's cookie that names the session's stream: never the cookie itself. */
-  signInSessionId: string;
-  authTime: string;
-  expiresAt: string;
-}
+export type { UserSignInSession };
 
 /** One user's sign-in sessions that have not ended on record, in the order they started. */
 export interface UserSignInSessions {

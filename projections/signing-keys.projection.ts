@@ -1,16 +1,7 @@
-import type { SigningKeyGenerated } from '../src/domain/events.js';
+import type { SigningKeyDocument } from '../src/read-model/documents.js';
 import { projectionOf } from './projection.js';
 
-export interface SigningKeyDocument {
-  kid: string;
-  alg: SigningKeyGenerated['data']['alg'];
-  publicJwk: Record<string, unknown>;
-  /** published: announced, signs nothing yet; active: signs; superseded: verifies only; retired: refused. */
-  status: 'published' | 'active' | 'superseded' | 'retired';
-  activateAfter: string | null;
-  activatedAt: string | null;
-  retireAfter: string | null;
-}
+export type { SigningKeyDocument };
 
 /**
  * Public signing keys by kid, with their lifecycle: the JWKS, and what a resource

@@ -1,7 +1,7 @@
-import type { UserRegistered } from '../src/domain/events.js';
+import type { UserDocument } from '../src/read-model/documents.js';
 import { projectionOf } from './projection.js';
 
-export type UserDocument = UserRegistered['data'] & { disabled?: true };
+export type { UserDocument };
 
 export const userKey = {
   byId: (userId: string) => `id:${userId}`,

@@ -97,17 +97,17 @@ export class AdminService {
    */
   async disableUser(username: string): Promise<{ revokedGrants: number; endedSignInSessions: number }> {
     const { readModel } = this.ports;
-    const userId = readModel.get<string>('users', userKey.byUsername(username));
-    const user = userId === undefined ? undefined : readModel.get<UserDocument>('users', userKey.byId(userId));
+    const user = readModel.userByUsername(username);
     if (!user?.disabled) await this.commandBus.execute(new DisableUser(username, commandContext()));
-    if (userId === undefined) return { revokedGrants: 0, endedSignInSessions: 0 };
+    if (user === undefined) return { revokedGrants: 0, endedSignInSessions: 0 };
+    const { userId } = user;
     let revokedGrants = 0;
-    for (const grant of liveGrantsOf(readModel, userId, new Date())) {
+    for (const grant of readModel.liveGrantsOf(userId, new Date())) {
       await this.commandBus.execute(new RevokeGrant(grant.grantId, 'user_disabled', 'admin', userId, commandContext()));
       revokedGrants += 1;
     }
     let endedSignInSessions = 0;
-    for (const { signInSessionId } of signInSessionsOf(readModel, userId)) {
+    for (const { signInSessionId } of readModel.signInSessionsOf(userId)) {
       const { events } = await this.commandBus.execute(new EndSignInSession(signInSessionId, 'user_disabled', commandContext(), userId));
       endedSignInSessions += events.length;
     }

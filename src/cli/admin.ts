@@ -132,8 +132,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         return 0;
       }
       case 'client list': {
-        for (const [, doc] of side.ports.readModel.entries('clients')) {
-          const client = doc as ClientDocument;
+        for (const client of side.ports.readModel.clients()) {
           io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${client.disabled ? '\tdisabled' : ''}`);
         }
         return 0;
@@ -172,8 +171,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         return 0;
       }
       case 'keys list': {
-        for (const [, doc] of side.ports.readModel.entries('signing-keys')) {
-          const key = doc as SigningKeyDocument;
+        for (const key of side.ports.readModel.signingKeys()) {
           io.out(`${key.kid}\t${key.status}\tactivate after ${key.activateAfter ?? '-'}\tretire after ${key.retireAfter ?? '-'}`);
         }
         return 0;

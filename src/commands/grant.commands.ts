@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
 import type { CommandContext } from '../cqrs/command-context.js';
@@ -11,8 +10,7 @@ import { authorizationRequest, grantDecider, type GrantCommand, type GrantState,
 import { ConsentRequired, InvalidGrant, LoginRequired, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import { userOfSignInSession } from '../credentials/sign-in-session.js';
-import { holderDisabled } from '../../projections/disabled-holders.js';
-import { liveGrantsOf, type UserGrant } from '../../projections/grants.projection.js';
+import type { UserGrant } from '../read-model/documents.js';
 import { startSignInSession, type NewSignInSession } from './sign-in-session.commands.js';
 import type { Ports } from './ports.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
@@ -87,7 +85,7 @@ const newAuthorizationCode = (grantId: string) => `${grantId}.${randomToken(32)}
  */
 function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[], now: Date): string | undefined {
   let found: UserGrant | undefined;
-  for (const grant of liveGrantsOf(readModel, userId, now)) {
+  for (const grant of readModel.liveGrantsOf(userId, now)) {
     if (grant.clientId !== clientId || !scopes.every((s) => grant.scopes.includes(s))) continue;
     if (!found || grant.grantedAt > found.grantedAt) found = grant;
   }
@@ -229,8 +227,7 @@ class TokenIssuer {
 
   private newAccessToken(grantId: string): NewAccessToken {
     const { readModel, config } = this.ports;
-    // A handful of keys at most: finding the active one per token costs next to nothing.
-    const key = activeSigningKey(readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument));
+    const key = readModel.activeSigningKey();
     if (!key) throw new TemporarilyUnavailable('no active signing key');
     return { jti: `${grantId}.${randomToken(16)}`, kid: key.kid, audience: config.resourceServerUrl, ttlSeconds: config.accessTokenTtlSeconds };
   }
@@ -245,7 +242,7 @@ class TokenIssuer {
    * the user's grants on record; this covers a grant the sweep could not see yet.
    */
   private readonly refuseDisabledHolder = (state: GrantState) => {
-    if (holderDisabled(this.ports.readModel, state.userId, state.clientId)) throw new InvalidGrant('the grant\'s user or client is disabled');
+    if (this.ports.readModel.holderDisabled(state.userId, state.clientId)) throw new InvalidGrant('the grant\'s user or client is disabled');
   };
 
   /** Decides with a fresh access token (and refresh token if asked), appends, then signs and answers. */

@@ -4,8 +4,12 @@ import type { LoginGuard } from '../credentials/login-guard.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { FoldedStreams } from '../cqrs/folded-streams.js';
-import type { AccessTokenSigner } from '../keys/signing-keys.js';
-import type { ProjectionStore } from '../../projections/projection-store.js';
+import type { ReadModel } from '../read-model/read-model.js';
+
+/** Signs an access token's claims with the private key of `kid` (the key store's business, src/keys). */
+export interface TokenSigner {
+  sign(claims: Record<string, unknown>, kid: string): Promise<string>;
+}
 
 /** What command handlers are given: the record, the secrets, and the read side. */
 export interface Ports {
@@ -13,8 +17,8 @@ export interface Ports {
   /** The store's streams as command handlers decide on them: folded, with hot ones cached. */
   streams: FoldedStreams;
   secrets: SecretStore;
-  signer: AccessTokenSigner;
-  readModel: ProjectionStore;
+  signer: TokenSigner;
+  readModel: ReadModel;
   config: Config;
   loginGuard: LoginGuard;
   authorizationLimit: AuthorizationLimit;

@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { liveSignInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
-import type { UserDocument } from '../../projections/users.projection.js';
+import type { UserDocument } from '../read-model/documents.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
@@ -47,7 +46,7 @@ export async function startSignInSession(
   if (replaces) await decideAndAppend(ports.streams, streams.signInSession(replaces), signInSessionDecider, { kind: 'EndSignInSession', reason: 'replaced' }, context);
   // A bounded number of live sessions per user: the newest stay, the oldest beyond the cap are replaced by this one.
   const started = sha256(cookie);
-  const others = liveSignInSessionsOf(ports.readModel, user.userId, context.now).filter((session) => session.signInSessionId !== replaces && session.signInSessionId !== started);
+  const others = ports.readModel.liveSignInSessionsOf(user.userId, context.now).filter((session) => session.signInSessionId !== replaces && session.signInSessionId !== started);
   for (const { signInSessionId } of others.slice(Math.max(0, ports.config.maxSignInSessionsPerUser - 1))) {
     await decideAndAppend(ports.streams, streams.signInSession(signInSessionId), signInSessionDecider, { kind: 'EndSignInSession', reason: 'replaced' }, context);
   }

@@ -1,11 +1,13 @@
-import type { UserDocument } from '../../projections/users.projection.js';
+import type { FoldedStreams } from '../cqrs/folded-streams.js';
+import type { UserDocument } from '../read-model/documents.js';
+import type { ReadModel } from '../read-model/read-model.js';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { accountRetryAfter, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
-import type { Ports } from '../commands/ports.js';
 import type { SlidingWindow } from '../throttle/sliding-window.js';
+import type { SecretStore } from './secret-store.js';
 import { checkUserPassword } from './user-login.js';
 
 /** The username or the password is wrong; which one, nobody is told. */
@@ -31,7 +33,7 @@ export const ADDRESS_FAILURE_LIMIT = 20;
  */
 export class LoginGuard {
   constructor(
-    private readonly ports: Pick<Ports, 'streams' | 'readModel' | 'secrets'>,
+    private readonly ports: { streams: FoldedStreams; readModel: ReadModel; secrets: SecretStore },
     private readonly addressFailures: SlidingWindow,
   ) {}
 

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
-import { activeClient, type ClientDocument } from '../../projections/clients.projection.js';
+import type { ClientDocument } from '../read-model/documents.js';
 import type { Ports } from '../commands/ports.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
 import { decideAndAppend } from '../cqrs/decide-and-append.js';
@@ -126,7 +126,7 @@ export class ClientAuthenticator {
   }
 
   private client(clientId: string): ClientDocument | undefined {
-    return activeClient(this.ports.readModel.get<ClientDocument>('clients', clientId));
+    return this.ports.readModel.activeClient(clientId);
   }
 
   private checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): ClientDocument {

@@ -4,7 +4,6 @@ import { commandContext, type CommandContext } from '../cqrs/command-context.js'
 import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { Context } from 'koa';
-import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
@@ -20,8 +19,6 @@ export interface Gateway {
   authorizationRequestKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;
-  /** The read side, to wait for one's own writes before showing a page. */
-  readSide: ProjectionRunner;
   metrics?: Metrics;
 }
 

@@ -1,8 +1,5 @@
 import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
-import type { ProjectionStore } from '../../projections/projection-store.js';
-import { verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
-import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
-import { holderDisabled } from '../../projections/disabled-holders.js';
+import type { TokenReadModel } from '../read-model/read-model.js';
 import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
 import { parseScope } from '../domain/scope.js';
 import { grantIdOf } from '../domain/token-ids.js';
@@ -39,7 +36,7 @@ export class AccessTokenValidator {
   private readonly verified = new Map<string, { claims: JWTPayload; kid: string; expiresAtMs: number }>();
 
   constructor(
-    private readonly readModel: ProjectionStore,
+    private readonly readModel: TokenReadModel,
     private readonly issuer: string,
     private readonly audience: string,
     private readonly clockToleranceSeconds = 30,
@@ -59,7 +56,7 @@ export class AccessTokenValidator {
         this.verified.delete(token);
         throw new InvalidToken('the access token has expired');
       }
-      if (!verifies(this.readModel.get<SigningKeyDocument>('signing-keys', cached.kid))) throw new InvalidToken('the access token is signed by an unknown key');
+      if (!this.readModel.verificationKey(cached.kid)) throw new InvalidToken('the access token is signed by an unknown key');
       return this.checked(cached.claims);
     }
 
@@ -96,14 +93,14 @@ export class AccessTokenValidator {
     return this.checked(claims);
   }
 
-  /** What is checked on every request, cached or not: the token-status projection. */
+  /** What is checked on every request, cached or not: revocations and disabled holders, from the read side. */
   private checked(claims: JWTPayload): ValidatedToken {
     const jti = String(claims.jti);
     // A jti the projection has not seen yet only means it lags: the signature vouches for the token.
-    if (isRevoked((key) => this.readModel.get<TokenStatusDocument>('token-status', key), jti, grantIdOf(jti))) {
+    if (this.readModel.tokenRevoked(jti, grantIdOf(jti))) {
       throw new InvalidToken('the access token has been revoked');
     }
-    if (holderDisabled(this.readModel, String(claims.sub), String(claims.client_id))) {
+    if (this.readModel.holderDisabled(String(claims.sub), String(claims.client_id))) {
       throw new InvalidToken('the access token has been revoked: its user or client is disabled');
     }
 
@@ -117,8 +114,8 @@ export class AccessTokenValidator {
   }
 
   private keyFor(kid: string): Promise<CryptoKey | Uint8Array> | undefined {
-    const doc = this.readModel.get<SigningKeyDocument>('signing-keys', kid);
-    if (!verifies(doc)) return undefined;
+    const doc = this.readModel.verificationKey(kid);
+    if (!doc) return undefined;
     let key = this.keys.get(kid);
     if (!key) {
       key = importJWK(doc.publicJwk, SIGNING_ALG);

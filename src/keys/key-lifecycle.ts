@@ -1,6 +1,6 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import type { ProjectionRunner } from '../../projections/projection-runner.js';
-import { activeSigningKey, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
+import type { SigningKeyDocument } from '../read-model/documents.js';
+import type { ReadModel } from '../read-model/read-model.js';
 import { ActivateSigningKey, RetireSigningKey, SupersedeSigningKey } from '../commands/registration.commands.js';
 import { commandContext } from '../cqrs/command-context.js';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
@@ -22,13 +22,13 @@ export class KeyLifecycle {
 
   constructor(
     private readonly commandBus: CommandBus,
-    private readonly readSide: ProjectionRunner,
+    private readonly readModel: Pick<ReadModel, 'signingKeys' | 'activeSigningKey' | 'waitFor'>,
     private readonly accessTokenTtlSeconds: number,
     private readonly logger: Logger,
   ) {}
 
   private keys(): SigningKeyDocument[] {
-    return this.readSide.store.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument);
+    return this.readModel.signingKeys();
   }
 
   async tick(now = new Date()): Promise<void> {
@@ -36,7 +36,7 @@ export class KeyLifecycle {
     for (const key of this.keys().filter((k) => k.status === 'published' && (k.activateAfter ?? '') <= at)) {
       await this.step(new ActivateSigningKey(key.kid, commandContext(undefined, null, now)), `activated signing key ${key.kid}`);
     }
-    const newest = activeSigningKey(this.keys());
+    const newest = this.readModel.activeSigningKey();
     const retireAfter = new Date(now.getTime() + (this.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
     for (const key of this.keys().filter((k) => k.status === 'active' && k.kid !== newest?.kid)) {
       await this.step(new SupersedeSigningKey(key.kid, newest!.kid, retireAfter, commandContext(undefined, null, now)), `superseded signing key ${key.kid}`);
@@ -49,7 +49,7 @@ export class KeyLifecycle {
   private async step(command: ActivateSigningKey | SupersedeSigningKey | RetireSigningKey, done: string): Promise<void> {
     try {
       const { position } = await this.commandBus.execute(command);
-      await this.readSide.waitFor(position);
+      await this.readModel.waitFor(position);
       this.logger.info(done);
     } catch (error) {
       // Another instance took this step first.

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import Koa, { type Context } from 'koa';
-import type { ProjectionStore } from '../../projections/projection-store.js';
-import { userKey, type UserDocument } from '../../projections/users.projection.js';
+import type { TokenReadModel } from '../read-model/read-model.js';
 import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { cors } from '../http/cors.js';
 import { requestId } from '../http/request-id.js';
@@ -37,7 +36,7 @@ function answerError(ctx: Context, error: OAuthError, scope?: string): void {
  * having checked the token itself against its projections.
  */
 export function createResourceServerApp(
-  readModel: ProjectionStore,
+  readModel: TokenReadModel,
   issuer: string,
   audience: string,
   logger: Logger,
@@ -68,7 +67,7 @@ export function createResourceServerApp(
    * The user a token acts for; none for a client's own token (client_credentials: its
    * `sub` is its client_id, RFC 9068 section 5), whatever user that id might also name.
    */
-  const userOf = (token: ValidatedToken) => (token.sub === token.clientId ? undefined : readModel.get<UserDocument>('users', userKey.byId(token.sub)));
+  const userOf = (token: ValidatedToken) => (token.sub === token.clientId ? undefined : readModel.userById(token.sub));
   router.get('/api/profile', protect('profile'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
     const user = userOf(token);

@@ -66,14 +66,14 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel, secrets } = ports;
 
-  const keys = readModel.entries('signing-keys').map(([, doc]) => doc as SigningKeyDocument);
+  const keys = readModel.signingKeys();
   if (keys.length === 0) {
     // No token exists yet that anyone must verify, so the first key may sign at once.
     const { kid, position } = await admin.rotateSigningKey(0);
     await readSide.waitFor(position);
     logger.info('generated the first signing key', { kid });
   }
-  const keyLifecycle = new KeyLifecycle(commandBus, readSide, config.accessTokenTtlSeconds, logger);
+  const keyLifecycle = new KeyLifecycle(commandBus, readModel, config.accessTokenTtlSeconds, logger);
   await keyLifecycle.tick();
   keyLifecycle.start(config.keyLifecycleIntervalMs);
 
@@ -99,7 +99,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createGatewayApp({ commandBus, ports, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, readSide, metrics }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];

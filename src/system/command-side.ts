@@ -22,6 +22,7 @@ import { InstrumentedEventStore } from '../observability/instrumented-event-stor
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
+import { ProjectedReadModel } from './projected-read-model.js';
 
 /**
  * A stream whose state took this many events to read with nothing cached gets a snapshot
@@ -45,8 +46,9 @@ export interface CommandSide {
 export async function openCommandSide(config: Config, metrics?: Metrics, logger?: Logger): Promise<CommandSide> {
   const store = metrics ? new InstrumentedEventStore(openEventStore(config), metrics) : openEventStore(config);
   const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
-  const readModel = new MemoryProjectionStore();
-  const readSide = new ProjectionRunner(authorizationServerProjections, readModel, logger);
+  const documents = new MemoryProjectionStore();
+  const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
+  const readModel = new ProjectedReadModel(documents, readSide);
   readSide.followStore(store);
   await readSide.waitFor(await store.headPosition(), 60_000);
   const signer = new AccessTokenSigner((kid) => {

@@ -26,12 +26,12 @@ export async function seedDemo(side: CommandSide, config: Config): Promise<DemoS
   const webRedirect = `${config.demoClientUrl}/callback`;
   const publicRedirect = `${config.demoClientUrl}/public/callback`;
 
-  if (!readModel.get('users', userKey.byUsername(DEMO_USER.username))) {
+  if (!readModel.userByUsername(DEMO_USER.username)) {
     await side.admin.registerUser(DEMO_USER);
   }
   let clientSecret: string;
-  if (!readModel.get<ClientDocument>('clients', DEMO_WEB_CLIENT_ID) || !existsSync(secretFile)) {
-    if (readModel.get('clients', DEMO_WEB_CLIENT_ID)) {
+  if (!readModel.client(DEMO_WEB_CLIENT_ID) || !existsSync(secretFile)) {
+    if (readModel.client(DEMO_WEB_CLIENT_ID)) {
       throw new Error(`${secretFile} is missing: the demo client's secret is lost; remove the data directory to seed again`);
     }
     const registered = await side.admin.registerClient({
@@ -42,7 +42,7 @@ export async function seedDemo(side: CommandSide, config: Config): Promise<DemoS
   } else {
     clientSecret = (JSON.parse(readFileSync(secretFile, 'utf8')) as { clientSecret: string }).clientSecret;
   }
-  if (!readModel.get('clients', DEMO_PUBLIC_CLIENT_ID)) {
+  if (!readModel.client(DEMO_PUBLIC_CLIENT_ID)) {
     await side.admin.registerClient({
       clientId: DEMO_PUBLIC_CLIENT_ID, name: 'Demo public app', clientType: 'public', redirectUris: [publicRedirect, 'http://127.0.0.1/callback'], scopes: ['profile', 'items:read'],
     });

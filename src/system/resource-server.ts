@@ -10,6 +10,7 @@ import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { createResourceServerApp } from '../resource-server/app.js';
+import { ProjectedReadModel } from './projected-read-model.js';
 import { openEventBus } from './adapters.js';
 import { listen } from './listen.js';
 
@@ -51,7 +52,7 @@ export async function startResourceServer(
   };
   const metrics = options.metrics ?? new Metrics();
   metrics.addProjections('resource-server', projections);
-  const app = createResourceServerApp(readModel, config.issuer, config.resourceServerUrl, logger, readiness, metrics);
+  const app = createResourceServerApp(new ProjectedReadModel(readModel, projections), config.issuer, config.resourceServerUrl, logger, readiness, metrics);
   const http = await listen(app, config.host, options.port ?? config.resourceServerPort);
   return {
     url: config.resourceServerUrl,

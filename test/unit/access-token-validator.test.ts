@@ -3,6 +3,10 @@ import { MemoryProjectionStore } from '../../projections/projection-store.js';
 import { InvalidToken } from '../../src/domain/oauth-errors.js';
 import { AccessTokenValidator } from '../../src/keys/access-token-validator.js';
 import { AccessTokenSigner, generateSigningKey } from '../../src/keys/signing-keys.js';
+import { ProjectedReadModel } from '../../src/system/projected-read-model.js';
+
+/** The validator reads the projections through the read port, as both servers give it. */
+const readModelOf = (store: MemoryProjectionStore) => new ProjectedReadModel(store, { waitFor: async () => {} });
 
 describe('access token validation, with its cache of verified tokens', () => {
   const issuer = 'https://as.example';
@@ -29,7 +33,7 @@ describe('access token validation, with its cache of verified tokens', () => {
   };
 
   it('still refuses a cached token once it expired, past the clock skew', async () => {
-    const validator = new AccessTokenValidator(store, issuer, audience, 30);
+    const validator = new AccessTokenValidator(readModelOf(store), issuer, audience, 30);
     const jwt = await token(60);
     await expect(validator.validate(`Bearer ${jwt}`)).resolves.toMatchObject({ sub: 'u', scopes: ['profile'] });
     jest.useFakeTimers({ now: Date.now() + 85_000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
@@ -39,7 +43,7 @@ describe('access token validation, with its cache of verified tokens', () => {
   });
 
   it('still refuses a cached token once it, or its grant, was revoked, or its key retired', async () => {
-    const validator = new AccessTokenValidator(store, issuer, audience);
+    const validator = new AccessTokenValidator(readModelOf(store), issuer, audience);
     const jwts = [await token(600), await token(600), await token(600)];
     for (const jwt of jwts) await validator.validate(`Bearer ${jwt}`);
     const jtiOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString()).jti as string;
@@ -57,16 +61,16 @@ describe('access token validation, with its cache of verified tokens', () => {
     ['its client is disabled (clients projection, at the authorization server)', 'clients', 'c', { clientId: 'c', disabled: true }],
     ['its client is disabled (token-status, at the resource server)', 'token-status', 'client:c', { disabled: true, disabledAt: '' }],
   ])('refuses a token, cached or not, once %s', async (_, projection, key, doc) => {
-    const validator = new AccessTokenValidator(store, issuer, audience);
+    const validator = new AccessTokenValidator(readModelOf(store), issuer, audience);
     const jwt = await token(600);
     await expect(validator.validate(`Bearer ${jwt}`)).resolves.toMatchObject({ sub: 'u' });
     put(projection, key, doc);
     await expect(validator.validate(`Bearer ${jwt}`)).rejects.toThrow('disabled');
-    await expect(new AccessTokenValidator(store, issuer, audience).validate(`Bearer ${jwt}`)).rejects.toBeInstanceOf(InvalidToken);
+    await expect(new AccessTokenValidator(readModelOf(store), issuer, audience).validate(`Bearer ${jwt}`)).rejects.toBeInstanceOf(InvalidToken);
   });
 
   it('keeps at most its size of verified tokens', async () => {
-    const validator = new AccessTokenValidator(store, issuer, audience, 30, 2);
+    const validator = new AccessTokenValidator(readModelOf(store), issuer, audience, 30, 2);
     const jwts = [await token(600), await token(600), await token(600)];
     for (const jwt of jwts) await validator.validate(`Bearer ${jwt}`);
     expect((validator as unknown as { verified: Map<string, unknown> }).verified.size).toBe(2);

@@ -1,9 +1,5 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { ClientDocument } from '../../../projections/clients.projection.js';
-import { liveGrantsOf } from '../../../projections/grants.projection.js';
-import { liveSignInSessionsOf } from '../../../projections/sign-in-sessions.projection.js';
-import { userKey, type UserDocument } from '../../../projections/users.projection.js';
 import { RevokeGrant } from '../../commands/grant.commands.js';
 import { EndSignInSession, SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
@@ -36,7 +32,7 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
   /** The applications that can act for the user: their live grants, one entry per client, the most recent first. */
   const applicationsOf = (userId: string) => {
     const byClient = new Map<string, { clientId: string; scopes: string[]; since: string; latest: string; grantIds: string[] }>();
-    for (const grant of liveGrantsOf(readModel, userId, new Date())) {
+    for (const grant of readModel.liveGrantsOf(userId, new Date())) {
       const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
       app.scopes = [...new Set([...app.scopes, ...grant.scopes])].sort();
       if (grant.grantedAt < app.since) app.since = grant.grantedAt;
@@ -84,11 +80,11 @@ ${loginFailureNotice(failure)}
     const { csrf } = formContext(ctx);
     const userId = await userOf(ctx);
     if (!userId) return loginForm(ctx, csrf, undefined);
-    const user = readModel.get<UserDocument>('users', userKey.byId(userId));
+    const user = readModel.userById(userId);
     const applications = applicationsOf(userId);
-    const clientName = (clientId: string) => readModel.get<ClientDocument>('clients', clientId)?.name ?? clientId;
+    const clientName = (clientId: string) => readModel.client(clientId)?.name ?? clientId;
     const thisBrowser = browser.signInSessionOf(ctx);
-    const signInSessions = liveSignInSessionsOf(readModel, userId, new Date());
+    const signInSessions = readModel.liveSignInSessionsOf(userId, new Date());
     show(
       ctx,
       'Your account',
@@ -138,7 +134,7 @@ ${applications.length === 0 ? html`<p id="no-grants">No application can act for 
       const userId = await userOf(ctx);
       if (!userId) throw new InvalidRequest('sign in first');
       const position = await act(form, userId, ctx);
-      if (position > 0) await gateway.readSide.waitFor(position);
+      if (position > 0) await readModel.waitFor(position);
       ctx.status = 303;
       ctx.redirect('/account');
     });

@@ -1,5 +1,4 @@
 import type Router from '@koa/router';
-import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { RequestAuthorization } from '../../commands/grant.commands.js';
 import {
   InvalidRequest,
@@ -52,7 +51,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
     } catch (error) {
       return errorPage(ctx, 400, 'Invalid authorization request', (error as OAuthError).description);
     }
-    const client = clientId ? activeClient(readModel.get<ClientDocument>('clients', clientId)) : undefined;
+    const client = clientId ? readModel.activeClient(clientId) : undefined;
     if (!client) return errorPage(ctx, 400, 'Unknown application', 'The application that sent you here is not registered with this server.');
     if (redirectParam !== undefined && !matchesRegisteredRedirectUri(client.redirectUris, redirectParam, client.clientType)) {
       return errorPage(ctx, 400, 'Invalid redirect URI', 'The application asked to send you to an address it has not registered.');

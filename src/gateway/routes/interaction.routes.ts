@@ -1,6 +1,5 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { activeClient, type ClientDocument } from '../../../projections/clients.projection.js';
 import { TooManyAuthorizations } from '../../commands/authorization-limit.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
 import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
@@ -51,7 +50,7 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
     if ((await loadGrant(gateway, request.grantId)).status !== 'none') {
       throw new InvalidRequest('this authorization is already decided; start again from the application');
     }
-    const client = activeClient(readModel.get<ClientDocument>('clients', request.clientId));
+    const client = readModel.activeClient(request.clientId);
     if (!client) throw new InvalidRequest('the application is no longer registered');
     return { held, request, session, client, csrf: browser.csrfToken(session, request.grantId) };
   }

@@ -1,8 +1,5 @@
 import type Router from '@koa/router';
-import type { ClientDocument } from '../../../projections/clients.projection.js';
-import { holderDisabled } from '../../../projections/disabled-holders.js';
-import type { UserDocument } from '../../../projections/users.projection.js';
-import { userKey } from '../../../projections/users.projection.js';
+import type { ClientDocument } from '../../read-model/documents.js';
 import { constantTimeEqual } from '../../domain/crypto.js';
 import { accessTokenStatus } from '../../domain/grant.js';
 import { InvalidClient, InvalidRequest } from '../../domain/oauth-errors.js';
@@ -32,7 +29,7 @@ function mayIntrospectAccessToken(caller: ClientDocument, claims: { client_id?: 
  */
 export function introspectionRoute(router: Router, gateway: Gateway, validator: AccessTokenValidator): void {
   const usernameOf = (userId: string | null) =>
-    userId ? gateway.ports.readModel.get<UserDocument>('users', userKey.byId(userId))?.username : undefined;
+    userId ? gateway.ports.readModel.userById(userId)?.username : undefined;
 
   router.post('/introspect', async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
@@ -68,7 +65,7 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
       const { grant } = presented;
       // A refresh token is its client's alone: no resource server needs to read one.
       const current = grant.clientId === client.clientId && grant.refreshTokenHash !== null && constantTimeEqual(grant.refreshTokenHash, presented.tokenHash);
-      const disabled = holderDisabled(gateway.ports.readModel, grant.userId, grant.clientId);
+      const disabled = gateway.ports.readModel.holderDisabled(grant.userId, grant.clientId);
       if (!current || grant.revoked || disabled || !grant.refreshTokenExpiresAt || grant.refreshTokenExpiresAt <= now) {
         ctx.body = { active: false };
         return;

@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { ClientDocument } from '../../../projections/clients.projection.js';
+import type { ClientDocument } from '../../read-model/documents.js';
 import { IssueClientCredentialsToken, RedeemAuthorizationCode, RefreshAccessToken } from '../../commands/grant.commands.js';
 import { ConcurrencyConflict } from '../../cqrs/decide-and-append.js';
 import type { GrantType } from '../../domain/events.js';

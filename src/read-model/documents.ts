@@ -1,0 +1,48 @@
+import type { ClientRegistered, SigningKeyGenerated, UserRegistered } from '../domain/events.js';
+
+/**
+ * What the read side holds, as the write side and the servers read it. The projections
+ * (projections/) fold events into these shapes; this side owns them, so nothing here
+ * depends on how they are folded or stored.
+ */
+
+export type ClientDocument = ClientRegistered['data'] & {
+  disabled?: true;
+  /** A new document at each rotation is also what tells caches of the secret's hash to look again. */
+  secretRotatedAt?: string;
+};
+
+export type UserDocument = UserRegistered['data'] & { disabled?: true };
+
+export interface SigningKeyDocument {
+  kid: string;
+  alg: SigningKeyGenerated['data']['alg'];
+  publicJwk: Record<string, unknown>;
+  /** published: announced, signs nothing yet; active: signs; superseded: verifies only; retired: refused. */
+  status: 'published' | 'active' | 'superseded' | 'retired';
+  activateAfter: string | null;
+  activatedAt: string | null;
+  retireAfter: string | null;
+}
+
+/** A grant a user gave a client, while it can still act. */
+export interface UserGrant {
+  grantId: string;
+  clientId: string;
+  scopes: string[];
+  grantedAt: string;
+  /**
+   * Until when the grant can still act: the latest expiry of its code, refresh tokens and
+   * access tokens. Unknown (absent) for grants recorded before their code and refresh
+   * token events named the user: those are kept.
+   */
+  aliveUntil?: string;
+}
+
+/** One of a user's sign-in sessions that has not ended. */
+export interface UserSignInSession {
+  /** The hash of the browser's cookie that names the session's stream: never the cookie itself. */
+  signInSessionId: string;
+  authTime: string;
+  expiresAt: string;
+}
