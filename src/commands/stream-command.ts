@@ -3,7 +3,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { PORTS } from '../cqrs/command-bus.js';
 import { decideAndAppend, type Decision } from '../cqrs/decide-and-append.js';
-import type { Decider } from '../cqrs/decider.js';
+import type { Decider } from '../domain/decider.js';
 import type { DomainEvent } from '../event-store/event-envelope.js';
 import type { Ports } from './ports.js';
 

@@ -2,7 +2,7 @@ import type { DomainEvent, NewEvent, RecordedEvent } from '../event-store/event-
 import { WrongExpectedVersionError } from '../event-store/event-store.js';
 import type { CommandContext } from './command-context.js';
 import { checkEventData, currentSchemaVersion } from '../domain/event-catalog.js';
-import { RefusedWithEvents, type Decider } from './decider.js';
+import { RefusedWithEvents, type Decider } from '../domain/decider.js';
 import type { FoldedStreams } from './folded-streams.js';
 
 /** Another writer changed the stream between our read and our append, more often than we retry. */

@@ -1,7 +1,7 @@
 import type { DomainEvent, RecordedEvent } from '../event-store/event-envelope.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
-import type { Decider } from './decider.js';
+import type { Decider } from '../domain/decider.js';
 
 type Evolving<State> = Pick<Decider<unknown, State, DomainEvent>, 'evolve' | 'initialState' | 'snapshot' | 'weigh'>;
 

@@ -1,4 +1,4 @@
-import type { Decider } from '../cqrs/decider.js';
+import type { Decider } from './decider.js';
 import type { ClientAssertionAccepted } from './events.js';
 import { InvalidClient } from './oauth-errors.js';
 

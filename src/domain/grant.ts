@@ -1,4 +1,4 @@
-import { RefusedWithEvents, type Decider, type SnapshotCodec } from '../cqrs/decider.js';
+import { RefusedWithEvents, type Decider, type SnapshotCodec } from './decider.js';
 import { constantTimeEqual } from './crypto.js';
 import { emptyGrowOnlyMap, entriesOf, getIn, growOnlyMapOf, putIn, retainIn, type GrowOnlyMap } from './grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from './events.js';

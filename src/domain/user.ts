@@ -1,4 +1,4 @@
-import type { Decider } from '../cqrs/decider.js';
+import type { Decider } from './decider.js';
 import type { UserEvent, UserRegistered } from './events.js';
 import { InvalidRequest } from './oauth-errors.js';
 

@@ -10,7 +10,7 @@ import { streams } from '../domain/events.js';
 import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
 import { allowClientOrigin } from '../http/cors.js';
 import type { Params } from '../http/form.js';
-import { contextOf } from './gateway-context.js';
+import { contextOf } from './request-context.js';
 
 /** invalid_client after HTTP Basic: RFC 6749 section 5.2 asks for 401 with a Basic challenge. */
 export class InvalidClientBasic extends InvalidClient {}

@@ -1,9 +1,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import type { Ports } from '../commands/ports.js';
-import { commandContext, type CommandContext } from '../cqrs/command-context.js';
 import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
-import type { Context } from 'koa';
 import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
@@ -29,6 +27,3 @@ export async function loadGrant(gateway: Gateway, grantId: string | undefined): 
   if (!grantId || !UUID.test(grantId)) return grantDecider.initialState;
   return (await gateway.ports.streams.load(streams.grant(grantId), grantDecider)).state;
 }
-
-/** Each request's commands carry its request id as their correlation id. */
-export const contextOf = (ctx: Context): CommandContext => commandContext(ctx.state.requestId as string);

@@ -6,7 +6,7 @@ import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { checkEventData } from '../../src/domain/event-catalog.js';
 import { eventDefinitions } from '../../src/domain/events.js';
-import { fold } from '../../src/cqrs/decider.js';
+import { fold } from '../../src/domain/decider.js';
 import { accessTokenStatus, grantDecider } from '../../src/domain/grant.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { subjectOf } from '../../src/event-bus/event-bus.js';

@@ -1,4 +1,4 @@
-import { RefusedWithEvents, type Decider } from '../../src/cqrs/decider.js';
+import { RefusedWithEvents, type Decider } from '../../src/domain/decider.js';
 import type { DomainEvent } from '../../src/event-store/event-envelope.js';
 
 /** given(past events).when(command) → the new events, or the error the rule throws. */

@@ -4,7 +4,7 @@ import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { startCommandBus, PORTS, type CommandBusHandle } from '../../src/cqrs/command-bus.js';
 import { commandContext } from '../../src/cqrs/command-context.js';
 import { ConcurrencyConflict, decideAndAppend, type Decision } from '../../src/cqrs/decide-and-append.js';
-import type { Decider } from '../../src/cqrs/decider.js';
+import type { Decider } from '../../src/domain/decider.js';
 import type { EventStore } from '../../src/event-store/event-store.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
 

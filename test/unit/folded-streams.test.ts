@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { commandContext } from '../../src/cqrs/command-context.js';
 import { decideAndAppend } from '../../src/cqrs/decide-and-append.js';
-import type { Decider } from '../../src/cqrs/decider.js';
+import type { Decider } from '../../src/domain/decider.js';
 import { FoldedStreams } from '../../src/cqrs/folded-streams.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { sha256 } from '../../src/domain/crypto.js';

@@ -1,6 +1,6 @@
 import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
-import { RefusedWithEvents } from '../../src/cqrs/decider.js';
+import { RefusedWithEvents } from '../../src/domain/decider.js';
 import { authorizationRequest, grantDecider, type GrantCommand } from '../../src/domain/grant.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../../src/domain/oauth-errors.js';
 import { given } from '../support/given-when-then.js';

@@ -7,7 +7,8 @@ import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, type Params } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
 import { isSignInSessionId } from '../browser-session.js';
-import { contextOf, type Gateway } from '../gateway-context.js';
+import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 import { endSignInSession } from './sign-out.routes.js';
 

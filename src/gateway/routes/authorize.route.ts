@@ -14,7 +14,8 @@ import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
 import { sessionHash } from '../browser-session.js';
 import { errorPage } from '../errors.js';
-import { contextOf, type Gateway } from '../gateway-context.js';
+import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.js';
 
 /**

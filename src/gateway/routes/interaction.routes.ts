@@ -10,7 +10,8 @@ import { html, page } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
 import { stillSignedIn } from '../../credentials/sign-in-session.js';
 import { sessionHash } from '../browser-session.js';
-import { contextOf, loadGrant, type Gateway } from '../gateway-context.js';
+import { loadGrant, type Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorization.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 

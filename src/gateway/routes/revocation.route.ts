@@ -3,7 +3,8 @@ import { RevokeAccessToken, RevokeRefreshToken } from '../../commands/grant.comm
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import type { AccessTokenValidator } from '../../keys/access-token-validator.js';
-import { contextOf, type Gateway } from '../gateway-context.js';
+import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 import { readPresentedToken } from '../presented-token.js';
 
 /**

@@ -3,7 +3,8 @@ import type { Context } from 'koa';
 import { EndSignInSession } from '../../commands/sign-in-session.commands.js';
 import { formParams } from '../../http/form.js';
 import { html, page } from '../../http/html.js';
-import { contextOf, type Gateway } from '../gateway-context.js';
+import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 
 const SIGN_OUT_FORMS = 'sign-out';
 

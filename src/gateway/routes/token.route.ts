@@ -6,7 +6,8 @@ import type { GrantType } from '../../domain/events.js';
 import { InvalidGrant, InvalidRequest, InvalidScope, UnauthorizedClient, UnsupportedGrantType } from '../../domain/oauth-errors.js';
 import { isValidScopeToken, parseScope } from '../../domain/scope.js';
 import { formParams, type Params } from '../../http/form.js';
-import { contextOf, type Gateway } from '../gateway-context.js';
+import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 
 const GRANT_TYPES: readonly GrantType[] = ['authorization_code', 'refresh_token', 'client_credentials'];
 
