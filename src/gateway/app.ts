@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import { cors } from '../http/cors.js';
+import { noStore } from '../http/no-store.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
@@ -44,6 +45,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   eventCatalogRoute(router, gateway);
   auditRoutes(router, gateway);
   app.use(requestId());
+  app.use(noStore());
   app.use(requestLog(gateway.logger, 'authorization-server', gateway.metrics));
   app.use(securityHeaders());
   app.use(

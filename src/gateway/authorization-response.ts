@@ -10,6 +10,5 @@ export function redirectToClient(ctx: Context, redirectUri: string, issuer: stri
   for (const [name, value] of Object.entries(params)) if (value != null) url.searchParams.append(name, value);
   url.searchParams.append('iss', issuer);
   ctx.status = 303;
-  ctx.set('Cache-Control', 'no-store');
   ctx.redirect(url.toString());
 }

@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { html, page } from '../http/html.js';
+import { forbidCaching } from '../http/no-store.js';
 import { InvalidClientBasic } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -40,7 +41,8 @@ export const handleErrors = (logger: Logger): Middleware => async (ctx, next) =>
       return;
     }
     ctx.status = status;
-    ctx.set('Cache-Control', 'no-store');
+    // A route that declared itself cacheable and then failed: its error is not.
+    forbidCaching(ctx);
     // RFC 6749 section 5.2: a client that tried HTTP Basic and failed gets a Basic challenge.
     if (error instanceof InvalidClientBasic) ctx.set('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
     ctx.body = { error: code, error_description: description };

@@ -8,7 +8,6 @@ export type ReadinessCheck = () => Promise<true | string>;
  */
 export function healthRoutes(router: Router, checks: Record<string, ReadinessCheck>): void {
   router.get('/healthz', (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
@@ -24,7 +23,6 @@ export function healthRoutes(router: Router, checks: Record<string, ReadinessChe
     );
     const ready = Object.values(results).every((r) => r === true);
     ctx.status = ready ? 200 : 503;
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = { status: ready ? 'ready' : 'not_ready', checks: results };
   });
 }

@@ -3,6 +3,7 @@ import Koa, { type Context } from 'koa';
 import type { TokenReadModel } from '../read-model/read-model.js';
 import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { cors } from '../http/cors.js';
+import { forbidCaching, noStore } from '../http/no-store.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
@@ -19,7 +20,7 @@ const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
 /** RFC 6750 section 3: the error goes in WWW-Authenticate as well as in the body. */
 function answerError(ctx: Context, error: OAuthError, scope?: string): void {
   ctx.status = error.status;
-  ctx.set('Cache-Control', 'no-store');
+  forbidCaching(ctx);
   if (error instanceof MissingToken) {
     ctx.set('WWW-Authenticate', `Bearer realm=${quote(REALM)}`);
     ctx.body = { error: 'invalid_token', error_description: error.description };
@@ -71,18 +72,17 @@ export function createResourceServerApp(
   router.get('/api/profile', protect('profile'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
     const user = userOf(token);
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = { sub: token.sub, username: user?.username ?? null, name: user?.name ?? null, email: user?.email ?? null };
   });
   router.get('/api/items', protect('items:read'), (ctx) => {
     const token = ctx.state.token as ValidatedToken;
     const user = userOf(token);
-    ctx.set('Cache-Control', 'no-store');
     // A client's own items are kept apart from any user's, under a key no user id can take.
     ctx.body = { items: token.sub === token.clientId ? items.list(`client:${token.clientId}`, token.clientId) : items.list(token.sub, user?.username ?? token.sub) };
   });
 
   app.use(requestId());
+  app.use(noStore());
   app.use(requestLog(logger, 'resource-server', metrics));
   app.use(securityHeaders());
   // A bearer token is the API's one credential, so any origin may read what it answers to one.

@@ -59,7 +59,6 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
   const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = page(title, body);
   };
   const loginForm = (ctx: Context, csrf: string, failure: Error | undefined) =>

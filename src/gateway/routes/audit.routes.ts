@@ -32,7 +32,6 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
       ctx.set('WWW-Authenticate', 'Bearer realm="audit"');
       throw new InvalidToken('an audit key is required');
     }
-    ctx.set('Cache-Control', 'no-store');
     gateway.logger.info('audit query', { auditor, path: ctx.path, requestId: ctx.state.requestId });
   };
 

@@ -58,7 +58,6 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
 
   function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
     ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = page(
       'Sign in',
       html`<h1>Sign in</h1><p>to continue to <strong>${clientName}</strong></p>
@@ -106,7 +105,6 @@ ${loginFailureNotice(failure)}
     const sealed = queryParams(ctx).request;
     const { held, request, client, csrf } = await heldStep(ctx, sealed, 'consent');
     ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = page(
       'Allow access?',
       html`<h1>Allow <strong>${client.name}</strong> to access your account?</h1>

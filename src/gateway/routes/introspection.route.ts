@@ -32,7 +32,6 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
     userId ? gateway.ports.readModel.userById(userId)?.username : undefined;
 
   router.post('/introspect', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
     const params = await formParams(ctx);
     const client = await gateway.clients.authenticate(ctx, params);
     if (client.tokenEndpointAuthMethod === 'none') throw new InvalidClient('introspection is for confidential clients');

@@ -15,7 +15,6 @@ import { readPresentedToken } from '../presented-token.js';
  */
 export function revocationRoute(router: Router, gateway: Gateway, validator: AccessTokenValidator): void {
   router.post('/revoke', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
     const params = await formParams(ctx);
     const client = await gateway.clients.authenticateReadableByClient(ctx, params);
     if (!params.token) throw new InvalidRequest('token is required');

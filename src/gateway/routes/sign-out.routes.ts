@@ -28,7 +28,6 @@ export function signOutRoutes(router: Router, gateway: Gateway): void {
   const { browser } = gateway;
   const show = (ctx: Context, body: ReturnType<typeof html>) => {
     ctx.type = 'html';
-    ctx.set('Cache-Control', 'no-store');
     ctx.body = page('Sign out', body);
   };
 

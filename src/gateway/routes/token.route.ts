@@ -21,12 +21,10 @@ function requestedScope(params: Params): string[] | undefined {
 
 /**
  * Steps 4 and 5: the access token request and the access token (RFC 6749 sections
- * 4.1.3, 4.4, 5 and 6). Every answer, success or error, carries Cache-Control: no-store.
+ * 4.1.3, 4.4, 5 and 6). Every answer, success or error, is no-store (src/http/no-store.ts).
  */
 export function tokenRoute(router: Router, gateway: Gateway): void {
   router.post('/token', async (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
     const params = await formParams(ctx);
     const client = await gateway.clients.authenticateReadableByClient(ctx, params);
     const grantType = params.grant_type as GrantType | undefined;
