@@ -1,0 +1,84 @@
+import type { AuthorizationRequested, GrantRevoked } from '../events.js';
+
+/** What the grant's decider is asked to decide, and what comes in with it from outside. */
+
+/** What the handler prepares for a new access token: ids and keys come from outside. */
+export interface NewAccessToken {
+  jti: string;
+  kid: string;
+  audience: string;
+  ttlSeconds: number;
+}
+export interface NewRefreshToken {
+  hash: string;
+  ttlSeconds: number;
+}
+
+/** Who signed in for an authorization, as UserAuthenticated records it. */
+export interface SignedIn {
+  userId: string;
+  username: string;
+  /** A password typed for this authorization, or the browser's sign-in session standing in for it. */
+  method: 'password' | 'session';
+  /** The sign-in session the password started, or the one that stood in: its stream is session-<id>. */
+  signInSessionId?: string;
+}
+
+/**
+ * An authorization on its way to the user's decision: the request, and once someone has
+ * signed in for it, who. Nothing of it is recorded until the decision (consent given or
+ * denied), which records all of it in one append; until then the browser holds it
+ * (src/gateway/held-authorization.ts), so a request nobody decides leaves no event.
+ */
+export interface HeldAuthorization {
+  request: AuthorizationRequested['data'];
+  signedIn?: SignedIn;
+}
+
+/** The request as recorded: what the client sent, and how long the user has to sign in and decide. */
+export const authorizationRequest = (request: Omit<AuthorizationRequested['data'], 'expiresAt'>, now: Date, ttlSeconds: number): AuthorizationRequested['data'] => ({
+  ...request,
+  expiresAt: later(now, ttlSeconds),
+});
+
+export type GrantCommand =
+  | {
+      /** On the consent page, or at /authorize with the consent of an earlier grant still standing (rememberedFrom). */
+      kind: 'GrantConsent';
+      held: Required<HeldAuthorization>;
+      browserSessionHash: string;
+      codeHash: string;
+      now: Date;
+      codeTtlSeconds: number;
+      rememberedFrom?: string;
+    }
+  | { kind: 'DenyConsent'; held: Required<HeldAuthorization>; browserSessionHash: string; now: Date }
+  | {
+      kind: 'RedeemAuthorizationCode';
+      codeHash: string;
+      clientId: string;
+      redirectUri: string | undefined;
+      codeVerifier: string;
+      now: Date;
+      token: NewAccessToken;
+      /** Absent when the client may not refresh. */
+      refreshToken?: NewRefreshToken;
+    }
+  | {
+      kind: 'RefreshAccessToken';
+      refreshTokenHash: string;
+      clientId: string;
+      /** A narrower scope than granted, or undefined for the same (RFC 6749 section 6). */
+      scopes: string[] | undefined;
+      now: Date;
+      token: NewAccessToken;
+      refreshToken: NewRefreshToken;
+    }
+  | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
+  | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string; now: Date }
+  | { kind: 'RevokeRefreshToken'; refreshTokenHash: string; clientId: string; by: string }
+  | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string };
+
+
+/** A time this many seconds after `now`, as events record times (ISO 8601, UTC). */
+export const later = (now: Date, seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
