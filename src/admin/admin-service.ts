@@ -7,11 +7,8 @@ import { hashPassword } from '../credentials/password.js';
 import type { ClientRegistered, GrantType } from '../domain/events.js';
 import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
-import { liveGrantsOf } from '../../projections/grants.projection.js';
-import { userKey, type UserDocument } from '../../projections/users.projection.js';
-import { RevokeGrant } from '../commands/grant.commands.js';
+import { RevokeGrant } from '../commands/revocation.commands.js';
 import { EndSignInSession } from '../commands/sign-in-session.commands.js';
-import { signInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
 
 export interface NewClient {
   clientId: string;

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClientDocument } from '../../projections/clients.projection.js';
-import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import type { GrantType } from '../domain/events.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';

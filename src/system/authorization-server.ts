@@ -1,6 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import type { SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
 import type { Config } from '../config/config.js';

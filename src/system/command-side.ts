@@ -5,7 +5,9 @@ import { MemoryProjectionStore } from '../../projections/projection-store.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { authorizationServerProjections } from '../../projections/registry.js';
 import { AdminService } from '../admin/admin-service.js';
-import { grantHandlers } from '../commands/grant.commands.js';
+import { authorizationHandlers } from '../commands/authorization.commands.js';
+import { revocationHandlers } from '../commands/revocation.commands.js';
+import { tokenGrantHandlers } from '../grants/registry.js';
 import { signInSessionHandlers } from '../commands/sign-in-session.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { registrationHandlers } from '../commands/registration.commands.js';
@@ -65,7 +67,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
     config.authorizationLimitPerUser,
   );
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit };
-  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...grantHandlers, ...signInSessionHandlers]);
+  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
   return {
     ports,
     readSide,

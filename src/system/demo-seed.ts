@@ -1,7 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientDocument } from '../../projections/clients.projection.js';
-import { userKey } from '../../projections/users.projection.js';
 import type { Config } from '../config/config.js';
 import type { CommandSide } from './command-side.js';
 

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { RevokeGrant } from '../../commands/grant.commands.js';
+import { RevokeGrant } from '../../commands/revocation.commands.js';
 import { EndSignInSession, SignInWithPassword, type NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
@@ -22,7 +22,7 @@ const ACCOUNT_FORMS = 'account';
  * browser left signed in elsewhere): SignInSessionEnded, reason signed_out_elsewhere.
  */
 export function accountRoutes(router: Router, gateway: Gateway): void {
-  const { config, readModel } = gateway.ports;
+  const { readModel } = gateway.ports;
   const { browser } = gateway;
   /** The signed-in user: the browser's sign-in session, the same one authorizations use, read from the store. */
   const userOf = async (ctx: Context) => {

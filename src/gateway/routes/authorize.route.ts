@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { RequestAuthorization } from '../../commands/grant.commands.js';
+import { RequestAuthorization } from '../../commands/authorization.commands.js';
 import {
   InvalidRequest,
   InvalidScope,

@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { TooManyAuthorizations } from '../../commands/authorization-limit.js';
-import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/grant.commands.js';
+import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/authorization.commands.js';
 import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
 import type { HeldAuthorization, SignedIn } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';

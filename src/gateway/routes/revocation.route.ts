@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import { RevokeAccessToken, RevokeRefreshToken } from '../../commands/grant.commands.js';
+import { RevokeAccessToken, RevokeRefreshToken } from '../../commands/revocation.commands.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams } from '../../http/form.js';
 import type { AccessTokenValidator } from '../../keys/access-token-validator.js';

@@ -1,0 +1,56 @@
+import { Inject } from '@nestjs/common';
+import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PORTS } from '../cqrs/command-bus.js';
+import type { CommandContext } from '../cqrs/command-context.js';
+import { sha256 } from '../domain/crypto.js';
+import { InvalidGrant, InvalidRequest } from '../domain/oauth-errors.js';
+import { grantIdOfToken } from '../domain/token-ids.js';
+import type { Ports } from '../commands/ports.js';
+import { requestedScope, type TokenGrant } from './token-grant.js';
+import { TokenIssuer, type TokenResponse } from './token-issuer.js';
+
+const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
+
+/** RFC 6749 section 6: a new access token, and a new refresh token in place of the one presented. */
+export class RefreshAccessToken extends Command<TokenResponse> {
+  /** The grant the refresh token belongs to: its id travels in the token. */
+  readonly grantId: string;
+  constructor(
+    readonly refreshToken: string,
+    readonly clientId: string,
+    /** A narrower scope than granted, or undefined for the same. */
+    readonly scopes: string[] | undefined,
+    readonly context: CommandContext,
+  ) {
+    super();
+    this.grantId = grantIdOfToken(refreshToken, badRefreshToken);
+  }
+}
+
+@CommandHandler(RefreshAccessToken)
+export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessToken> {
+  private readonly issuer: TokenIssuer;
+  constructor(@Inject(PORTS) ports: Ports) {
+    this.issuer = new TokenIssuer(ports);
+  }
+  execute(command: RefreshAccessToken): Promise<TokenResponse> {
+    return this.issuer.issue(command.grantId, command.context, true, (token, refreshToken) => ({
+      kind: 'RefreshAccessToken',
+      refreshTokenHash: sha256(command.refreshToken),
+      clientId: command.clientId,
+      scopes: command.scopes,
+      now: command.context.now,
+      token,
+      refreshToken: refreshToken!,
+    }));
+  }
+}
+
+export const refreshTokenGrant: TokenGrant = {
+  grantType: 'refresh_token',
+  command(params, client, context) {
+    if (!params.refresh_token) throw new InvalidRequest('refresh_token is required');
+    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), context);
+  },
+  handlers: [RefreshAccessTokenHandler],
+};
