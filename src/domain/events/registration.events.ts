@@ -1,0 +1,54 @@
+import { Type } from '@sinclair/typebox';
+import { GrantTypeSchema, Id, Scopes, define } from './event-schema.js';
+
+/** Clients (stream client-<clientId>) and users (stream user-<username>). */
+export const registrationEvents = {
+  // client-<clientId>
+  ClientRegistered: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'A client application was registered (its secret, if any, is kept only as a hash, outside events).',
+    data: Type.Object({
+      clientId: Id,
+      name: Type.String(),
+      clientType: Type.Union([Type.Literal('confidential'), Type.Literal('public')]),
+      redirectUris: Type.Array(Type.String()),
+      scopes: Scopes,
+      tokenEndpointAuthMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt'), Type.Literal('none')]),
+      grantTypes: Type.Array(GrantTypeSchema),
+      jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }, { description: 'public keys for private_key_jwt' })),
+      introspectionAudiences: Type.Optional(
+        Type.Array(Type.String(), { description: 'a resource server\'s audiences: it may introspect access tokens issued for them (RFC 7662 section 4); absent: only its own tokens' }),
+      ),
+    }),
+  }),
+
+  ClientSecretRotated: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'The client was given a new secret; the old one no longer authenticates (neither is in the event).',
+    data: Type.Object({ clientId: Id }),
+  }),
+  ClientDisabled: define({
+    category: 'client',
+    schemaVersion: 1,
+    description: 'The client may no longer authorize, obtain, revoke or introspect tokens.',
+    data: Type.Object({ clientId: Id }),
+  }),
+
+  // user-<username>
+  UserRegistered: define({
+    category: 'user',
+    schemaVersion: 1,
+    description: 'A user account was created (the password hash is kept outside events).',
+    data: Type.Object({ userId: Id, username: Type.String(), name: Type.String(), email: Type.Union([Type.String(), Type.Null()]) }),
+  }),
+
+  UserDisabled: define({
+    category: 'user',
+    schemaVersion: 1,
+    description: 'The user may no longer sign in.',
+    data: Type.Object({ userId: Id, username: Type.String() }),
+  }),
+
+};
