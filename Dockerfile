@@ -10,7 +10,7 @@ RUN npm ci && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-# glibc: blocks of 1 MB or more (scrypt's 16 MB per sign-in) go back to the system when freed; see the README.
+# glibc: blocks of 1 MB or more (scrypt's 16 MB per sign-in) go back to the system when freed; see docs/benchmarks.md.
 ENV NODE_ENV=production DATA_DIR=/data HOST=0.0.0.0 MALLOC_MMAP_THRESHOLD_=1048576
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
