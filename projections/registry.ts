@@ -1,5 +1,6 @@
 import { clientsProjection } from './clients.projection.js';
 import { grantsProjection } from './grants.projection.js';
+import { recentAuthorizationsProjection } from './recent-authorizations.projection.js';
 import type { Projection } from './projection.js';
 import { signInSessionsProjection } from './sign-in-sessions.projection.js';
 import { signingKeysProjection } from './signing-keys.projection.js';
@@ -14,10 +15,11 @@ export const projectionRegistry: readonly Projection[] = [
   tokenStatusProjection,
   grantsProjection,
   signInSessionsProjection,
+  recentAuthorizationsProjection,
 ] as Projection[];
 
 /** The authorization server's read side. */
-export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection, signInSessionsProjection] as Projection[];
+export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection, signInSessionsProjection, recentAuthorizationsProjection] as Projection[];
 
 /** What a resource server needs to validate tokens and serve a profile. */
 export const resourceServerProjections = [signingKeysProjection, tokenStatusProjection, usersProjection] as Projection[];

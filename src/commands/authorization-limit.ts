@@ -1,8 +1,9 @@
 import { TemporarilyUnavailable } from '../domain/oauth-errors.js';
-import type { SlidingWindow } from '../throttle/sliding-window.js';
+import { RECENT_AUTHORIZATIONS_SECONDS, type RecentAuthorization } from '../read-model/documents.js';
+import type { ReadModel } from '../read-model/read-model.js';
 
-/** The window the limits count in. */
-export const AUTHORIZATION_WINDOW_SECONDS = 10 * 60;
+/** The window the limits count in: what the read side keeps of each user's authorizations. */
+export const AUTHORIZATION_WINDOW_SECONDS = RECENT_AUTHORIZATIONS_SECONDS;
 
 /** Too many authorizations recorded for this user (and client) lately: answered at the redirect URI. */
 export class TooManyAuthorizations extends TemporarilyUnavailable {
@@ -14,34 +15,35 @@ export class TooManyAuthorizations extends TemporarilyUnavailable {
 /**
  * A bound on authorizations recorded per user, per client and in all: each decision
  * appends its request, sign-in, decision and code, kept for ever, and a signed-in browser
- * with remembered consent can send /authorize at line rate. Counted in the shared throttle
- * file, so every instance on the data directory sees the same count. Legitimate use (a
- * single-page app renewing silently every few minutes, a few tabs) stays far below.
+ * with remembered consent can send /authorize at line rate.
+ *
+ * Counted from the record itself (the read side's recent authorizations, folded from the
+ * decisions' events), so every instance following the store counts the same, and the
+ * authorization's path has no write of its own (a shared counter file cost a signed-in
+ * flow a tenth of its speed). The read side lags the store by a moment (a tick on the
+ * instance that appended, its poll interval on the others), so a burst can pass the bound
+ * by what is in flight meanwhile: it bounds growth, it is no exact quota. Legitimate use
+ * (a single-page app renewing silently every few minutes, a few tabs) stays far below.
  */
 export class AuthorizationLimit {
   constructor(
-    private readonly window: SlidingWindow,
+    private readonly readModel: Pick<ReadModel, 'recentAuthorizationsOf'>,
     private readonly perClient: number,
     private readonly perUser: number,
   ) {}
 
   /** Refuses (TooManyAuthorizations) when this user is at either limit. */
   check(userId: string, clientId: string, now: Date): void {
-    const at = now.getTime();
-    const wait = Math.max(this.window.retryAfter(perClientKey(userId, clientId), this.perClient, at), this.window.retryAfter(perUserKey(userId), this.perUser, at));
+    const windowStart = new Date(now.getTime() - AUTHORIZATION_WINDOW_SECONDS * 1000);
+    const all = this.readModel.recentAuthorizationsOf(userId, windowStart);
+    const wait = Math.max(retryAfter(all.filter((a) => a.clientId === clientId), this.perClient, now), retryAfter(all, this.perUser, now));
     if (wait > 0) throw new TooManyAuthorizations(wait);
-  }
-
-  /** Counts one recorded authorization. */
-  record(userId: string, clientId: string, now: Date): void {
-    this.window.record(perClientKey(userId, clientId), now.getTime());
-    this.window.record(perUserKey(userId), now.getTime());
-  }
-
-  close(): void {
-    this.window.close();
   }
 }
 
-const perClientKey = (userId: string, clientId: string) => `client:${userId}\u0000${clientId}`;
-const perUserKey = (userId: string) => `user:${userId}`;
+/** Seconds until fewer than `limit` of these (oldest first, all in the window) are left in it; 0 when fewer now. */
+function retryAfter(authorizations: RecentAuthorization[], limit: number, now: Date): number {
+  if (authorizations.length < limit) return 0;
+  const nth = authorizations[authorizations.length - limit];
+  return Math.max(1, Math.ceil((Date.parse(nth.at) + AUTHORIZATION_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
+}

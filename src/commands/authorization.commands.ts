@@ -110,9 +110,7 @@ export class DenyConsentHandler implements ICommandHandler<DenyConsent> {
 /** A decision recorded only while the user is within the authorization limit (authorization-limit.ts), and then counted. */
 async function withinAuthorizationLimit<T>(ports: Ports, held: Required<HeldAuthorization>, now: Date, record: () => Promise<T>): Promise<T> {
   ports.authorizationLimit.check(held.signedIn.userId, held.request.clientId, now);
-  const result = await record();
-  ports.authorizationLimit.record(held.signedIn.userId, held.request.clientId, now);
-  return result;
+  return record();
 }
 
 /**

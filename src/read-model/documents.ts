@@ -46,3 +46,12 @@ export interface UserSignInSession {
   authTime: string;
   expiresAt: string;
 }
+
+/** How far back the read side keeps a user's authorizations (for the authorization limit). */
+export const RECENT_AUTHORIZATIONS_SECONDS = 10 * 60;
+
+/** One authorization a user decided (consent given or denied), as recorded. */
+export interface RecentAuthorization {
+  clientId: string;
+  at: string;
+}

@@ -1,4 +1,4 @@
-import type { ClientDocument, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
+import type { ClientDocument, RecentAuthorization, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
 
 /**
  * What validating an access token asks of the read side, at the authorization server
@@ -42,6 +42,11 @@ export interface ReadModel extends TokenReadModel {
   signInSessionsOf(userId: string): UserSignInSession[];
   /** The user's sign-in sessions live at this time, newest first. */
   liveSignInSessionsOf(userId: string, now: Date): UserSignInSession[];
+  /**
+   * The authorizations the user decided since this time (at most RECENT_AUTHORIZATIONS_SECONDS
+   * back), oldest first: what the authorization limit counts.
+   */
+  recentAuthorizationsOf(userId: string, since: Date): RecentAuthorization[];
   /** Resolves once the read side has applied the store up to this position: to show one's own writes. */
   waitFor(position: number): Promise<void>;
 }

@@ -14,7 +14,7 @@ import { registrationHandlers } from '../commands/registration.commands.js';
 import type { Config } from '../config/config.js';
 import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
-import { AuthorizationLimit, AUTHORIZATION_WINDOW_SECONDS } from '../commands/authorization-limit.js';
+import { AuthorizationLimit } from '../commands/authorization-limit.js';
 import { SlidingWindow } from '../throttle/sliding-window.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
@@ -61,11 +61,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
   const throttleFile = join(config.dataDir, 'throttle.sqlite');
   const loginGuard = new LoginGuard({ streams, readModel, secrets }, new SlidingWindow(throttleFile, 'sign_in_failures_by_address', FAILURE_WINDOW_SECONDS * 1000));
-  const authorizationLimit = new AuthorizationLimit(
-    new SlidingWindow(throttleFile, 'authorizations', AUTHORIZATION_WINDOW_SECONDS * 1000),
-    config.authorizationLimitPerClient,
-    config.authorizationLimitPerUser,
-  );
+  const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
   return {
@@ -77,7 +73,6 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
       await readSide.stop();
       await cqrs.close();
       loginGuard.close();
-      authorizationLimit.close();
       secrets.close();
       snapshots.close();
       await store.close();

@@ -2,6 +2,7 @@ import { holderDisabled } from '../../projections/disabled-holders.js';
 import { liveGrantsOf } from '../../projections/grants.projection.js';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { ProjectionStore } from '../../projections/projection-store.js';
+import { recentAuthorizationsOf } from '../../projections/recent-authorizations.projection.js';
 import { liveSignInSessionsOf, signInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
 import { activeSigningKey, verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
@@ -78,6 +79,10 @@ export class ProjectedReadModel implements ReadModel {
 
   liveSignInSessionsOf(userId: string, now: Date) {
     return liveSignInSessionsOf(this.store, userId, now);
+  }
+
+  recentAuthorizationsOf(userId: string, since: Date) {
+    return recentAuthorizationsOf(this.store, userId, since);
   }
 
   waitFor(position: number): Promise<void> {

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { SlidingWindow } from '../../src/throttle/sliding-window.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 
-describe('a sliding window of times by key (failed sign-ins by address, authorizations by user and client)', () => {
+describe('a sliding window of times by key (failed sign-ins by address)', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
   const window = 15 * 60_000;
@@ -36,16 +36,15 @@ describe('a sliding window of times by key (failed sign-ins by address, authoriz
     expect(oldest).toBeGreaterThan(start);
   });
 
-  it('says how long until fewer than the limit are in the window, and keeps its tables apart', () => {
+  it('says how long until fewer than the limit are in the window', () => {
     const file = join(dir.path, 'limits.sqlite');
-    const [failures, authorizations] = [new SlidingWindow(file, 'sign_in_failures_by_address', window), new SlidingWindow(file, 'authorizations', window)];
+    const failures = new SlidingWindow(file, 'sign_in_failures_by_address', window);
     const now = Date.parse('2026-11-22T10:00:00Z');
-    for (const seconds of [0, 60, 120]) authorizations.record('user:u1', now + seconds * 1000);
-    expect(authorizations.retryAfter('user:u1', 4, now + 130_000)).toBe(0);
-    expect(authorizations.retryAfter('user:u1', 3, now + 130_000)).toBe(900 - 130);
-    expect(authorizations.retryAfter('user:u1', 2, now + 130_000)).toBe(900 + 60 - 130);
-    expect(failures.retryAfter('user:u1', 1, now + 130_000)).toBe(0);
+    for (const seconds of [0, 60, 120]) failures.record('192.0.2.1', now + seconds * 1000);
+    expect(failures.retryAfter('192.0.2.1', 4, now + 130_000)).toBe(0);
+    expect(failures.retryAfter('192.0.2.1', 3, now + 130_000)).toBe(900 - 130);
+    expect(failures.retryAfter('192.0.2.1', 2, now + 130_000)).toBe(900 + 60 - 130);
+    expect(failures.retryAfter('198.51.100.7', 1, now + 130_000)).toBe(0);
     failures.close();
-    authorizations.close();
   });
 });
