@@ -64,7 +64,7 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
     const request = authorizationRequest(command.request, now, INTERACTION_TTL_SECONDS);
     const session = command.signInSession;
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
-    const signedIn: SignedIn | undefined = user && session ? { userId: user.userId, username: user.username, method: 'session', signInSessionId: session.id } : undefined;
+    const signedIn: SignedIn | undefined = user && session ? { userId: user.userId, username: user.username, method: 'session', signInSessionId: session.id, authTime: user.authTime } : undefined;
     const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes, now) : undefined;
     if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
     if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
@@ -144,6 +144,7 @@ export class AuthenticateUserHandler implements ICommandHandler<AuthenticateUser
       username: user.username,
       method: 'password',
       ...(signInSession ? { signInSessionId: sha256(signInSession.cookie) } : {}),
+      authTime: command.context.now.toISOString(),
     };
     return { signedIn, signInSession };
   }

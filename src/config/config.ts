@@ -14,6 +14,8 @@ export interface Config {
   eventStoreDbUrl: string | null;
   natsUrl: string | null;
   accessTokenTtlSeconds: number;
+  /** How long an OpenID Connect ID token is valid. */
+  idTokenTtlSeconds: number;
   authorizationCodeTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /** How long a browser stays signed in after a password sign-in (0: ask for the password every time). */
@@ -114,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     eventStoreDbUrl: url('EVENTSTOREDB_URL', null, ['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:']),
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
+    idTokenTtlSeconds: seconds('ID_TOKEN_TTL', 3600, 86_400),
     authorizationCodeTtlSeconds: seconds('AUTHORIZATION_CODE_TTL', 60, 600),
     refreshTokenTtlSeconds: seconds('REFRESH_TOKEN_TTL', 30 * 86_400, 365 * 86_400),
     signInSessionTtlSeconds: seconds('SIGN_IN_SESSION_TTL', 8 * 3600, 30 * 86_400, 0),

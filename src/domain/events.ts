@@ -40,6 +40,7 @@ export type ConsentDenied = EventOf<'ConsentDenied'>;
 export type AuthorizationCodeIssued = EventOf<'AuthorizationCodeIssued'>;
 export type AuthorizationCodeRedeemed = EventOf<'AuthorizationCodeRedeemed'>;
 export type AccessTokenIssued = EventOf<'AccessTokenIssued'>;
+export type IdTokenIssued = EventOf<'IdTokenIssued'>;
 export type RefreshTokenIssued = EventOf<'RefreshTokenIssued'>;
 export type RefreshTokenRotated = EventOf<'RefreshTokenRotated'>;
 export type RefreshTokenReuseDetected = EventOf<'RefreshTokenReuseDetected'>;
@@ -61,6 +62,7 @@ export type GrantEvent =
   | AuthorizationCodeIssued
   | AuthorizationCodeRedeemed
   | AccessTokenIssued
+  | IdTokenIssued
   | RefreshTokenIssued
   | RefreshTokenRotated
   | RefreshTokenReuseDetected

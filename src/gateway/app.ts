@@ -19,6 +19,7 @@ import { signOutRoutes } from './routes/sign-out.routes.js';
 import { tokenRoute } from './routes/token.route.js';
 import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
+import { userInfoRoute } from './routes/userinfo.route.js';
 import { AccessTokenValidator } from '../keys/access-token-validator.js';
 
 /** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
@@ -41,6 +42,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
   revocationRoute(router, gateway, validator);
   introspectionRoute(router, gateway, validator);
+  userInfoRoute(router, gateway, validator);
   accountRoutes(router, gateway);
   eventCatalogRoute(router, gateway);
   auditRoutes(router, gateway);
@@ -51,7 +53,9 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   app.use(
     cors([
       // What a single-page app reads before it starts.
-      { paths: (path) => path === '/.well-known/oauth-authorization-server' || path === '/jwks.json', methods: ['GET'], headers: [], anyOrigin: true },
+      { paths: (path) => path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration' || path === '/jwks.json', methods: ['GET'], headers: [], anyOrigin: true },
+      // A bearer token is UserInfo's one credential, so any origin may read what it answers to one (as the resource server's).
+      { paths: (path) => path === '/userinfo', methods: ['GET', 'POST'], headers: ['authorization'], expose: ['WWW-Authenticate'], anyOrigin: true },
       // Readable by the origins of the requesting client's redirect URIs (the routes check).
       { paths: (path) => path === '/token' || path === '/revoke', methods: ['POST'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate'], anyOrigin: false },
     ]),

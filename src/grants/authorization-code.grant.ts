@@ -36,7 +36,7 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: RedeemAuthorizationCode): Promise<TokenResponse> {
-    return this.issuer.issue(command.grantId, command.context, command.withRefreshToken, (token, refreshToken) => ({
+    return this.issuer.issue(command.grantId, command.context, command.withRefreshToken, (token, refreshToken, idToken) => ({
       kind: 'RedeemAuthorizationCode',
       codeHash: sha256(command.code),
       clientId: command.clientId,
@@ -45,6 +45,7 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
       now: command.context.now,
       token,
       refreshToken,
+      idToken,
     }));
   }
 }

@@ -34,7 +34,7 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
     this.issuer = new TokenIssuer(ports);
   }
   execute(command: RefreshAccessToken): Promise<TokenResponse> {
-    return this.issuer.issue(command.grantId, command.context, true, (token, refreshToken) => ({
+    return this.issuer.issue(command.grantId, command.context, true, (token, refreshToken, idToken) => ({
       kind: 'RefreshAccessToken',
       refreshTokenHash: sha256(command.refreshToken),
       clientId: command.clientId,
@@ -42,6 +42,7 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       now: command.context.now,
       token,
       refreshToken: refreshToken!,
+      idToken,
     }));
   }
 }

@@ -1,8 +1,8 @@
 import type { CommandContext } from '../cqrs/command-context.js';
 import { ConcurrencyConflict, decideAndAppend, type DecideOptions, type Decision } from '../cqrs/decide-and-append.js';
 import { randomToken, sha256 } from '../domain/crypto.js';
-import { streams, type AccessTokenIssued } from '../domain/events.js';
-import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewRefreshToken } from '../domain/grant.js';
+import { streams, type AccessTokenIssued, type IdTokenIssued } from '../domain/events.js';
+import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewIdToken, type NewRefreshToken } from '../domain/grant.js';
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import type { Ports } from '../commands/ports.js';
@@ -13,6 +13,7 @@ export interface TokenResponse {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  id_token?: string;
 }
 
 /**
@@ -47,26 +48,26 @@ export class TokenIssuer {
     grantId: string,
     context: CommandContext,
     withRefreshToken: boolean,
-    decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined) => GrantCommand,
+    decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken) => GrantCommand,
     options: DecideOptions<GrantState> = {},
   ): Promise<TokenResponse> {
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
-    let events: Decision<GrantState>['events'];
+    let decided: Decision<GrantState>;
     try {
-      ({ events } = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh), context, {
+      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, { ttlSeconds: this.ports.config.idTokenTtlSeconds }), context, {
         ...options,
         refuseIf: this.refuseDisabledHolder,
-      }));
+      });
     } catch (error) {
       // Lost every race for this code or refresh token against concurrent requests: for the
       // client it was used already, whichever request won.
       if (error instanceof ConcurrencyConflict) throw new InvalidGrant('the grant is invalid, expired or already used');
       throw error;
     }
-    return this.respond(events, refresh?.token);
+    return this.respond(decided, refresh?.token);
   }
 
-  private async respond(events: Decision<GrantState>['events'], refreshToken: string | undefined): Promise<TokenResponse> {
+  private async respond({ events, state }: Decision<GrantState>, refreshToken: string | undefined): Promise<TokenResponse> {
     const issued = events.find((e) => e.type === 'AccessTokenIssued')!.data as AccessTokenIssued['data'];
     const response: TokenResponse = {
       access_token: await this.ports.signer.sign(accessTokenClaims(this.ports.config.issuer, issued), issued.kid),
@@ -75,6 +76,8 @@ export class TokenIssuer {
       scope: formatScope(issued.scopes),
     };
     if (refreshToken && events.some((e) => e.type === 'RefreshTokenIssued')) response.refresh_token = refreshToken;
+    const idToken = events.find((e) => e.type === 'IdTokenIssued')?.data as IdTokenIssued['data'] | undefined;
+    if (idToken) response.id_token = await this.ports.signer.sign(idTokenClaims(this.ports.config.issuer, idToken, state, issued.grantType), idToken.kid, 'JWT');
     return response;
   }
 }
@@ -90,5 +93,30 @@ export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['dat
     jti: issued.jti,
     iat: Math.floor(Date.parse(issued.issuedAt) / 1000),
     exp: Math.floor(Date.parse(issued.expiresAt) / 1000),
+  };
+}
+
+/**
+ * OpenID Connect Core 2 and 3.1.3.6: who the user is (`sub`, public), for which client
+ * (`aud`), and how they signed in: `auth_time` (when the password was last given),
+ * `amr` (a password: `pwd`), `acr` (`1` when the password was typed for this
+ * authorization, `0` when a sign-in session stood in for it), `sid` (the sign-in session,
+ * for logout), and the client's `nonce` on the code's ID token (a refresh's carries none).
+ */
+export function idTokenClaims(issuer: string, idToken: IdTokenIssued['data'], state: GrantState, grantType: AccessTokenIssued['data']['grantType']) {
+  const signIn = state.signIn;
+  const nonce = grantType === 'authorization_code' ? state.request?.nonce : undefined;
+  return {
+    iss: issuer,
+    sub: idToken.userId,
+    aud: idToken.clientId,
+    iat: Math.floor(Date.parse(idToken.issuedAt) / 1000),
+    exp: Math.floor(Date.parse(idToken.expiresAt) / 1000),
+    jti: idToken.jti,
+    ...(signIn?.authTime ? { auth_time: Math.floor(Date.parse(signIn.authTime) / 1000) } : {}),
+    ...(nonce ? { nonce } : {}),
+    amr: ['pwd'],
+    acr: signIn?.method === 'password' ? '1' : '0',
+    ...(idToken.signInSessionId ? { sid: idToken.signInSessionId } : {}),
   };
 }

@@ -32,7 +32,8 @@ export class AccessTokenSigner {
 
   constructor(private readonly privateJwkOf: (kid: string) => JWK | undefined) {}
 
-  async sign(claims: JWTPayload, kid: string): Promise<string> {
+  /** `typ`: at+jwt for access tokens (RFC 9068), JWT for ID tokens (OpenID Connect Core leaves it to the JWT's own). */
+  async sign(claims: JWTPayload, kid: string, typ: 'at+jwt' | 'JWT' = 'at+jwt'): Promise<string> {
     let key = this.keys.get(kid);
     if (!key) {
       const jwk = this.privateJwkOf(kid);
@@ -40,7 +41,7 @@ export class AccessTokenSigner {
       key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       this.keys.set(kid, key);
     }
-    const signingInput = `${base64url({ alg: SIGNING_ALG, kid, typ: 'at+jwt' })}.${base64url(claims)}`;
+    const signingInput = `${base64url({ alg: SIGNING_ALG, kid, typ })}.${base64url(claims)}`;
     const signature = cryptoSign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
     return `${signingInput}.${signature.toString('base64url')}`;
   }

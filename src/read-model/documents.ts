@@ -12,7 +12,11 @@ export type ClientDocument = ClientRegistered['data'] & {
   secretRotatedAt?: string;
 };
 
-export type UserDocument = UserRegistered['data'] & { disabled?: true };
+export type UserDocument = UserRegistered['data'] & {
+  disabled?: true;
+  /** When the user's claims last changed (their registration): UserInfo's updated_at. */
+  updatedAt?: string;
+};
 
 export interface SigningKeyDocument {
   kid: string;

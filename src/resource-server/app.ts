@@ -3,34 +3,18 @@ import Koa, { type Context } from 'koa';
 import type { TokenReadModel } from '../read-model/read-model.js';
 import { InsufficientScope, OAuthError } from '../domain/oauth-errors.js';
 import { cors } from '../http/cors.js';
-import { forbidCaching, noStore } from '../http/no-store.js';
+import { answerBearerError } from '../http/bearer-error.js';
+import { noStore } from '../http/no-store.js';
 import { requestId } from '../http/request-id.js';
 import { healthRoutes, type ReadinessCheck } from '../observability/health.js';
 import { requestLog } from '../observability/request-log.js';
 import type { Metrics } from '../observability/metrics.js';
 import { securityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../observability/logger.js';
-import { AccessTokenValidator, MissingToken, type ValidatedToken } from '../keys/access-token-validator.js';
+import { AccessTokenValidator, type ValidatedToken } from '../keys/access-token-validator.js';
 import { ItemsStore } from './items.js';
 
 const REALM = 'resource-server';
-
-const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
-
-/** RFC 6750 section 3: the error goes in WWW-Authenticate as well as in the body. */
-function answerError(ctx: Context, error: OAuthError, scope?: string): void {
-  ctx.status = error.status;
-  forbidCaching(ctx);
-  if (error instanceof MissingToken) {
-    ctx.set('WWW-Authenticate', `Bearer realm=${quote(REALM)}`);
-    ctx.body = { error: 'invalid_token', error_description: error.description };
-    return;
-  }
-  const params = [`realm=${quote(REALM)}`, `error=${quote(error.code)}`, `error_description=${quote(error.description)}`];
-  if (scope) params.push(`scope=${quote(scope)}`);
-  ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
-  ctx.body = { error: error.code, error_description: error.description };
-}
 
 /**
  * Steps 6 and 7: the client calls with a bearer token and the resource server answers,
@@ -56,7 +40,7 @@ export function createResourceServerApp(
       token = await validator.validate(ctx.get('authorization') || undefined);
       if (!token.scopes.includes(scope)) throw new InsufficientScope(`this resource needs the ${scope} scope`);
     } catch (error) {
-      if (error instanceof OAuthError) return answerError(ctx, error, scope);
+      if (error instanceof OAuthError) return answerBearerError(ctx, REALM, error, scope);
       throw error;
     }
     ctx.state.token = token;

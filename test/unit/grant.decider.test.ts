@@ -26,7 +26,7 @@ const redeemed: GrantEvent = { type: 'AuthorizationCodeRedeemed', data: { grantI
 
 const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>> = {}): GrantCommand => ({
   kind: 'RedeemAuthorizationCode', codeHash: sha256(code), clientId: 'app', redirectUri: 'https://app.example/cb',
-  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, ...overrides,
+  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300 }, ...overrides,
 });
 
 describe('grant decider', () => {
@@ -137,7 +137,7 @@ describe('grant decider: tokens after the code', () => {
   const rotated: GrantEvent = { type: 'RefreshTokenRotated', data: { grantId: 'g1', previousTokenHash: sha256('g1.r1') } };
   const refreshWith = (token: string, overrides: Partial<Extract<GrantCommand, { kind: 'RefreshAccessToken' }>> = {}): GrantCommand => ({
     kind: 'RefreshAccessToken', refreshTokenHash: sha256(token), clientId: 'app', scopes: undefined, now: at(120),
-    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, ...overrides,
+    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300 }, ...overrides,
   });
   // When the grant's one access token (j1) expires: after then, nobody needs to remember the revocation.
   const revokedFor = (reason: string) => ({
@@ -263,6 +263,29 @@ describe('grant decider: tokens after the code', () => {
     given(grantDecider, issued).when({ kind: 'RevokeGrant', reason: 'revoked_by_user', by: 'user:u1', userId: 'u1' })
       .then([{ ...revokedFor('revoked_by_user'), data: { ...revokedFor('revoked_by_user').data, by: 'user:u1' } }]);
     given(grantDecider, issued).when({ kind: 'RevokeGrant', reason: 'revoked_by_user', by: 'user:u2', userId: 'u2' }).thenRefuses(InvalidRequest);
+  });
+
+  it('issues an ID token with the access token when the grant has openid, on the code and on refresh, and not once narrowed away', () => {
+    const withOpenId = (scopes: string[]) => [
+      { ...requested, data: { ...requested.data, scopes, nonce: 'n-1' } },
+      { ...authenticated, data: { ...authenticated.data, signInSessionId: sha256('sign-in'), authTime: at(10).toISOString() } },
+      { ...consented, data: { ...consented.data, scopes } },
+      codeIssued,
+    ] as GrantEvent[];
+    const idToken = (jti: string, issued: number): GrantEvent => ({
+      type: 'IdTokenIssued',
+      data: { grantId: 'g1', jti: `${jti}.id`, clientId: 'app', userId: 'u1', kid: 'k1', signInSessionId: sha256('sign-in'), issuedAt: at(issued).toISOString(), expiresAt: at(issued + 300).toISOString() },
+    });
+    const redemption = grantDecider.decide(redeem({ refreshToken: { hash: sha256('g1.r1'), ttlSeconds: 86_400 } }), withOpenId(['openid', 'profile']).reduce(grantDecider.evolve, grantDecider.initialState));
+    expect(redemption.map((e) => e.type)).toEqual(['AuthorizationCodeRedeemed', 'AccessTokenIssued', 'IdTokenIssued', 'RefreshTokenIssued']);
+    expect(redemption[2]).toEqual(idToken('j1', 60));
+    const afterCode = [...withOpenId(['openid', 'profile']), ...redemption] as GrantEvent[];
+    const state = afterCode.reduce(grantDecider.evolve, grantDecider.initialState);
+    expect(state.signIn).toEqual({ method: 'password', signInSessionId: sha256('sign-in'), authTime: at(10).toISOString() });
+    expect(grantDecider.decide(refreshWith('g1.r1'), state).filter((e) => e.type === 'IdTokenIssued')).toEqual([idToken('g1.j2', 120)]);
+    expect(grantDecider.decide(refreshWith('g1.r1', { scopes: ['profile'] }), state).map((e) => e.type)).not.toContain('IdTokenIssued');
+    // Without openid, OAuth as before.
+    expect(grantDecider.decide(redeem(), withOpenId(['profile']).reduce(grantDecider.evolve, grantDecider.initialState)).map((e) => e.type)).toEqual(['AuthorizationCodeRedeemed', 'AccessTokenIssued']);
   });
 
   it('issues a client_credentials token on a new grant only', () => {

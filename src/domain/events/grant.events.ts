@@ -6,7 +6,7 @@ export const grantEvents = {
   // grant-<grantId>: one authorization, from the request to every token issued under it
   AuthorizationRequested: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'Step 1: a client asked for authorization (code flow with PKCE). Recorded with the sign-in and the user\'s decision, in the same append: a request nobody decides leaves no event.',
     data: Type.Object({
       grantId: Id,
@@ -19,11 +19,15 @@ export const grantEvents = {
       codeChallengeMethod: Type.Literal('S256'),
       browserSessionHash: Sha256,
       expiresAt: Iso,
+      // OpenID Connect Core 3.1.2.1: echoed in the ID token, to bind it to the client's session.
+      nonce: Type.Optional(Type.String({ description: 'the OpenID Connect nonce the client sent' })),
     }),
+    // Version 2 added nonce: version 1 events are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
   UserAuthenticated: define({
     category: 'grant',
-    schemaVersion: 2,
+    schemaVersion: 3,
     description: 'Step 2: the user signed in for this authorization, with a password or with the sign-in session the browser already had.',
     data: Type.Object({
       grantId: Id,
@@ -33,9 +37,10 @@ export const grantEvents = {
       // With method session: the sign-in session that stood in; with password: the one the password started,
       // if sessions are on. Its stream is session-<signInSessionId>.
       signInSessionId: Type.Optional(Sha256),
+      authTime: Type.Optional(Type.String({ format: 'date-time', description: 'when the user last gave the password (OpenID Connect auth_time)' })),
     }),
-    // Version 1 knew only passwords: its events are valid version 2 as they are.
-    upcasters: { 1: (data) => data },
+    // Version 1 knew only passwords, version 2 no authTime: their events are valid version 3 as they are.
+    upcasters: { 1: (data) => data, 2: (data) => data },
   }),
   ConsentGranted: define({
     category: 'grant',
@@ -91,6 +96,21 @@ export const grantEvents = {
     }),
     // Version 1 came before refresh tokens and client_credentials: every token was from a code.
     upcasters: { 1: (data) => ({ ...data, grantType: 'authorization_code' }) },
+  }),
+  IdTokenIssued: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'An OpenID Connect ID token was issued to the client (its jti and session, never the token).',
+    data: Type.Object({
+      grantId: Id,
+      jti: Id,
+      clientId: Id,
+      userId: Id,
+      kid: Id,
+      signInSessionId: Type.Optional(Type.String({ description: 'the sign-in session the ID token names as sid' })),
+      issuedAt: Iso,
+      expiresAt: Iso,
+    }),
   }),
   RefreshTokenIssued: define({
     category: 'grant',

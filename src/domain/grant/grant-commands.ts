@@ -9,6 +9,10 @@ export interface NewAccessToken {
   audience: string;
   ttlSeconds: number;
 }
+/** An ID token comes with the access token when the grant has `openid`: it lives this long. */
+export interface NewIdToken {
+  ttlSeconds: number;
+}
 export interface NewRefreshToken {
   hash: string;
   ttlSeconds: number;
@@ -22,6 +26,8 @@ export interface SignedIn {
   method: 'password' | 'session';
   /** The sign-in session the password started, or the one that stood in: its stream is session-<id>. */
   signInSessionId?: string;
+  /** When the user last gave the password (ISO): OpenID Connect's auth_time. */
+  authTime?: string;
 }
 
 /**
@@ -63,6 +69,7 @@ export type GrantCommand =
       token: NewAccessToken;
       /** Absent when the client may not refresh. */
       refreshToken?: NewRefreshToken;
+      idToken: NewIdToken;
     }
   | {
       kind: 'RefreshAccessToken';
@@ -73,6 +80,7 @@ export type GrantCommand =
       now: Date;
       token: NewAccessToken;
       refreshToken: NewRefreshToken;
+      idToken: NewIdToken;
     }
   | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
   | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string; now: Date }

@@ -1,9 +1,9 @@
 import { RefusedWithEvents } from '../decider.js';
 import { constantTimeEqual } from '../crypto.js';
 import { entriesOf, type GrowOnlyMap } from '../grow-only-map.js';
-import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked } from '../events.js';
+import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked, IdTokenIssued } from '../events.js';
 import { InvalidGrant, InvalidRequest } from '../oauth-errors.js';
-import { later, type HeldAuthorization, type NewAccessToken, type SignedIn } from './grant-commands.js';
+import { later, type HeldAuthorization, type NewAccessToken, type NewIdToken, type SignedIn } from './grant-commands.js';
 import type { GrantState } from './grant-state.js';
 
 /** The events and refusals the grant's decisions share. */
@@ -37,11 +37,31 @@ export function decisionOn(state: GrantState, held: Required<HeldAuthorization>,
 }
 
 /** Steps 1 and 2 on record, with the decision that follows them in the same append. */
-export function requestAndSignIn(request: AuthorizationRequested['data'], { userId, username, method, signInSessionId }: SignedIn): GrantEvent[] {
+export function requestAndSignIn(request: AuthorizationRequested['data'], { userId, username, method, signInSessionId, authTime }: SignedIn): GrantEvent[] {
   return [
     { type: 'AuthorizationRequested', data: request },
-    { type: 'UserAuthenticated', data: { grantId: request.grantId, userId, username, method, ...(signInSessionId ? { signInSessionId } : {}) } },
+    { type: 'UserAuthenticated', data: { grantId: request.grantId, userId, username, method, ...(signInSessionId ? { signInSessionId } : {}), ...(authTime ? { authTime } : {}) } },
   ];
+}
+
+/**
+ * OpenID Connect Core 3.1.3.3: with `openid` among the token's scopes, an ID token for its
+ * user comes with the access token, signed with the same key; its id is the access
+ * token's with `.id`, so nothing more needs to be random.
+ */
+export function idTokenIssued(state: GrantState, scopes: readonly string[], token: NewAccessToken, idToken: NewIdToken, now: Date): GrantEvent[] {
+  if (!scopes.includes('openid') || !state.userId) return [];
+  const data: IdTokenIssued['data'] = {
+    grantId: state.grantId!,
+    jti: `${token.jti}.id`,
+    clientId: state.clientId!,
+    userId: state.userId,
+    kid: token.kid,
+    ...(state.signIn?.signInSessionId ? { signInSessionId: state.signIn.signInSessionId } : {}),
+    issuedAt: now.toISOString(),
+    expiresAt: later(now, idToken.ttlSeconds),
+  };
+  return [{ type: 'IdTokenIssued', data }];
 }
 
 export function accessTokenIssued(

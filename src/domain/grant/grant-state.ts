@@ -1,5 +1,5 @@
 import type { SnapshotCodec } from '../decider.js';
-import type { AuthorizationRequested, GrantEvent } from '../events.js';
+import type { AuthorizationRequested, GrantEvent, UserAuthenticated } from '../events.js';
 import { emptyGrowOnlyMap, entriesOf, getIn, growOnlyMapOf, putIn, retainIn, type GrowOnlyMap } from '../grow-only-map.js';
 
 /**
@@ -21,6 +21,8 @@ export interface GrantState {
   clientId: string | null;
   userId: string | null;
   username: string | null;
+  /** How the user signed in for it: what an ID token says of the authentication (amr, acr, auth_time, sid). */
+  signIn: Pick<UserAuthenticated['data'], 'method' | 'signInSessionId' | 'authTime'> | null;
   scopes: string[];
   codeHash: string | null;
   codeExpiresAt: string | null;
@@ -45,6 +47,7 @@ export const initialGrantState: GrantState = {
   clientId: null,
   userId: null,
   username: null,
+  signIn: null,
   scopes: [],
   codeHash: null,
   codeExpiresAt: null,
@@ -61,7 +64,13 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
     case 'AuthorizationRequested':
       return { ...state, status: 'requested', grantId: event.data.grantId, request: event.data, clientId: event.data.clientId };
     case 'UserAuthenticated':
-      return { ...state, status: 'authenticated', userId: event.data.userId, username: event.data.username };
+      return {
+        ...state,
+        status: 'authenticated',
+        userId: event.data.userId,
+        username: event.data.username,
+        signIn: { method: event.data.method, ...(event.data.signInSessionId ? { signInSessionId: event.data.signInSessionId } : {}), ...(event.data.authTime ? { authTime: event.data.authTime } : {}) },
+      };
     case 'ConsentGranted':
       return { ...state, scopes: event.data.scopes };
     case 'ConsentDenied':
@@ -87,6 +96,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         // An empty expiry (a rotation with none known) is already past: expired, never reuse.
         spentRefreshTokenHashes: putIn(state.spentRefreshTokenHashes, event.data.previousTokenHash, state.refreshTokenExpiresAt ?? ''),
       };
+    case 'IdTokenIssued':
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReplayDetected':
       return state;
@@ -134,7 +144,7 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
  * (test/unit/snapshot-kinds.test.ts fails until the kind changes with the rule).
  */
 export const grantSnapshot: SnapshotCodec<GrantState> = {
-  kind: 'grant/1',
+  kind: 'grant/2',
   encode: (state): EncodedGrantState => ({
     ...state,
     spentRefreshTokenHashes: [...entriesOf(state.spentRefreshTokenHashes)],

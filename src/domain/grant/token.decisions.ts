@@ -4,7 +4,7 @@ import { getIn } from '../grow-only-map.js';
 import { InvalidGrant, InvalidRequest, InvalidScope } from '../oauth-errors.js';
 import { verifiesS256 } from '../pkce.js';
 import { later, type GrantCommand } from './grant-commands.js';
-import { accessTokenIssued, badCode, badRefreshToken, revokeAndRefuse } from './grant-events.js';
+import { accessTokenIssued, badCode, badRefreshToken, idTokenIssued, revokeAndRefuse } from './grant-events.js';
 import type { GrantState } from './grant-state.js';
 
 type Command<K extends GrantCommand['kind']> = Extract<GrantCommand, { kind: K }>;
@@ -29,6 +29,7 @@ export function decideRedeemAuthorizationCode(command: Command<'RedeemAuthorizat
   const events: GrantEvent[] = [
     { type: 'AuthorizationCodeRedeemed', data: { grantId: request.grantId, clientId: request.clientId } },
     accessTokenIssued(state, 'authorization_code', state.scopes, command.token, command.now),
+    ...idTokenIssued(state, state.scopes, command.token, command.idToken, command.now),
   ];
   if (command.refreshToken) {
     events.push({
@@ -67,6 +68,8 @@ export function decideRefreshAccessToken(command: Command<'RefreshAccessToken'>,
       data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), ...(state.userId ? { userId: state.userId } : {}) },
     },
     accessTokenIssued(state, 'refresh_token', scopes, command.token, command.now),
+    // OpenID Connect Core 12.2: a refresh may bring a new ID token, for the same user and sign-in.
+    ...idTokenIssued(state, scopes, command.token, command.idToken, command.now),
   ];
 }
 

@@ -26,7 +26,10 @@ import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.
 /** Ample for a nonce, a return path and a signature; the shortest bound any browser puts on a URL is far above. */
 export const MAX_STATE_LENGTH = 2048;
 
-const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age']);
+const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'nonce']);
+
+/** The longest `nonce`: it goes on record and into the ID token. */
+export const MAX_NONCE_LENGTH = 512;
 
 /**
  * Step 1, the authorization request (RFC 6749 section 4.1.1, RFC 7636). Until the
@@ -73,6 +76,8 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
 
       // Every recorded authorization keeps its state for ever: kilobytes of it are not a client's to spend.
       if (state !== undefined && state.length > MAX_STATE_LENGTH) throw new InvalidRequest(`state must be at most ${MAX_STATE_LENGTH} characters`);
+      const nonce = single('nonce');
+      if (nonce !== undefined && (nonce.length === 0 || nonce.length > MAX_NONCE_LENGTH)) throw new InvalidRequest(`nonce must be 1 to ${MAX_NONCE_LENGTH} characters`);
       if (!responseType) throw new InvalidRequest('response_type is required');
       if (responseType !== 'code') throw new UnsupportedResponseType('only response_type=code is supported');
       if (!client.grantTypes.includes('authorization_code')) throw new UnauthorizedClient('this client may not use the authorization code grant');
@@ -105,6 +110,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
             codeChallenge,
             codeChallengeMethod: 'S256',
             browserSessionHash: sessionHash(session),
+            ...(nonce !== undefined ? { nonce } : {}),
           },
           signInSessionId === undefined ? undefined : { id: signInSessionId, maxAgeSeconds: requirements.maxAgeSeconds },
           consent,

@@ -4,7 +4,10 @@ import type { Gateway } from '../gateway-context.js';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 
-/** RFC 8414: what a client needs to know to talk to this server, with nothing configured by hand. */
+/**
+ * RFC 8414 and OpenID Connect Discovery 1.0: what a client or relying party needs to know
+ * to talk to this server, with nothing configured by hand.
+ */
 export function metadataRoute(router: Router, gateway: Gateway, scopesSupported: readonly string[]): void {
   const { issuer } = gateway.ports.config;
   const metadata = {
@@ -26,8 +29,21 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     scopes_supported: scopesSupported,
+    // OpenID Connect Discovery 1.0 section 3: the same document serves both, so the two can never disagree.
+    userinfo_endpoint: `${issuer}/userinfo`,
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: ['ES256'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'],
+    claim_types_supported: ['normal'],
+    acr_values_supported: ['0', '1'],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    claims_parameter_supported: false,
   };
-  router.get('/.well-known/oauth-authorization-server', (ctx) => {
+  const answer = (ctx: { body: unknown }) => {
     ctx.body = metadata;
-  });
+  };
+  router.get('/.well-known/oauth-authorization-server', answer);
+  router.get('/.well-known/openid-configuration', answer);
 }
