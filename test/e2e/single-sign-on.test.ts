@@ -97,10 +97,11 @@ describe('sign-in sessions', () => {
     const cookie = browser.cookies.get('as_signin')!;
     const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).jti.split('.')[0];
     const authenticated = (await streamOf(`grant-${grantId}`)).find((e) => e.type === 'UserAuthenticated')!;
-    expect(authenticated.data).toEqual({ grantId, userId, username: 'alice', method: 'session', signInSessionId: sha256(cookie) });
     const session = await streamOf(`session-${sha256(cookie)}`);
     expect(session.map((e) => e.type)).toEqual(['SignInSessionStarted']);
     expect(session[0].data).toMatchObject({ userId, username: 'alice', expiresAt: expect.any(String), authTime: expect.any(String) });
+    // The time the password was given, the session's, is the authorization's auth time (OpenID Connect auth_time).
+    expect(authenticated.data).toEqual({ grantId, userId, username: 'alice', method: 'session', signInSessionId: sha256(cookie), authTime: session[0].data.authTime });
     expect(JSON.stringify(await events())).not.toContain(cookie);
   });
 
