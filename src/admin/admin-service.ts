@@ -5,7 +5,7 @@ import { commandContext } from '../cqrs/command-context.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
 import { hashPassword } from '../credentials/password.js';
 import type { ClientRegistered, GrantType } from '../domain/events.js';
-import { generateSigningKey, SIGNING_ALG } from '../keys/signing-keys.js';
+import { generateSigningKey, SIGNING_ALG, type SigningAlg } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
 import { RevokeGrant } from '../commands/revocation.commands.js';
 import { EndSignInSession } from '../commands/sign-in-session.commands.js';
@@ -23,6 +23,8 @@ export interface NewClient {
   jwks?: ClientRegistered['data']['jwks'];
   /** A resource server's audiences, whose access tokens it may introspect. */
   introspectionAudiences?: string[];
+  /** How its ID tokens are signed (RS256 when absent, as OpenID Connect Registration says). */
+  idTokenSignedResponseAlg?: SigningAlg;
 }
 
 /**
@@ -50,6 +52,7 @@ export class AdminService {
           grantTypes: client.grantTypes ?? ['authorization_code', 'refresh_token'],
           ...(client.jwks ? { jwks: client.jwks } : {}),
           ...(client.introspectionAudiences?.length ? { introspectionAudiences: client.introspectionAudiences } : {}),
+          ...(client.idTokenSignedResponseAlg ? { idTokenSignedResponseAlg: client.idTokenSignedResponseAlg } : {}),
         },
         commandContext(),
       ),
@@ -125,12 +128,12 @@ export class AdminService {
    * Rotation, first stage: a new key is published now and signs from `activateAfterSeconds`
    * on (the key lifecycle activates it). The private half goes to the key store first.
    */
-  async rotateSigningKey(activateAfterSeconds: number): Promise<{ kid: string; activateAfter: string; position: number }> {
-    const key = await generateSigningKey();
+  async rotateSigningKey(activateAfterSeconds: number, alg: SigningAlg = SIGNING_ALG): Promise<{ kid: string; activateAfter: string; position: number }> {
+    const key = await generateSigningKey(alg);
     this.ports.secrets.put('signing_key', key.kid, JSON.stringify(key.privateJwk));
     const activateAfter = new Date(Date.now() + activateAfterSeconds * 1000).toISOString();
     const { position } = await this.commandBus.execute(
-      new GenerateSigningKey({ kid: key.kid, alg: SIGNING_ALG, publicJwk: key.publicJwk as Record<string, unknown>, activateAfter }, commandContext()),
+      new GenerateSigningKey({ kid: key.kid, alg, publicJwk: key.publicJwk as Record<string, unknown>, activateAfter }, commandContext()),
     );
     return { kid: key.kid, activateAfter, position };
   }

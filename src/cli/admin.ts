@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { createAuditKey } from '../credentials/audit-keys.js';
 import { openCommandSide } from '../system/command-side.js';
+import { SIGNING_ALGS, type SigningAlg } from '../keys/signing-keys.js';
 
 const HELPS = {
   client: `oauth-admin client: the applications that may ask for tokens
@@ -15,6 +16,7 @@ const HELPS = {
                          [--jwks-file <public JWKS, for private_key_jwt>] [--scope "<scopes>"]
                          [--grant-type authorization_code|refresh_token|client_credentials ...]
                          [--introspects <audience> ...]   a resource server: it may introspect tokens for these audiences
+                         [--id-token-alg RS256|ES256]     how its ID tokens are signed (RS256 by default)
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
   oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens`,
@@ -24,7 +26,8 @@ const HELPS = {
   oauth-admin user disable --username <username>        they may no longer sign in`,
   keys: `oauth-admin keys: the access token signing keys
 
-  oauth-admin keys rotate [--activate-after <seconds>]  publish a new key; it signs from then on
+  oauth-admin keys rotate [--activate-after <seconds>] [--alg ES256|RS256]
+                                                      publish a new key of each algorithm (or of one); it signs from then on
   oauth-admin keys list`,
   'audit-key': `oauth-admin audit-key: credentials for the read-only audit API
 
@@ -81,8 +84,10 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         'password-stdin': { type: 'boolean' },
         'grant-type': { type: 'string', multiple: true },
         introspects: { type: 'string', multiple: true },
+        'id-token-alg': { type: 'string' },
         'jwks-file': { type: 'string' },
         'activate-after': { type: 'string' },
+        alg: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -113,6 +118,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         if (unknownGrant) throw new UsageError(`unknown --grant-type ${unknownGrant}`);
         const jwks = parsed['jwks-file'] ? (JSON.parse(readFileSync(parsed['jwks-file'], 'utf8')) as ClientDocument['jwks']) : undefined;
         if (isPublic && method) throw new UsageError('a public client has no secret, so no --auth-method');
+        const idTokenAlg = parsed['id-token-alg'];
+        if (idTokenAlg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(idTokenAlg)) throw new UsageError(`--id-token-alg must be one of ${SIGNING_ALGS.join(', ')}`);
         const redirectUris = parsed['redirect-uri'] ?? [];
         if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required');
         const result = await side.admin.registerClient({
@@ -125,6 +132,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           grantTypes,
           jwks,
           introspectionAudiences: parsed.introspects as string[] | undefined,
+          idTokenSignedResponseAlg: idTokenAlg as SigningAlg | undefined,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);
@@ -145,8 +153,12 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'keys rotate': {
         const delay = parsed['activate-after'] === undefined ? config.signingKeyActivationDelaySeconds : Number(parsed['activate-after']);
         if (!Number.isInteger(delay) || delay < 0) throw new UsageError('--activate-after must be a whole number of seconds');
-        const { kid, activateAfter } = await side.admin.rotateSigningKey(delay);
-        io.out(`published signing key ${kid}; a running authorization server signs with it from ${activateAfter}`);
+        const alg = parsed.alg;
+        if (alg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(alg)) throw new UsageError(`--alg must be one of ${SIGNING_ALGS.join(', ')}`);
+        for (const each of alg === undefined ? SIGNING_ALGS : [alg as SigningAlg]) {
+          const { kid, activateAfter } = await side.admin.rotateSigningKey(delay, each);
+          io.out(`published ${each} signing key ${kid}; a running authorization server signs with it from ${activateAfter}`);
+        }
         return 0;
       }
       case 'client rotate-secret': {

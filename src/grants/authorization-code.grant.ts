@@ -6,7 +6,7 @@ import { sha256 } from '../domain/crypto.js';
 import { InvalidGrant, InvalidRequest } from '../domain/oauth-errors.js';
 import { grantIdOfToken } from '../domain/token-ids.js';
 import type { Ports } from '../commands/ports.js';
-import type { TokenGrant } from './token-grant.js';
+import { idTokenAlgOf, type IdTokenAlg, type TokenGrant } from './token-grant.js';
 import { TokenIssuer, type TokenResponse } from './token-issuer.js';
 
 const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
@@ -22,6 +22,8 @@ export class RedeemAuthorizationCode extends Command<TokenResponse> {
     readonly codeVerifier: string,
     /** Whether the client is registered for the refresh_token grant. */
     readonly withRefreshToken: boolean,
+    /** How the client's ID tokens are signed, should the grant have openid. */
+    readonly idTokenAlg: IdTokenAlg,
     readonly context: CommandContext,
   ) {
     super();
@@ -46,7 +48,7 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
       token,
       refreshToken,
       idToken,
-    }));
+    }), { idTokenAlg: command.idTokenAlg });
   }
 }
 
@@ -55,7 +57,7 @@ export const authorizationCodeGrant: TokenGrant = {
   command(params, client, context) {
     if (!params.code) throw new InvalidRequest('code is required');
     if (!params.code_verifier) throw new InvalidRequest('code_verifier is required: PKCE is mandatory');
-    return new RedeemAuthorizationCode(params.code, client.clientId, params.redirect_uri, params.code_verifier, client.grantTypes.includes('refresh_token'), context);
+    return new RedeemAuthorizationCode(params.code, client.clientId, params.redirect_uri, params.code_verifier, client.grantTypes.includes('refresh_token'), idTokenAlgOf(client), context);
   },
   handlers: [RedeemAuthorizationCodeHandler],
 };

@@ -6,7 +6,7 @@ import { sha256 } from '../domain/crypto.js';
 import { InvalidGrant, InvalidRequest } from '../domain/oauth-errors.js';
 import { grantIdOfToken } from '../domain/token-ids.js';
 import type { Ports } from '../commands/ports.js';
-import { requestedScope, type TokenGrant } from './token-grant.js';
+import { idTokenAlgOf, requestedScope, type IdTokenAlg, type TokenGrant } from './token-grant.js';
 import { TokenIssuer, type TokenResponse } from './token-issuer.js';
 
 const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
@@ -20,6 +20,8 @@ export class RefreshAccessToken extends Command<TokenResponse> {
     readonly clientId: string,
     /** A narrower scope than granted, or undefined for the same. */
     readonly scopes: string[] | undefined,
+    /** How the client's ID tokens are signed, should the grant have openid. */
+    readonly idTokenAlg: IdTokenAlg,
     readonly context: CommandContext,
   ) {
     super();
@@ -43,7 +45,7 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       token,
       refreshToken: refreshToken!,
       idToken,
-    }));
+    }), { idTokenAlg: command.idTokenAlg });
   }
 }
 
@@ -51,7 +53,7 @@ export const refreshTokenGrant: TokenGrant = {
   grantType: 'refresh_token',
   command(params, client, context) {
     if (!params.refresh_token) throw new InvalidRequest('refresh_token is required');
-    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), context);
+    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), idTokenAlgOf(client), context);
   },
   handlers: [RefreshAccessTokenHandler],
 };

@@ -23,6 +23,11 @@ export interface TokenGrant {
   readonly handlers: ReadonlyArray<Type<ICommandHandler>>;
 }
 
+export type IdTokenAlg = NonNullable<ClientDocument['idTokenSignedResponseAlg']>;
+
+/** How a client's ID tokens are signed: what it registered, else RS256 (OpenID Connect Registration's default). */
+export const idTokenAlgOf = (client: ClientDocument): IdTokenAlg => client.idTokenSignedResponseAlg ?? 'RS256';
+
 /** A requested scope: absent means "as before" (refresh) or "all the client may have" (client_credentials). */
 export function requestedScope(params: Params): string[] | undefined {
   if (params.scope === undefined) return undefined;

@@ -6,6 +6,7 @@ import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, 
 import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { formatScope } from '../domain/scope.js';
 import type { Ports } from '../commands/ports.js';
+import type { SigningKeyDocument } from '../read-model/documents.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -44,18 +45,26 @@ export class TokenIssuer {
   };
 
   /** Decides on the grant's stream with a fresh access token (and refresh token if asked), appends, then signs and answers. */
+  /** The ID token a grant with `openid` gets: its lifetime, and the active key of the client's algorithm. */
+  private newIdToken(alg: SigningKeyDocument['alg']): NewIdToken {
+    const key = this.ports.readModel.activeSigningKey(alg);
+    if (!key) throw new TemporarilyUnavailable(`no active ${alg} signing key`);
+    return { ttlSeconds: this.ports.config.idTokenTtlSeconds, kid: key.kid };
+  }
+
   async issue(
     grantId: string,
     context: CommandContext,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken) => GrantCommand,
-    options: DecideOptions<GrantState> = {},
+    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg'] } = {},
   ): Promise<TokenResponse> {
+    const { idTokenAlg = 'ES256', ...decideOptions } = options;
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
     let decided: Decision<GrantState>;
     try {
-      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, { ttlSeconds: this.ports.config.idTokenTtlSeconds }), context, {
-        ...options,
+      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, this.newIdToken(idTokenAlg)), context, {
+        ...decideOptions,
         refuseIf: this.refuseDisabledHolder,
       });
     } catch (error) {

@@ -56,7 +56,7 @@ export class AccessTokenValidator {
         this.verified.delete(token);
         throw new InvalidToken('the access token has expired');
       }
-      if (!this.readModel.verificationKey(cached.kid)) throw new InvalidToken('the access token is signed by an unknown key');
+      if (!this.accessTokenKey(cached.kid)) throw new InvalidToken('the access token is signed by an unknown key');
       return this.checked(cached.claims);
     }
 
@@ -113,8 +113,14 @@ export class AccessTokenValidator {
     };
   }
 
-  private keyFor(kid: string): Promise<CryptoKey | Uint8Array> | undefined {
+  /** A key that verifies access tokens: ES256 and not retired (RS256 keys sign only ID tokens). */
+  private accessTokenKey(kid: string) {
     const doc = this.readModel.verificationKey(kid);
+    return doc?.alg === SIGNING_ALG ? doc : undefined;
+  }
+
+  private keyFor(kid: string): Promise<CryptoKey | Uint8Array> | undefined {
+    const doc = this.accessTokenKey(kid);
     if (!doc) return undefined;
     let key = this.keys.get(kid);
     if (!key) {

@@ -23,7 +23,8 @@ export class KeyLifecycle {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly readModel: Pick<ReadModel, 'signingKeys' | 'activeSigningKey' | 'waitFor'>,
-    private readonly accessTokenTtlSeconds: number,
+    /** The longest any token a key signs lives (access tokens, ID tokens): how long a superseded key keeps verifying. */
+    private readonly tokenTtlSeconds: number,
     private readonly logger: Logger,
   ) {}
 
@@ -36,10 +37,12 @@ export class KeyLifecycle {
     for (const key of this.keys().filter((k) => k.status === 'published' && (k.activateAfter ?? '') <= at)) {
       await this.step(new ActivateSigningKey(key.kid, commandContext(undefined, null, now)), `activated signing key ${key.kid}`);
     }
-    const newest = this.readModel.activeSigningKey();
-    const retireAfter = new Date(now.getTime() + (this.accessTokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
-    for (const key of this.keys().filter((k) => k.status === 'active' && k.kid !== newest?.kid)) {
-      await this.step(new SupersedeSigningKey(key.kid, newest!.kid, retireAfter, commandContext(undefined, null, now)), `superseded signing key ${key.kid}`);
+    const retireAfter = new Date(now.getTime() + (this.tokenTtlSeconds + CLOCK_SKEW_SECONDS) * 1000).toISOString();
+    // Each algorithm has its own newest key: an RS256 key never supersedes an ES256 one.
+    for (const key of this.keys().filter((k) => k.status === 'active')) {
+      const newest = this.readModel.activeSigningKey(key.alg)!;
+      if (key.kid === newest.kid) continue;
+      await this.step(new SupersedeSigningKey(key.kid, newest.kid, retireAfter, commandContext(undefined, null, now)), `superseded signing key ${key.kid}`);
     }
     for (const key of this.keys().filter((k) => k.status === 'superseded' && (k.retireAfter ?? '') <= at)) {
       await this.step(new RetireSigningKey(key.kid, commandContext(undefined, null, now)), `retired signing key ${key.kid}`);

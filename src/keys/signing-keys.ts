@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createPrivateKey, sign as cryptoSign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 
+/** Access tokens are signed ES256 only: the resource servers accept nothing else. */
 export const SIGNING_ALG = 'ES256';
+/** What a key may be: ES256 for every token, RS256 for the ID tokens of relying parties that ask for it. */
+export type SigningAlg = 'ES256' | 'RS256';
+export const SIGNING_ALGS: readonly SigningAlg[] = ['ES256', 'RS256'];
 
 export interface GeneratedKey {
   kid: string;
@@ -10,11 +14,11 @@ export interface GeneratedKey {
   privateJwk: JWK;
 }
 
-export async function generateSigningKey(): Promise<GeneratedKey> {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+export async function generateSigningKey(alg: SigningAlg = SIGNING_ALG): Promise<GeneratedKey> {
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const kid = randomUUID();
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' };
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG };
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg };
   return { kid, publicJwk, privateJwk };
 }
 
@@ -41,8 +45,10 @@ export class AccessTokenSigner {
       key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       this.keys.set(kid, key);
     }
-    const signingInput = `${base64url({ alg: SIGNING_ALG, kid, typ })}.${base64url(claims)}`;
-    const signature = cryptoSign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
+    // The key says its algorithm: RSASSA-PKCS1-v1_5 for RSA (RS256), ECDSA P-256 for EC (ES256).
+    const rsa = key.asymmetricKeyType === 'rsa';
+    const signingInput = `${base64url({ alg: rsa ? 'RS256' : SIGNING_ALG, kid, typ })}.${base64url(claims)}`;
+    const signature = rsa ? cryptoSign('sha256', Buffer.from(signingInput), key) : cryptoSign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
     return `${signingInput}.${signature.toString('base64url')}`;
   }
 }

@@ -34,8 +34,8 @@ export interface ReadModel extends TokenReadModel {
   signingKeys(): SigningKeyDocument[];
   /** Every key that verifies now: announced before it signs, kept until its tokens expired. */
   verificationKeys(): SigningKeyDocument[];
-  /** The key that signs now: the newest active one. */
-  activeSigningKey(): SigningKeyDocument | undefined;
+  /** The key that signs now with this algorithm (ES256 unless said): the newest active one. */
+  activeSigningKey(alg?: SigningKeyDocument['alg']): SigningKeyDocument | undefined;
   /** The grants a user gave that can still act at this time. */
   liveGrantsOf(userId: string, now: Date): UserGrant[];
   /** The user's sign-in sessions that have not ended, expired ones included, oldest first. */

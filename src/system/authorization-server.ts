@@ -12,6 +12,7 @@ import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
+import { SIGNING_ALGS } from '../keys/signing-keys.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
 import { SqliteLease } from '../checkpoints/sqlite-lease.js';
@@ -65,14 +66,14 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel, secrets } = ports;
 
-  const keys = readModel.signingKeys();
-  if (keys.length === 0) {
-    // No token exists yet that anyone must verify, so the first key may sign at once.
-    const { kid, position } = await admin.rotateSigningKey(0);
+  for (const alg of SIGNING_ALGS) {
+    if (readModel.signingKeys().some((key) => key.alg === alg)) continue;
+    // No token signed with this algorithm exists yet that anyone must verify, so its first key may sign at once.
+    const { kid, position } = await admin.rotateSigningKey(0, alg);
     await readSide.waitFor(position);
-    logger.info('generated the first signing key', { kid });
+    logger.info('generated the first signing key', { kid, alg });
   }
-  const keyLifecycle = new KeyLifecycle(commandBus, readModel, config.accessTokenTtlSeconds, logger);
+  const keyLifecycle = new KeyLifecycle(commandBus, readModel, Math.max(config.accessTokenTtlSeconds, config.idTokenTtlSeconds), logger);
   await keyLifecycle.tick();
   keyLifecycle.start(config.keyLifecycleIntervalMs);
 

@@ -51,9 +51,9 @@ export class ProjectedReadModel implements ReadModel {
     return this.signingKeys().filter(verifies);
   }
 
-  activeSigningKey(): SigningKeyDocument | undefined {
+  activeSigningKey(alg: SigningKeyDocument['alg'] = 'ES256'): SigningKeyDocument | undefined {
     // A handful of keys at most: finding the active one per token costs next to nothing.
-    return activeSigningKey(this.signingKeys());
+    return activeSigningKey(this.signingKeys().filter((key) => key.alg === alg));
   }
 
   verificationKey(kid: string): SigningKeyDocument | undefined {

@@ -60,19 +60,27 @@ describe('oauth-admin, the command line', () => {
     expect(bad.err_.join('\n')).toMatch(/AS_PORT must be a port number/);
   });
 
-  it('rotates signing keys: a new key is published, with the time it starts signing', async () => {
+  it('rotates signing keys: a new key of each algorithm is published, with the time it starts signing', async () => {
     const before = captureIo();
     await runAdmin(['keys', 'list'], env, before);
     const io = captureIo();
     expect(await runAdmin(['keys', 'rotate', '--activate-after', '120'], env, io)).toBe(0);
-    const kid = /^published signing key ([0-9a-f-]{36}); a running authorization server signs with it from (\S+)$/.exec(io.out_[0])!;
-    expect(Date.parse(kid[2]) - Date.now()).toBeGreaterThan(100_000);
+    const published = io.out_.map((line) => /^published (ES256|RS256) signing key ([0-9a-f-]{36}); a running authorization server signs with it from (\S+)$/.exec(line)!);
+    expect(published.map((kid) => kid[1])).toEqual(['ES256', 'RS256']);
     const after = captureIo();
     await runAdmin(['keys', 'list'], env, after);
-    expect(after.out_).toHaveLength(before.out_.length + 1);
-    expect(after.out_.join('\n')).toContain(`${kid[1]}\tpublished\tactivate after ${kid[2]}`);
+    expect(after.out_).toHaveLength(before.out_.length + 2);
+    for (const kid of published) {
+      expect(Date.parse(kid[3]) - Date.now()).toBeGreaterThan(100_000);
+      expect(after.out_.join('\n')).toContain(`${kid[2]}\tpublished\tactivate after ${kid[3]}`);
+    }
+    const one = captureIo();
+    expect(await runAdmin(['keys', 'rotate', '--alg', 'RS256', '--activate-after', '120'], env, one)).toBe(0);
+    expect(one.out_).toHaveLength(1);
+    expect(one.out_[0]).toMatch(/^published RS256 signing key/);
     const bad = captureIo();
     expect(await runAdmin(['keys', 'rotate', '--activate-after', 'soon'], env, bad)).toBe(2);
+    expect(await runAdmin(['keys', 'rotate', '--alg', 'HS256'], env, captureIo())).toBe(2);
   });
 
   it('registers a machine client for client_credentials', async () => {

@@ -144,9 +144,14 @@ describe('signing key rotation, staged', () => {
     expect((await callRs(before.tokens.access_token)).status).toBe(200);
     expect(await jwksKids()).toEqual(expect.arrayContaining([oldKid, newKid]));
 
-    // Once every token the old key signed has expired, it is retired: gone from the JWKS, refused.
-    await system.as.keyLifecycle.tick(new Date(Date.now() + 3601_000 + (system.config.accessTokenTtlSeconds + 61) * 1000));
+    // Once every token the old key signed has expired (access tokens and ID tokens alike), it is retired: gone from the JWKS, refused.
+    const longestLived = Math.max(system.config.accessTokenTtlSeconds, system.config.idTokenTtlSeconds);
+    await system.as.keyLifecycle.tick(new Date(Date.now() + 3601_000 + (longestLived + 61) * 1000));
     expect(await jwksKids()).not.toContain(oldKid);
+    // Each algorithm keeps its own newest key: rotating ES256 superseded no RS256 key.
+    const rsa = system.as.ports.readModel.activeSigningKey('RS256')!;
+    expect(rsa.status).toBe('active');
+    expect(await jwksKids()).toContain(rsa.kid);
     await rsCaughtUp();
     expect((await callRs(before.tokens.access_token)).status).toBe(401);
     expect((await callRs(after.tokens.access_token)).status).toBe(200);

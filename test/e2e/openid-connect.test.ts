@@ -25,10 +25,10 @@ beforeAll(async () => {
   issuer = system.config.issuer;
   ({ userId: aliceId } = await system.as.admin.registerUser({ ...alice, name: 'Alice Liddell', email: 'alice@example.com' }));
   ({ clientSecret: secret } = (await system.as.admin.registerClient({
-    clientId: 'rp', name: 'Relying party', clientType: 'confidential', redirectUris: [redirectUri], scopes: ['openid', 'profile', 'email', 'items:read'],
+    clientId: 'rp', name: 'Relying party', clientType: 'confidential', redirectUris: [redirectUri], scopes: ['openid', 'profile', 'email', 'items:read'], idTokenSignedResponseAlg: 'ES256',
   })) as { clientSecret: string });
   await system.as.readSide.waitFor(await system.as.store.headPosition());
-  // ES256 until RS256 keys come (issue 20's remaining part): openid-client expects RS256 unless told.
+  // This relying party registered ES256, and says so to openid-client (which expects RS256 unless told).
   config = await client.discovery(new URL(issuer), 'rp', { client_secret: secret, id_token_signed_response_alg: 'ES256' }, client.ClientSecretBasic(secret), {
     execute: [client.allowInsecureRequests],
   });
@@ -58,7 +58,7 @@ describe('OpenID Connect: ID tokens, discovery and UserInfo', () => {
     const rfc8414 = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(oidc).toEqual(rfc8414);
     expect(oidc).toMatchObject({
-      issuer, userinfo_endpoint: `${issuer}/userinfo`, subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['ES256'],
+      issuer, userinfo_endpoint: `${issuer}/userinfo`, subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256', 'ES256'],
       scopes_supported: expect.arrayContaining(['openid', 'profile', 'email']), claims_supported: expect.arrayContaining(['sub', 'auth_time', 'nonce', 'sid']),
     });
     expect(config.serverMetadata().userinfo_endpoint).toBe(`${issuer}/userinfo`);
@@ -104,6 +104,28 @@ describe('OpenID Connect: ID tokens, discovery and UserInfo', () => {
     const refused = await fetch(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${narrowed.access_token}` } });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+  });
+
+  it('signs RS256 for a relying party that registered nothing, as OpenID Connect Registration says, and openid-client takes it as it comes', async () => {
+    const { clientSecret } = await system.as.admin.registerClient({
+      clientId: 'plain-rp', name: 'Plain RP', clientType: 'confidential', redirectUris: [redirectUri], scopes: ['openid', 'profile'],
+    });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const plain = await client.discovery(new URL(issuer), 'plain-rp', clientSecret!, client.ClientSecretBasic(clientSecret!), { execute: [client.allowInsecureRequests] });
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const nonce = client.randomNonce();
+    const url = client.buildAuthorizationUrl(plain, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: 'S256', nonce });
+    const tokens = await client.authorizationCodeGrant(plain, await signInAndDecide(new UserAgent(), issuer, url, alice), { pkceCodeVerifier: codeVerifier, expectedNonce: nonce, idTokenExpected: true });
+    expect(decodeProtectedHeader(tokens.id_token!)).toMatchObject({ alg: 'RS256' });
+    expect(tokens.claims()).toMatchObject({ sub: aliceId, aud: 'plain-rp' });
+    // The access token stays ES256, and an RS256 key never passes for an access token's.
+    expect(decodeProtectedHeader(tokens.access_token)).toMatchObject({ alg: 'ES256', typ: 'at+jwt' });
+    const rsaKid = decodeProtectedHeader(tokens.id_token!).kid!;
+    const [, payload] = tokens.access_token.split('.');
+    const forged = `${Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: rsaKid })).toString('base64url')}.${payload}.${'A'.repeat(86)}`;
+    await system.rs.projections.waitFor(await system.as.store.headPosition());
+    const refused = await fetch(`${system.config.resourceServerUrl}/api/profile`, { headers: { authorization: `Bearer ${forged}` } });
+    expect(refused.status).toBe(401);
   });
 
   it('passes oauth4webapi\'s ID token checks', async () => {

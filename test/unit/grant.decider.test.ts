@@ -26,7 +26,7 @@ const redeemed: GrantEvent = { type: 'AuthorizationCodeRedeemed', data: { grantI
 
 const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>> = {}): GrantCommand => ({
   kind: 'RedeemAuthorizationCode', codeHash: sha256(code), clientId: 'app', redirectUri: 'https://app.example/cb',
-  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300 }, ...overrides,
+  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
 });
 
 describe('grant decider', () => {
@@ -137,7 +137,7 @@ describe('grant decider: tokens after the code', () => {
   const rotated: GrantEvent = { type: 'RefreshTokenRotated', data: { grantId: 'g1', previousTokenHash: sha256('g1.r1') } };
   const refreshWith = (token: string, overrides: Partial<Extract<GrantCommand, { kind: 'RefreshAccessToken' }>> = {}): GrantCommand => ({
     kind: 'RefreshAccessToken', refreshTokenHash: sha256(token), clientId: 'app', scopes: undefined, now: at(120),
-    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300 }, ...overrides,
+    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
   });
   // When the grant's one access token (j1) expires: after then, nobody needs to remember the revocation.
   const revokedFor = (reason: string) => ({

@@ -17,6 +17,9 @@ export const registrationEvents = {
       tokenEndpointAuthMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt'), Type.Literal('none')]),
       grantTypes: Type.Array(GrantTypeSchema),
       jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }, { description: 'public keys for private_key_jwt' })),
+      idTokenSignedResponseAlg: Type.Optional(
+        Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { description: 'how its ID tokens are signed (OpenID Connect Registration; RS256 when absent)' }),
+      ),
       introspectionAudiences: Type.Optional(
         Type.Array(Type.String(), { description: 'a resource server\'s audiences: it may introspect access tokens issued for them (RFC 7662 section 4); absent: only its own tokens' }),
       ),

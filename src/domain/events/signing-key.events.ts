@@ -6,9 +6,11 @@ export const signingKeyEvents = {
   // signingkey-<kid>
   SigningKeyGenerated: define({
     category: 'signingkey',
-    schemaVersion: 1,
-    description: 'A signing key was published (JWKS, key projection); it signs nothing before activateAfter.',
-    data: Type.Object({ kid: Id, alg: Type.Literal('ES256'), publicJwk: Type.Record(Type.String(), Type.Unknown()), activateAfter: Type.Optional(Iso) }),
+    schemaVersion: 2,
+    description: 'A signing key was published (JWKS, key projection); it signs nothing before activateAfter. ES256 keys sign access tokens and ID tokens, RS256 keys ID tokens for the clients that ask for RS256.',
+    data: Type.Object({ kid: Id, alg: Type.Union([Type.Literal('ES256'), Type.Literal('RS256')]), publicJwk: Type.Record(Type.String(), Type.Unknown()), activateAfter: Type.Optional(Iso) }),
+    // Version 2 added RS256 keys: version 1 events (ES256 only) are valid version 2 as they are.
+    upcasters: { 1: (data) => data },
   }),
   SigningKeyActivated: define({
     category: 'signingkey',

@@ -12,6 +12,8 @@ export interface NewAccessToken {
 /** An ID token comes with the access token when the grant has `openid`: it lives this long. */
 export interface NewIdToken {
   ttlSeconds: number;
+  /** The key it is signed with: of the algorithm the client registered. */
+  kid: string;
 }
 export interface NewRefreshToken {
   hash: string;

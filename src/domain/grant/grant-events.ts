@@ -46,8 +46,8 @@ export function requestAndSignIn(request: AuthorizationRequested['data'], { user
 
 /**
  * OpenID Connect Core 3.1.3.3: with `openid` among the token's scopes, an ID token for its
- * user comes with the access token, signed with the same key; its id is the access
- * token's with `.id`, so nothing more needs to be random.
+ * user comes with the access token, signed with a key of the algorithm its client
+ * registered; its id is the access token's with `.id`, so nothing more needs to be random.
  */
 export function idTokenIssued(state: GrantState, scopes: readonly string[], token: NewAccessToken, idToken: NewIdToken, now: Date): GrantEvent[] {
   if (!scopes.includes('openid') || !state.userId) return [];
@@ -56,7 +56,7 @@ export function idTokenIssued(state: GrantState, scopes: readonly string[], toke
     jti: `${token.jti}.id`,
     clientId: state.clientId!,
     userId: state.userId,
-    kid: token.kid,
+    kid: idToken.kid,
     ...(state.signIn?.signInSessionId ? { signInSessionId: state.signIn.signInSessionId } : {}),
     issuedAt: now.toISOString(),
     expiresAt: later(now, idToken.ttlSeconds),

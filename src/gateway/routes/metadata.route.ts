@@ -32,7 +32,7 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     // OpenID Connect Discovery 1.0 section 3: the same document serves both, so the two can never disagree.
     userinfo_endpoint: `${issuer}/userinfo`,
     subject_types_supported: ['public'],
-    id_token_signing_alg_values_supported: ['ES256'],
+    id_token_signing_alg_values_supported: ['RS256', 'ES256'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'],
     claim_types_supported: ['normal'],
     acr_values_supported: ['0', '1'],
