@@ -25,6 +25,10 @@ export interface NewClient {
   introspectionAudiences?: string[];
   /** How its ID tokens are signed (RS256 when absent, as OpenID Connect Registration says). */
   idTokenSignedResponseAlg?: SigningAlg;
+  /** OpenID Connect logout: where RP-initiated logout may return, where logout tokens go. */
+  postLogoutRedirectUris?: string[];
+  backchannelLogoutUri?: string;
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 /**
@@ -53,6 +57,9 @@ export class AdminService {
           ...(client.jwks ? { jwks: client.jwks } : {}),
           ...(client.introspectionAudiences?.length ? { introspectionAudiences: client.introspectionAudiences } : {}),
           ...(client.idTokenSignedResponseAlg ? { idTokenSignedResponseAlg: client.idTokenSignedResponseAlg } : {}),
+          ...(client.postLogoutRedirectUris?.length ? { postLogoutRedirectUris: client.postLogoutRedirectUris } : {}),
+          ...(client.backchannelLogoutUri ? { backchannelLogoutUri: client.backchannelLogoutUri } : {}),
+          ...(client.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired } : {}),
         },
         commandContext(),
       ),

@@ -17,6 +17,8 @@ const HELPS = {
                          [--grant-type authorization_code|refresh_token|client_credentials ...]
                          [--introspects <audience> ...]   a resource server: it may introspect tokens for these audiences
                          [--id-token-alg RS256|ES256]     how its ID tokens are signed (RS256 by default)
+                         [--post-logout-redirect-uri <uri> ...] [--backchannel-logout-uri <uri>]
+                         [--backchannel-logout-session-required]   OpenID Connect logout
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
   oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens`,
@@ -85,6 +87,9 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         'grant-type': { type: 'string', multiple: true },
         introspects: { type: 'string', multiple: true },
         'id-token-alg': { type: 'string' },
+        'post-logout-redirect-uri': { type: 'string', multiple: true },
+        'backchannel-logout-uri': { type: 'string' },
+        'backchannel-logout-session-required': { type: 'boolean' },
         'jwks-file': { type: 'string' },
         'activate-after': { type: 'string' },
         alg: { type: 'string' },
@@ -133,6 +138,9 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           jwks,
           introspectionAudiences: parsed.introspects as string[] | undefined,
           idTokenSignedResponseAlg: idTokenAlg as SigningAlg | undefined,
+          postLogoutRedirectUris: parsed['post-logout-redirect-uri'] as string[] | undefined,
+          backchannelLogoutUri: parsed['backchannel-logout-uri'] as string | undefined,
+          backchannelLogoutSessionRequired: parsed['backchannel-logout-session-required'] as boolean | undefined,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);

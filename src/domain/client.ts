@@ -64,6 +64,9 @@ export const clientDecider: Decider<ClientCommand, ClientState, ClientEvent> = {
     // RFC 9068 section 5: a client's own tokens carry its client_id as `sub`, a user's their
     // user id, a UUID: a client_id of that shape could be taken for a user (and served their data).
     if (USER_ID_SHAPE.test(client.clientId)) throw new InvalidRequest('client_id must not have the shape of a user id (a UUID)');
+    const badLogoutUri = [...(client.postLogoutRedirectUris ?? []), ...(client.backchannelLogoutUri !== undefined ? [client.backchannelLogoutUri] : [])].find((uri) => !isAbsoluteRedirectUri(uri));
+    if (badLogoutUri !== undefined) throw new InvalidRequest(`logout URI ${badLogoutUri} is not an absolute URI without a fragment`);
+    if (client.backchannelLogoutUri !== undefined && !/^https?:/.test(client.backchannelLogoutUri)) throw new InvalidRequest('backchannel_logout_uri must be http or https');
     if (client.introspectionAudiences !== undefined) {
       if (client.clientType !== 'confidential') throw new InvalidRequest('only a confidential client may introspect tokens');
       const bad = client.introspectionAudiences.find((audience) => !isAbsoluteRedirectUri(audience));

@@ -16,6 +16,7 @@ import { interactionRoutes } from './routes/interaction.routes.js';
 import { jwksRoute } from './routes/jwks.route.js';
 import { metadataRoute } from './routes/metadata.route.js';
 import { signOutRoutes } from './routes/sign-out.routes.js';
+import { endSessionRoute } from './routes/end-session.route.js';
 import { tokenRoute } from './routes/token.route.js';
 import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
@@ -38,6 +39,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   authorizeRoute(router, gateway);
   interactionRoutes(router, gateway);
   signOutRoutes(router, gateway);
+  endSessionRoute(router, gateway);
   tokenRoute(router, gateway);
   const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
   revocationRoute(router, gateway, validator);

@@ -72,8 +72,8 @@ const body = fc.oneof(
 );
 
 const ENDPOINTS: Array<{ method: 'GET' | 'POST'; path: string; server: 'as' | 'rs' }> = [
-  ...['/authorize', '/login', '/consent', '/account', '/.well-known/oauth-authorization-server', '/jwks.json', '/token', '/healthz', '/readyz', '/events/asyncapi.json', '/audit/history', '/audit/grants-at', '/logout', '/userinfo', '/.well-known/openid-configuration'].map((path) => ({ method: 'GET' as const, path, server: 'as' as const })),
-  ...['/token', '/revoke', '/introspect', '/login', '/consent', '/account/login', '/account/grants/revoke', '/account/sign-in-sessions/end', '/account/logout', '/authorize', '/logout', '/userinfo'].map((path) => ({ method: 'POST' as const, path, server: 'as' as const })),
+  ...['/authorize', '/login', '/consent', '/account', '/.well-known/oauth-authorization-server', '/jwks.json', '/token', '/healthz', '/readyz', '/events/asyncapi.json', '/audit/history', '/audit/grants-at', '/logout', '/userinfo', '/.well-known/openid-configuration', '/end_session'].map((path) => ({ method: 'GET' as const, path, server: 'as' as const })),
+  ...['/token', '/revoke', '/introspect', '/login', '/consent', '/account/login', '/account/grants/revoke', '/account/sign-in-sessions/end', '/account/logout', '/authorize', '/logout', '/userinfo', '/end_session'].map((path) => ({ method: 'POST' as const, path, server: 'as' as const })),
   ...['/api/profile', '/api/items', '/healthz'].map((path) => ({ method: 'GET' as const, path, server: 'rs' as const })),
   { method: 'POST', path: '/api/profile', server: 'rs' },
 ];

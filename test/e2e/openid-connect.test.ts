@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { signInAndDecide } from '../support/oauth-flow.js';
 import { startSystem, type TestSystem } from '../support/system.js';
-import { location, UserAgent } from '../support/user-agent.js';
+import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
 /**
  * OpenID Connect, first part (issue 20): ID tokens from the code flow and refresh,
@@ -13,6 +13,7 @@ import { location, UserAgent } from '../support/user-agent.js';
  */
 const alice = { username: 'alice', password: 'correct horse battery' };
 const redirectUri = 'http://127.0.0.1:9/rp';
+const signedOutUri = 'http://127.0.0.1:9/signed-out';
 const dir = tempDir();
 let system: TestSystem;
 let issuer: string;
@@ -25,7 +26,7 @@ beforeAll(async () => {
   issuer = system.config.issuer;
   ({ userId: aliceId } = await system.as.admin.registerUser({ ...alice, name: 'Alice Liddell', email: 'alice@example.com' }));
   ({ clientSecret: secret } = (await system.as.admin.registerClient({
-    clientId: 'rp', name: 'Relying party', clientType: 'confidential', redirectUris: [redirectUri], scopes: ['openid', 'profile', 'email', 'items:read'], idTokenSignedResponseAlg: 'ES256',
+    clientId: 'rp', name: 'Relying party', clientType: 'confidential', redirectUris: [redirectUri], scopes: ['openid', 'profile', 'email', 'items:read'], idTokenSignedResponseAlg: 'ES256', postLogoutRedirectUris: [signedOutUri],
   })) as { clientSecret: string });
   await system.as.readSide.waitFor(await system.as.store.headPosition());
   // This relying party registered ES256, and says so to openid-client (which expects RS256 unless told).
@@ -159,5 +160,70 @@ describe('OpenID Connect: ID tokens, discovery and UserInfo', () => {
     long.searchParams.set('nonce', 'n'.repeat(513));
     const refused = location(await fetch(long, { redirect: 'manual' }), issuer);
     expect(refused.searchParams.get('error')).toBe('invalid_request');
+  });
+});
+
+describe('OpenID Connect RP-Initiated Logout', () => {
+  const sessionEnded = async (sid: string) => (await system.as.store.readStream(`session-${sid}`)).some((e) => e.type === 'SignInSessionEnded');
+  const signedInAgain = async (browser: UserAgent) => {
+    const { url } = { url: client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge('v'.repeat(43)), code_challenge_method: 'S256', prompt: 'consent' }) };
+    return location(await browser.get(url.toString()), issuer).pathname !== '/login';
+  };
+
+  it('ends the session at once for a current id_token_hint of this browser\'s session, and returns to the registered address with state', async () => {
+    const { tokens, browser } = await signIn();
+    const sid = tokens.claims()!.sid as string;
+    const sessionBefore = browser.cookies.get('as_session');
+    const url = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: signedOutUri, state: 'bye' });
+    const back = location(await browser.get(url.toString()), issuer);
+    expect(`${back.origin}${back.pathname}`).toBe(signedOutUri);
+    expect(back.searchParams.get('state')).toBe('bye');
+    expect(await sessionEnded(sid)).toBe(true);
+    expect(browser.cookies.get('as_session')).not.toBe(sessionBefore);
+    expect(await signedInAgain(browser)).toBe(false);
+  });
+
+  it('asks the user first when the request cannot be trusted, and does what they answer', async () => {
+    const { tokens, browser } = await signIn();
+    const sid = tokens.claims()!.sid as string;
+    // No hint: a page, nothing ended yet.
+    const ask = await browser.get(`${issuer}/end_session?${new URLSearchParams({ client_id: 'rp', post_logout_redirect_uri: signedOutUri, state: 's1' })}`);
+    expect(ask.status).toBe(200);
+    const form = hiddenFields(await ask.text());
+    expect(await sessionEnded(sid)).toBe(false);
+    // "Stay signed in": still signed in.
+    expect((await browser.postForm(`${issuer}/end_session`, { ...form, confirm: 'no' })).status).toBe(200);
+    expect(await sessionEnded(sid)).toBe(false);
+    // A form from elsewhere (no CSRF token of this browser) ends nothing.
+    expect((await new UserAgent().postForm(`${issuer}/end_session`, { ...form, confirm: 'yes' })).status).toBe(400);
+    expect(await sessionEnded(sid)).toBe(false);
+    const back = location(await browser.postForm(`${issuer}/end_session`, { ...form, confirm: 'yes' }), issuer);
+    expect(`${back.origin}${back.pathname}?${back.searchParams}`).toBe(`${signedOutUri}?state=s1`);
+    expect(await sessionEnded(sid)).toBe(true);
+    // A hint from a session that has ended is stale: asked again, not trusted.
+    const { browser: other } = await signIn();
+    expect((await other.get(`${issuer}/end_session?id_token_hint=${tokens.id_token}`)).status).toBe(200);
+    expect(await signedInAgain(other)).toBe(true);
+  });
+
+  it('refuses a bad hint, a foreign client or an unregistered return address with a page, never a redirect', async () => {
+    const { tokens, browser } = await signIn();
+    const [header, payload, signature] = tokens.id_token!.split('.');
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...tokens.claims(), sub: 'someone-else' })).toString('base64url')}.${signature}`;
+    const queries: Array<Record<string, string>> = [
+      { id_token_hint: tampered },
+      { id_token_hint: tokens.access_token },
+      { id_token_hint: `${header}.${payload}` },
+      { id_token_hint: tokens.id_token!, client_id: 'plain-rp' },
+      { client_id: 'nobody' },
+      { client_id: 'rp', post_logout_redirect_uri: 'https://evil.example/' },
+      { id_token_hint: tokens.id_token!, post_logout_redirect_uri: `${signedOutUri}/more` },
+      { post_logout_redirect_uri: signedOutUri },
+    ];
+    for (const query of queries) {
+      const answer = await browser.get(`${issuer}/end_session?${new URLSearchParams(query)}`);
+      expect([query, answer.status, answer.headers.get('location')]).toEqual([query, 400, null]);
+    }
+    expect(await sessionEnded(tokens.claims()!.sid as string)).toBe(false);
   });
 });

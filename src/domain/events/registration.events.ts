@@ -23,6 +23,9 @@ export const registrationEvents = {
       introspectionAudiences: Type.Optional(
         Type.Array(Type.String(), { description: 'a resource server\'s audiences: it may introspect access tokens issued for them (RFC 7662 section 4); absent: only its own tokens' }),
       ),
+      postLogoutRedirectUris: Type.Optional(Type.Array(Type.String(), { description: 'where RP-initiated logout may send the browser back (exact match)' })),
+      backchannelLogoutUri: Type.Optional(Type.String({ description: 'where back-channel logout tokens are posted (OpenID Connect Back-Channel Logout)' })),
+      backchannelLogoutSessionRequired: Type.Optional(Type.Boolean({ description: 'whether its logout tokens must carry sid' })),
     }),
   }),
 
