@@ -8,7 +8,7 @@ import type { ReadModel } from '../read-model/read-model.js';
 
 /** Signs an access token's claims with the private key of `kid` (the key store's business, src/keys). */
 export interface TokenSigner {
-  sign(claims: Record<string, unknown>, kid: string, typ?: 'at+jwt' | 'JWT'): Promise<string>;
+  sign(claims: Record<string, unknown>, kid: string, typ?: 'at+jwt' | 'JWT' | 'logout+jwt'): Promise<string>;
 }
 
 /** What command handlers are given: the record, the secrets, and the read side. */

@@ -41,6 +41,8 @@ export interface Config {
   /** Authorizations recorded per user and client, and per user in all, within ten minutes (src/commands/authorization-limit.ts). */
   authorizationLimitPerClient: number;
   authorizationLimitPerUser: number;
+  /** OpenID Connect Back-Channel Logout: attempts per client, the first wait (doubled each time), a receiver's time to answer, how often to look. */
+  backChannelLogout: { attempts: number; retryMs: number; timeoutMs: number; intervalMs: number };
   /** Sign-in sessions a user may have at once; a new one ends the oldest beyond it. */
   maxSignInSessionsPerUser: number;
 }
@@ -131,6 +133,12 @@ export function loadConfig(env: Env = process.env): Config {
     authorizationLimitPerClient: whole('authorizations')('AUTHORIZATION_LIMIT_PER_CLIENT', 30, 100_000),
     authorizationLimitPerUser: whole('authorizations')('AUTHORIZATION_LIMIT_PER_USER', 100, 1_000_000),
     maxSignInSessionsPerUser: whole('sessions')('MAX_SIGN_IN_SESSIONS_PER_USER', 10, 1000),
+    backChannelLogout: {
+      attempts: whole('attempts')('BACKCHANNEL_LOGOUT_ATTEMPTS', 6, 100),
+      retryMs: milliseconds('BACKCHANNEL_LOGOUT_RETRY_MS', 1000, 3_600_000, 10),
+      timeoutMs: milliseconds('BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 60_000, 10),
+      intervalMs: milliseconds('BACKCHANNEL_LOGOUT_INTERVAL_MS', 1000, 60_000, 10),
+    },
   };
   if (!['issuer', 'issuer-or-endpoint'].includes(config.clientAssertionAudience)) {
     problems.push(`CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "${env.CLIENT_ASSERTION_AUDIENCE}"`);

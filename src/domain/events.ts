@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { GrantTypeSchema } from './events/event-schema.js';
 import { grantEvents } from './events/grant.events.js';
+import { logoutEvents } from './events/logout.events.js';
 import { registrationEvents } from './events/registration.events.js';
 import { signInEvents } from './events/sign-in.events.js';
 import { signingKeyEvents } from './events/signing-key.events.js';
@@ -13,7 +14,7 @@ export type { EventDefinition } from './events/event-schema.js';
  * appended, and the event catalog (JSON Schema, AsyncAPI) that downstream services read.
  * None carries a secret.
  */
-export const eventDefinitions = { ...registrationEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents };
+export const eventDefinitions = { ...registrationEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...logoutEvents };
 
 export type EventType = keyof typeof eventDefinitions;
 type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinitions)[T]['data']>; schemaVersion?: number };
@@ -41,6 +42,9 @@ export type AuthorizationCodeIssued = EventOf<'AuthorizationCodeIssued'>;
 export type AuthorizationCodeRedeemed = EventOf<'AuthorizationCodeRedeemed'>;
 export type AccessTokenIssued = EventOf<'AccessTokenIssued'>;
 export type IdTokenIssued = EventOf<'IdTokenIssued'>;
+export type BackChannelLogoutDelivered = EventOf<'BackChannelLogoutDelivered'>;
+export type BackChannelLogoutFailed = EventOf<'BackChannelLogoutFailed'>;
+export type BackChannelLogoutEvent = BackChannelLogoutDelivered | BackChannelLogoutFailed;
 export type RefreshTokenIssued = EventOf<'RefreshTokenIssued'>;
 export type RefreshTokenRotated = EventOf<'RefreshTokenRotated'>;
 export type RefreshTokenReuseDetected = EventOf<'RefreshTokenReuseDetected'>;
@@ -69,12 +73,13 @@ export type GrantEvent =
   | AuthorizationCodeReplayDetected
   | TokenRevoked
   | GrantRevoked;
-export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent;
+export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent | BackChannelLogoutEvent;
 
 export const streams = {
   client: (clientId: string) => `client-${clientId}`,
   user: (username: string) => `user-${username.toLowerCase()}`,
   login: (usernameHash: string) => `login-${usernameHash}`,
+  backChannelLogout: (signInSessionId: string) => `logout-${signInSessionId}`,
   signInSession: (sessionId: string) => `session-${sessionId}`,
   signInSessionIdOf: (stream: string) => stream.slice('session-'.length),
   clientAssertion: (assertionHash: string) => `assertion-${assertionHash}`,

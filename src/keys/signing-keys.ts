@@ -36,8 +36,8 @@ export class AccessTokenSigner {
 
   constructor(private readonly privateJwkOf: (kid: string) => JWK | undefined) {}
 
-  /** `typ`: at+jwt for access tokens (RFC 9068), JWT for ID tokens (OpenID Connect Core leaves it to the JWT's own). */
-  async sign(claims: JWTPayload, kid: string, typ: 'at+jwt' | 'JWT' = 'at+jwt'): Promise<string> {
+  /** `typ`: at+jwt for access tokens (RFC 9068), JWT for ID tokens, logout+jwt for logout tokens (Back-Channel Logout). */
+  async sign(claims: JWTPayload, kid: string, typ: 'at+jwt' | 'JWT' | 'logout+jwt' = 'at+jwt'): Promise<string> {
     let key = this.keys.get(kid);
     if (!key) {
       const jwk = this.privateJwkOf(kid);

@@ -59,3 +59,11 @@ export interface RecentAuthorization {
   clientId: string;
   at: string;
 }
+
+/** A client owed a back-channel logout: it got an ID token in a sign-in session that has ended. */
+export interface PendingBackChannelLogout {
+  signInSessionId: string;
+  userId: string;
+  clientId: string;
+  endedAt: string;
+}

@@ -1,4 +1,4 @@
-import type { ClientDocument, RecentAuthorization, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
+import type { ClientDocument, PendingBackChannelLogout, RecentAuthorization, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
 
 /**
  * What validating an access token asks of the read side, at the authorization server
@@ -47,6 +47,8 @@ export interface ReadModel extends TokenReadModel {
    * back), oldest first: what the authorization limit counts.
    */
   recentAuthorizationsOf(userId: string, since: Date): RecentAuthorization[];
+  /** The back-channel logouts owed: clients that got an ID token in a sign-in session since ended, not told yet. */
+  pendingBackChannelLogouts(): PendingBackChannelLogout[];
   /** Resolves once the read side has applied the store up to this position: to show one's own writes. */
   waitFor(position: number): Promise<void>;
 }

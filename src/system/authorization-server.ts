@@ -12,6 +12,7 @@ import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
+import { BackChannelLogoutDeliverer } from '../logout/back-channel-logout-deliverer.js';
 import { SIGNING_ALGS } from '../keys/signing-keys.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
@@ -73,6 +74,10 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     await readSide.waitFor(position);
     logger.info('generated the first signing key', { kid, alg });
   }
+  // Logout tokens are sent by one instance: the holder of this lease (the others stand by).
+  const logoutLease = new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'back-channel-logout', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs);
+  const backChannelLogout = new BackChannelLogoutDeliverer(ports, logoutLease, logger, config.backChannelLogout);
+  backChannelLogout.start();
   const keyLifecycle = new KeyLifecycle(commandBus, readModel, Math.max(config.accessTokenTtlSeconds, config.idTokenTtlSeconds), logger);
   await keyLifecycle.tick();
   keyLifecycle.start(config.keyLifecycleIntervalMs);
@@ -123,6 +128,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     async close() {
       await http.close();
       await keyLifecycle.stop();
+      await backChannelLogout.stop();
+      logoutLease.release();
       // Publish what is committed before letting go: subscribers then miss nothing.
       if (!(await publisher.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
       await publisher.stop();

@@ -2,6 +2,7 @@ import { holderDisabled } from '../../projections/disabled-holders.js';
 import { liveGrantsOf } from '../../projections/grants.projection.js';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { ProjectionStore } from '../../projections/projection-store.js';
+import { pendingBackChannelLogoutsIn } from '../../projections/back-channel-logouts.projection.js';
 import { recentAuthorizationsOf } from '../../projections/recent-authorizations.projection.js';
 import { liveSignInSessionsOf, signInSessionsOf } from '../../projections/sign-in-sessions.projection.js';
 import { activeSigningKey, verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
@@ -83,6 +84,10 @@ export class ProjectedReadModel implements ReadModel {
 
   recentAuthorizationsOf(userId: string, since: Date) {
     return recentAuthorizationsOf(this.store, userId, since);
+  }
+
+  pendingBackChannelLogouts() {
+    return pendingBackChannelLogoutsIn(this.store);
   }
 
   waitFor(position: number): Promise<void> {

@@ -32,6 +32,8 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     // OpenID Connect Discovery 1.0 section 3: the same document serves both, so the two can never disagree.
     userinfo_endpoint: `${issuer}/userinfo`,
     end_session_endpoint: `${issuer}/end_session`,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: ['RS256', 'ES256'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'name', 'preferred_username', 'updated_at', 'email', 'email_verified'],
