@@ -73,6 +73,35 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
     await page.close();
   });
 
+  maybe('asks before an untrusted logout request signs the person out (OpenID Connect RP-Initiated Logout), and signs out when they say so', async () => {
+    const page = await browser.newPage();
+    // Signed in first, through the demo client.
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.fill('#username', DEMO_USER.username);
+    await page.fill('#password', DEMO_USER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/consent\?request=/);
+    await page.click('button[value=approve]');
+    await page.waitForURL(`${demoUrl}/callback**`);
+    // A logout request with no id_token_hint: the person is asked, and "Stay signed in" keeps them signed in.
+    await page.goto(`${system.config.issuer}/end_session?client_id=demo-web`);
+    expect(await page.textContent('h1')).toBe('Sign out?');
+    expect(await page.textContent('p')).toContain('Demo web app');
+    await page.screenshot({ path: `${dir.path}/end-session.png` });
+    await page.click('button[value=no]');
+    expect(await page.textContent('h1')).toBe('You are still signed in');
+    await page.goto(`${system.config.issuer}/end_session?client_id=demo-web`);
+    await page.click('button[value=yes]');
+    expect(await page.textContent('h1')).toBe('You are signed out');
+    // The next sign-in asks for the password again.
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.close();
+  });
+
   maybe('denies, and the client shows access_denied', async () => {
     const page = await browser.newPage();
     await page.goto(demoUrl);
