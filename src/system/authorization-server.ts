@@ -24,7 +24,7 @@ import { openEventBus, relayCheckpoints } from './adapters.js';
 import { openCommandSide } from './command-side.js';
 import { listen } from './listen.js';
 
-export const SCOPES_SUPPORTED = ['openid', 'profile', 'email', 'items:read'] as const;
+export const SCOPES_SUPPORTED = ['openid', 'profile', 'email', 'offline_access', 'items:read'] as const;
 
 /** Projections this close behind the store still count as caught up: under load the head always moves. */
 export const READY_LAG = 100;

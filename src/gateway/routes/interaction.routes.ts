@@ -16,7 +16,10 @@ import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorizat
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  profile: 'See your profile: your name, username and email address',
+  openid: 'Sign you in with your account here',
+  profile: 'See your profile: your name and username',
+  email: 'See your email address',
+  offline_access: 'Keep access while you are away, until you revoke it',
   'items:read': 'See your list of items',
 };
 
