@@ -17,7 +17,7 @@ import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   openid: 'Sign you in with your account here',
-  profile: 'See your profile: your name and username',
+  profile: 'See your profile: your name, username and email address',
   email: 'See your email address',
   offline_access: 'Keep access while you are away, until you revoke it',
   'items:read': 'See your list of items',
