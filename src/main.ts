@@ -31,7 +31,7 @@ async function main(): Promise<void> {
           clientId: seed.webClient.clientId,
           clientSecret: seed.webClient.clientSecret,
           redirectUri: seed.webClient.redirectUri,
-          scope: 'profile items:read',
+          scope: seed.webClient.scope,
         }),
         config.host,
         config.demoClientPort,

@@ -9,7 +9,8 @@ export const DEMO_PUBLIC_CLIENT_ID = 'demo-public';
 
 export interface DemoSeed {
   user: typeof DEMO_USER;
-  webClient: { clientId: string; clientSecret: string; redirectUri: string };
+  /** The scope the demo asks for: with openid once the client is registered for it (data seeded before were not). */
+  webClient: { clientId: string; clientSecret: string; redirectUri: string; scope: string };
   publicClient: { clientId: string; redirectUri: string };
 }
 
@@ -33,7 +34,11 @@ export async function seedDemo(side: CommandSide, config: Config): Promise<DemoS
       throw new Error(`${secretFile} is missing: the demo client's secret is lost; remove the data directory to seed again`);
     }
     const registered = await side.admin.registerClient({
-      clientId: DEMO_WEB_CLIENT_ID, name: 'Demo web app', clientType: 'confidential', redirectUris: [webRedirect], scopes: ['profile', 'items:read'],
+      clientId: DEMO_WEB_CLIENT_ID, name: 'Demo web app', clientType: 'confidential', redirectUris: [webRedirect], scopes: ['openid', 'profile', 'items:read'],
+      // An OpenID relying party: signs out through the authorization server, and hears when the user signs out there.
+      postLogoutRedirectUris: [`${config.demoClientUrl}/`],
+      backchannelLogoutUri: `${config.demoClientUrl}/backchannel`,
+      backchannelLogoutSessionRequired: true,
     });
     clientSecret = registered.clientSecret!;
     writeFileSync(secretFile, JSON.stringify({ clientId: DEMO_WEB_CLIENT_ID, clientSecret }), { mode: 0o600 });
@@ -48,7 +53,12 @@ export async function seedDemo(side: CommandSide, config: Config): Promise<DemoS
   await side.readSide.waitFor(await side.ports.store.headPosition());
   return {
     user: DEMO_USER,
-    webClient: { clientId: DEMO_WEB_CLIENT_ID, clientSecret, redirectUri: webRedirect },
+    webClient: {
+      clientId: DEMO_WEB_CLIENT_ID,
+      clientSecret,
+      redirectUri: webRedirect,
+      scope: readModel.client(DEMO_WEB_CLIENT_ID)?.scopes.includes('openid') ? 'openid profile items:read' : 'profile items:read',
+    },
     publicClient: { clientId: DEMO_PUBLIC_CLIENT_ID, redirectUri: publicRedirect },
   };
 }

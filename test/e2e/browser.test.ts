@@ -26,7 +26,7 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
     if (!hasChromium) return;
     const demoPort = await freePort();
     demoUrl = `http://127.0.0.1:${demoPort}`;
-    system = await startSystem(dir.path, { env: { DEMO_PORT: String(demoPort) } });
+    system = await startSystem(dir.path, { env: { DEMO_PORT: String(demoPort), BACKCHANNEL_LOGOUT_INTERVAL_MS: '50' } });
     const seed = await seedDemo(system.as, system.config);
     demo = await listen(
       createDemoClientApp({
@@ -35,7 +35,7 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
         clientId: seed.webClient.clientId,
         clientSecret: seed.webClient.clientSecret,
         redirectUri: seed.webClient.redirectUri,
-        scope: 'profile items:read',
+        scope: seed.webClient.scope,
       }),
       '127.0.0.1',
       demoPort,
@@ -69,7 +69,49 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
     const profile = JSON.parse((await page.textContent('#profile'))!);
     expect(profile).toMatchObject({ username: 'alice', name: DEMO_USER.name });
     expect(await page.textContent('#items')).toContain('Welcome, alice');
+    // An OpenID relying party: the ID token's claims and UserInfo beside the seven steps.
+    const idClaims = JSON.parse((await page.textContent('#id-token-claims'))!);
+    expect(idClaims).toMatchObject({ iss: system.config.issuer, aud: 'demo-web', sub: profile.sub, sid: expect.any(String) });
+    expect(JSON.parse((await page.textContent('#userinfo'))!)).toMatchObject({ sub: profile.sub, name: DEMO_USER.name, preferred_username: 'alice' });
     await page.screenshot({ path: `${dir.path}/signed-in.png` });
+    // Signing out from the demo: RP-initiated logout with its ID token, straight back to the demo.
+    await page.click('#signout');
+    await page.waitForURL(`${demoUrl}/**`);
+    expect(await page.locator('#signin').count()).toBe(1);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.close();
+  });
+
+  maybe('hears from the authorization server when the person signs out there (back-channel logout), and says so', async () => {
+    const page = await browser.newPage();
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.fill('#username', DEMO_USER.username);
+    await page.fill('#password', DEMO_USER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/consent\?request=/);
+    await page.click('button[value=approve]');
+    await page.waitForURL(`${demoUrl}/callback**`);
+    await page.goto(demoUrl);
+    expect(await page.textContent('#signed-in-as')).toContain(DEMO_USER.name);
+    // Signed out at the authorization server, not at the demo.
+    await page.goto(`${system.config.issuer}/logout`);
+    await page.click('button[type=submit]');
+    expect(await page.textContent('h1')).toBe('You are signed out');
+    const deadline = Date.now() + 5000;
+    let told = false;
+    while (!told && Date.now() < deadline) {
+      await page.goto(demoUrl);
+      told = (await page.locator('#signed-out-elsewhere').count()) === 1;
+      if (!told) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(told).toBe(true);
+    await page.screenshot({ path: `${dir.path}/signed-out-elsewhere.png` });
+    // Said once: the demo's own session is over.
+    await page.goto(demoUrl);
+    expect(await page.locator('#signed-in-as').count()).toBe(0);
     await page.close();
   });
 
