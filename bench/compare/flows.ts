@@ -9,6 +9,9 @@
  * - code-flow-signed-in: one browser per loop, signed in by a first flow before the clock
  *   starts; then flows whose sign-in session stands in for the password (a login form is
  *   an error), with prompt=consent so that both servers ask for consent every time.
+ * - oidc-signed-in: the signed-in flow as an OpenID relying party makes it: scope openid
+ *   and a nonce, an ID token required in the token response, then a UserInfo request with
+ *   the access token.
  * - refresh: one code flow per loop for a refresh token (before the clock starts), then
  *   refresh grants back to back, each with the refresh token the previous answer rotated to.
  *
@@ -19,13 +22,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 
 interface Options {
-  workload: 'code-flow' | 'code-flow-signed-in' | 'refresh';
+  workload: 'code-flow' | 'code-flow-signed-in' | 'oidc-signed-in' | 'refresh';
   issuer: string;
   authorizePath: string;
   clientId: string;
   clientSecret: string;
   redirectUri: string;
   scope: string;
+  /** Where UserInfo is (oidc-signed-in). */
+  userinfoPath?: string;
   users: Array<{ username: string; password: string }>;
   concurrency: number;
   duration: number;
@@ -115,10 +120,21 @@ async function authorize(
   throw new Error('too many steps');
 }
 
-async function token(params: Record<string, string>): Promise<{ access_token: string; refresh_token?: string }> {
+async function token(params: Record<string, string>): Promise<{ access_token: string; refresh_token?: string; id_token?: string }> {
   const answer = await send('POST', new URL('/token', options.issuer), { authorization: basic }, new URLSearchParams(params).toString());
   if (answer.status !== 200) throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
-  return JSON.parse(answer.body) as { access_token: string; refresh_token?: string };
+  return JSON.parse(answer.body) as { access_token: string; refresh_token?: string; id_token?: string };
+}
+
+/** An OpenID relying party's sign-in: the flow with a nonce, an ID token required, then UserInfo. */
+async function openIdSignIn(user: Options['users'][number], browser: Browser | undefined): Promise<void> {
+  const nonce = randomBytes(16).toString('base64url');
+  const tokens = await codeFlow(user, browser, { prompt: 'consent', nonce });
+  if (!tokens.id_token) throw new Error('no ID token');
+  const [, payload] = tokens.id_token.split('.');
+  if (JSON.parse(Buffer.from(payload, 'base64url').toString()).nonce !== nonce) throw new Error('the ID token does not echo the nonce');
+  const userinfo = await send('GET', new URL(options.userinfoPath!, options.issuer), { authorization: `Bearer ${tokens.access_token}` });
+  if (userinfo.status !== 200 || !JSON.parse(userinfo.body).sub) throw new Error(`userinfo answered ${userinfo.status}: ${userinfo.body}`);
 }
 
 const codeFlow = async (user: Options['users'][number], browser?: Browser, extra?: Record<string, string>) => {
@@ -158,6 +174,8 @@ async function loop(index: number, refreshToken: string | undefined, browser: Br
         if (!(await codeFlow(user)).access_token) throw new Error('no access token');
       } else if (options.workload === 'code-flow-signed-in') {
         if (!(await codeFlow(user, browser, { prompt: 'consent' })).access_token) throw new Error('no access token');
+      } else if (options.workload === 'oidc-signed-in') {
+        await openIdSignIn(user, browser);
       } else {
         refreshToken ??= await firstRefreshToken(user);
         const answer = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
@@ -174,7 +192,7 @@ async function loop(index: number, refreshToken: string | undefined, browser: Br
 
 const users = Array.from({ length: options.concurrency }, (_, i) => options.users[i % options.users.length]);
 const initial = options.workload === 'refresh' ? await Promise.all(users.map(firstRefreshToken)) : [];
-const browsers = options.workload === 'code-flow-signed-in' ? await Promise.all(users.map(signedInBrowser)) : [];
+const browsers = options.workload === 'code-flow-signed-in' || options.workload === 'oidc-signed-in' ? await Promise.all(users.map(signedInBrowser)) : [];
 // The bench reads the servers' CPU clocks from here on: what came before is set-up.
 console.log('started');
 const cpuAtStart = process.cpuUsage();

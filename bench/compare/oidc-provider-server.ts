@@ -3,7 +3,9 @@
  * ES256 JWT access tokens for one resource server, refresh tokens rotated at every use,
  * introspection, its in-memory adapter, and a login and consent step whose password check
  * is the same scrypt as ours. Runs in its own process:
- * `node oidc-provider-server.js <port> <jwk> <jwt|opaque> <users as JSON: {name: scrypt hash}>`.
+ * `node oidc-provider-server.js <port> <jwk> <jwt|opaque|oidc> <users as JSON: {name: scrypt hash}>`.
+ * In `oidc` mode it is the OpenID Provider of the OpenID Connect row: no resource indicators,
+ * so the access token is for its UserInfo, and the accounts have profile claims.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
@@ -12,6 +14,7 @@ import { verifyPassword } from '../../src/credentials/password.js';
 const [port, privateJwk] = [Number(process.argv[2]), JSON.parse(process.argv[3]) as Record<string, unknown>];
 // It cannot introspect its structured JWT tokens, so the introspection comparison runs it with opaque ones.
 const accessTokenFormat = process.argv[4] === 'opaque' ? 'opaque' : 'jwt';
+const oidc = process.argv[4] === 'oidc';
 const users = new Map(Object.entries(JSON.parse(process.argv[5] ?? '{}') as Record<string, string>));
 const issuer = `http://127.0.0.1:${port}`;
 const resource = 'http://127.0.0.1:4000';
@@ -26,11 +29,13 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'client_secret_basic',
       // Its only key is ES256, so ID tokens (unused here) must say so too.
       id_token_signed_response_alg: 'ES256',
-      scope: 'profile items:read',
+      scope: oidc ? 'openid profile items:read' : 'profile items:read',
     },
   ],
+  claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+  findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: sub, preferred_username: sub }) }),
   jwks: { keys: [privateJwk] },
-  scopes: ['profile', 'items:read'],
+  scopes: oidc ? ['openid', 'profile', 'items:read'] : ['profile', 'items:read'],
   pkce: { required: () => true },
   // As ours: every refresh answers with a new refresh token and spends the old one.
   rotateRefreshToken: true,
@@ -40,7 +45,7 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     resourceIndicators: {
-      enabled: true,
+      enabled: !oidc,
       defaultResource: () => resource,
       getResourceServerInfo: () => ({ scope: 'profile items:read', audience: resource, accessTokenFormat, jwt: { sign: { alg: 'ES256' } } }),
       useGrantedResource: () => true,

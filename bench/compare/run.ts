@@ -158,6 +158,10 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
     const opaque = await startProcess(join(here, 'oidc-provider-server.js'), [String(opaquePort), jwk, 'opaque', hashes], START_ENV);
     children.push(opaque);
     const opaqueUrl = `http://127.0.0.1:${opaquePort}`;
+    const openIdPort = await freePort();
+    const openId = await startProcess(join(here, 'oidc-provider-server.js'), [String(openIdPort), jwk, 'oidc', hashes], START_ENV);
+    children.push(openId);
+    const openIdUrl = `http://127.0.0.1:${openIdPort}`;
     const oidcSecret = 'bench-secret-bench-secret-bench-secret';
     const oidcBasic = `Basic ${Buffer.from(`bench:${oidcSecret}`).toString('base64')}`;
 
@@ -171,8 +175,10 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
     };
     const side = await openCommandSide(loadConfig(env));
     const { clientSecret } = await side.admin.registerClient({
-      clientId: 'bench', name: 'Bench', clientType: 'confidential', redirectUris: [REDIRECT_URI], scopes: ['profile', 'items:read'],
+      clientId: 'bench', name: 'Bench', clientType: 'confidential', redirectUris: [REDIRECT_URI], scopes: ['openid', 'profile', 'items:read'],
       grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+      // As the reference's client: its one key is ES256.
+      idTokenSignedResponseAlg: 'ES256',
     });
     for (const user of USERS) await side.admin.registerUser({ ...user, name: user.username });
     await side.close();
@@ -262,6 +268,13 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
     for (const [label, workload] of flows) {
       await compare(label, flow(workload, asUrl, '/authorize', clientSecret!), flow(workload, oidcUrl, '/auth', oidcSecret), 'at least 2x', jwtReference);
     }
+    await compare(
+      'the OpenID Connect sign-in by a signed-in user: authorize with a nonce, consent, token with an ID token, UserInfo (flows/s)',
+      { ...flow('oidc-signed-in', asUrl, '/authorize', clientSecret!), scope: 'openid profile items:read', userinfoPath: '/userinfo' },
+      { ...flow('oidc-signed-in', openIdUrl, '/auth', oidcSecret), scope: 'openid profile items:read', userinfoPath: '/me' },
+      'at least 1x',
+      { ours, theirs: openId, peaks: true },
+    );
     const ourToken = await tokenOf(asUrl, basic);
     const theirToken = await tokenOf(opaqueUrl, oidcBasic);
     await compare(
