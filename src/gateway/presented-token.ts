@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { sha256 } from '../domain/crypto.js';
-import type { GrantState } from '../domain/grant.js';
+import { accessTokenStatus, type GrantState } from '../domain/grant.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { grantIdOf, grantIdOfToken } from '../domain/token-ids.js';
 import type { AccessTokenValidator } from '../keys/access-token-validator.js';
@@ -34,4 +34,15 @@ export async function readPresentedToken(gateway: Gateway, validator: AccessToke
     return undefined;
   }
   return { kind: 'refresh_token', grantId, tokenHash: sha256(token), grant: await grantOf(grantId) };
+}
+
+/**
+ * Whether an access token (already validated: signature, claims) is still live in its
+ * grant's own stream: not revoked on its own, its grant not revoked. The authorization
+ * server keeps no token-status read model (the resource servers do): it asks the record.
+ */
+export async function accessTokenLive(gateway: Gateway, jti: string): Promise<boolean> {
+  const grant = await loadGrant(gateway, grantIdOf(jti));
+  const status = accessTokenStatus(grant, jti);
+  return status !== undefined && !status.revoked && !grant.revoked;
 }

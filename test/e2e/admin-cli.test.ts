@@ -94,6 +94,29 @@ describe('oauth-admin, the command line', () => {
     expect(bad.err_.join('\n')).toMatch(/unknown --grant-type password/);
   });
 
+  it('registers an OpenID relying party with its ID token algorithm and logout addresses, and refuses bad ones', async () => {
+    const io = captureIo();
+    expect(await runAdmin([
+      'client', 'add', '--id', 'oidc-rp', '--name', 'RP', '--redirect-uri', 'https://rp.example/cb', '--scope', 'openid profile',
+      '--id-token-alg', 'ES256', '--post-logout-redirect-uri', 'https://rp.example/bye', '--post-logout-redirect-uri', 'https://rp.example/later',
+      '--backchannel-logout-uri', 'https://rp.example/backchannel', '--backchannel-logout-session-required',
+    ], env, io)).toBe(0);
+    const side = await openCommandSide(loadConfig(env));
+    try {
+      expect(side.ports.readModel.client('oidc-rp')).toMatchObject({
+        scopes: ['openid', 'profile'], idTokenSignedResponseAlg: 'ES256', postLogoutRedirectUris: ['https://rp.example/bye', 'https://rp.example/later'],
+        backchannelLogoutUri: 'https://rp.example/backchannel', backchannelLogoutSessionRequired: true,
+      });
+    } finally {
+      await side.close();
+    }
+    const badAlg = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'rp2', '--name', 'R', '--redirect-uri', 'https://rp.example/cb', '--id-token-alg', 'none'], env, badAlg)).toBe(2);
+    expect(badAlg.err_.join('\n')).toMatch(/--id-token-alg must be one of ES256, RS256/);
+    const badUri = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'rp3', '--name', 'R', '--redirect-uri', 'https://rp.example/cb', '--backchannel-logout-uri', 'https://rp.example/bc#frag'], env, badUri)).not.toBe(0);
+  });
+
   it('prints help, for everything and for each command', async () => {
     const io = captureIo();
     expect(await runAdmin(['--help'], env, io)).toBe(0);

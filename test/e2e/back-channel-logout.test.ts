@@ -148,6 +148,28 @@ describe.each(['embedded', 'nats'])('OpenID Connect Back-Channel Logout (%s)', (
     await validLogoutToken(system.config.issuer, receivers.flaky.received.at(-1)!, 'flaky-rp');
   });
 
+  it('is sent by one instance of several on the data directory', async () => {
+    receivers.flaky.script = [200];
+    // Instances of one deployment share the issuer.
+    const second = await startSystem(dir.path, { env: { ...env, ISSUER: system.config.issuer }, ...(nats ? { natsUrl: nats.url } : {}) });
+    try {
+      const browser = new UserAgent();
+      const claims = await idTokenFor('flaky-rp', browser);
+      const sid = claims.sid as string;
+      await signOut(browser);
+      await waitFor(async () => (await outcomes(sid)).length === 1, 'the delivery', 10_000);
+      // Both instances look every 50 ms; give the one without the lease the time to err.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const sent = [];
+      const sidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString() || '{}').sid;
+      for (const token of receivers.flaky.received.filter((t) => sidOf(t) === sid)) sent.push(await validLogoutToken(system.config.issuer, token, 'flaky-rp'));
+      expect(sent).toHaveLength(1);
+      expect(await outcomes(sid)).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('says so in discovery', async () => {
     const metadata = (await (await fetch(`${system.config.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(metadata).toMatchObject({ backchannel_logout_supported: true, backchannel_logout_session_supported: true });

@@ -105,6 +105,12 @@ describe('OpenID Connect: ID tokens, discovery and UserInfo', () => {
     const refused = await fetch(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${narrowed.access_token}` } });
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+    // A revoked token: invalid_token, as soon as the revocation is on the read side.
+    await client.tokenRevocation(config, refreshed.access_token, { token_type_hint: 'access_token' });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const revoked = await fetch(`${issuer}/userinfo`, { headers: { authorization: `Bearer ${refreshed.access_token}` } });
+    expect(revoked.status).toBe(401);
+    expect(revoked.headers.get('www-authenticate')).toContain('error="invalid_token"');
   });
 
   it('signs RS256 for a relying party that registered nothing, as OpenID Connect Registration says, and openid-client takes it as it comes', async () => {

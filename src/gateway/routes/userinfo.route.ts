@@ -4,6 +4,7 @@ import { InsufficientScope, InvalidToken, OAuthError } from '../../domain/oauth-
 import { answerBearerError } from '../../http/bearer-error.js';
 import type { AccessTokenValidator } from '../../keys/access-token-validator.js';
 import type { Gateway } from '../gateway-context.js';
+import { accessTokenLive } from '../presented-token.js';
 
 const REALM = 'userinfo';
 
@@ -11,8 +12,9 @@ const REALM = 'userinfo';
  * OpenID Connect Core 5.3: the claims about the signed-in user that the access token's
  * scopes grant, `sub` always; `profile` gives name, preferred_username and updated_at,
  * `email` gives email and email_verified (addresses are not verified here: false). The
- * token is checked as the resource server checks it (signature, audience, expiry,
- * revocation, disabled holders) and must carry `openid` and act for a user. Errors as
+ * token is checked as the resource server checks it (signature, audience, expiry, disabled
+ * holders), its revocation in its grant's own stream, and must carry `openid` and act for a
+ * user. Errors as
  * RFC 6750 says, in WWW-Authenticate too.
  */
 export function userInfoRoute(router: Router, gateway: Gateway, validator: AccessTokenValidator): void {
@@ -20,6 +22,7 @@ export function userInfoRoute(router: Router, gateway: Gateway, validator: Acces
   const answer = async (ctx: Context) => {
     try {
       const token = await validator.validate(ctx.get('authorization') || undefined);
+      if (!(await accessTokenLive(gateway, token.jti))) throw new InvalidToken('the access token has been revoked');
       if (!token.scopes.includes('openid')) throw new InsufficientScope('this endpoint needs the openid scope');
       // A client's own token (client_credentials) names no user.
       const user = token.sub === token.clientId ? undefined : readModel.userById(token.sub);
