@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDemoClientApp } from '../../src/demo-client/app.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { DEMO_USER, seedDemo } from '../../src/system/demo-seed.js';
@@ -53,6 +53,19 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
     dir.remove();
   });
 
+  /** The person signs in through the demo client with the password and allows it. */
+  async function signInThroughDemo(page: Page): Promise<void> {
+    await page.goto(demoUrl);
+    await page.click('#signin');
+    await page.waitForURL(/\/login\?request=/);
+    await page.fill('#username', DEMO_USER.username);
+    await page.fill('#password', DEMO_USER.password);
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/consent\?request=/);
+    await page.click('button[value=approve]');
+    await page.waitForURL(`${demoUrl}/callback**`);
+  }
+
   maybe('signs in, consents, and sees the resources the demo client fetched', async () => {
     const page = await browser.newPage();
     await page.goto(demoUrl);
@@ -85,15 +98,7 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
 
   maybe('hears from the authorization server when the person signs out there (back-channel logout), and says so', async () => {
     const page = await browser.newPage();
-    await page.goto(demoUrl);
-    await page.click('#signin');
-    await page.waitForURL(/\/login\?request=/);
-    await page.fill('#username', DEMO_USER.username);
-    await page.fill('#password', DEMO_USER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/consent\?request=/);
-    await page.click('button[value=approve]');
-    await page.waitForURL(`${demoUrl}/callback**`);
+    await signInThroughDemo(page);
     await page.goto(demoUrl);
     expect(await page.textContent('#signed-in-as')).toContain(DEMO_USER.name);
     // Signed out at the authorization server, not at the demo.
@@ -118,15 +123,7 @@ describe(`a person in a real browser (Chromium)${skipped}`, () => {
   maybe('asks before an untrusted logout request signs the person out (OpenID Connect RP-Initiated Logout), and signs out when they say so', async () => {
     const page = await browser.newPage();
     // Signed in first, through the demo client.
-    await page.goto(demoUrl);
-    await page.click('#signin');
-    await page.waitForURL(/\/login\?request=/);
-    await page.fill('#username', DEMO_USER.username);
-    await page.fill('#password', DEMO_USER.password);
-    await page.click('button[type=submit]');
-    await page.waitForURL(/\/consent\?request=/);
-    await page.click('button[value=approve]');
-    await page.waitForURL(`${demoUrl}/callback**`);
+    await signInThroughDemo(page);
     // A logout request with no id_token_hint: the person is asked, and "Stay signed in" keeps them signed in.
     await page.goto(`${system.config.issuer}/end_session?client_id=demo-web`);
     expect(await page.textContent('h1')).toBe('Sign out?');
