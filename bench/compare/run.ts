@@ -6,8 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -15,6 +14,7 @@ import { hashPassword } from '../../src/credentials/password.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { openCommandSide } from '../../src/system/command-side.js';
+import { freePort, peakRssMb, resetPeakRss, startProcess } from './processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -23,32 +23,6 @@ const CONNECTIONS = 16;
 /** Only the workloads whose label contains this (e.g. BENCH_MATCH=signed-in), when set. */
 const MATCH = process.env.BENCH_MATCH;
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  return port;
-}
-
-async function startProcess(script: string, args: string[], env: Record<string, string>, readyUrl?: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  // Keep reading its output: a full pipe would stall the server being measured.
-  child.stdout!.on('data', () => {});
-  if (readyUrl) {
-    for (let i = 0; ; i++) {
-      if ((await fetch(readyUrl).then((r) => r.status, () => 0)) === 200) return child;
-      if (i > 400 || child.exitCode !== null) throw new Error(`${script} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-    child.once('exit', () => reject(new Error(`${script} exited`)));
-  });
-  return child;
-}
-
 /**
  * The environment `npm start` gives the server (package.json; the Docker image sets the same):
  * both servers get it, so the memory row compares servers, not allocator settings.
@@ -56,19 +30,6 @@ async function startProcess(script: string, args: string[], env: Record<string, 
 const START_ENV: Record<string, string> = Object.fromEntries(
   [...(JSON.parse(readFileSync(join(here, '../../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]),
 );
-
-/** Peak resident memory of a process, from the kernel's high-water mark. */
-const peakRssMb = (child: ChildProcess) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
-
-/** Starts the high-water mark again from the current resident set (Linux: clear_refs 5); false where that is refused. */
-function resetPeakRss(child: ChildProcess): boolean {
-  try {
-    writeFileSync(`/proc/${child.pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface LoadResult {
   requestsPerSecond: number;
