@@ -1,15 +1,17 @@
 import * as oauth from 'oauth4webapi';
 import { DisableUser } from '../../src/commands/registration.commands.js';
 import { commandContext } from '../../src/cqrs/command-context.js';
-import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
+import type { NatsServer } from '../../src/dev/nats-server.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
-import { clientAuth, discover, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
-import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
+import { alice, startTokenSuite, stopTokenSuite } from '../support/token-suite.js';
+import { clientAuth, runCodeFlow, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
+import type { TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
-const alice = { username: 'alice', password: 'correct horse battery' };
 const insecure = { [oauth.allowInsecureRequests]: true };
 const dir = tempDir();
+/** Every secret any test here handled, to look for in the logs at the end. */
+const secretsSeen = new Set<string>();
 let nats: NatsServer;
 let system: TestSystem;
 let issuer: string;
@@ -18,26 +20,14 @@ let web: FlowClient;
 let other: FlowClient;
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  system = await startSystem(dir.path, { natsUrl: nats.url, env: { KEY_LIFECYCLE_INTERVAL_MS: '50' } });
-  issuer = system.config.issuer;
-  await system.as.admin.registerUser({ ...alice, name: 'Alice' });
-  web = await registerWebClient(system, ['profile', 'items:read']);
-  secretsSeen.add(web.clientSecret!).add(alice.password);
+  ({ nats, system, issuer, as, web } = await startTokenSuite(dir.path, secretsSeen));
   const b = await system.as.admin.registerClient({ clientId: 'other', name: 'Other', clientType: 'confidential', redirectUris: ['http://127.0.0.1:9/other'], scopes: ['profile'] });
   other = { clientId: 'other', clientSecret: b.clientSecret, redirectUri: 'http://127.0.0.1:9/other' };
   await system.as.readSide.waitFor(await system.as.store.headPosition());
-  as = await discover(issuer);
 });
-/** Every secret any test here handled, to look for in the logs at the end. */
-const secretsSeen = new Set<string>();
 afterAll(async () => {
-  const logs = system.logLines.join('\n');
-  await system.close();
-  await nats.dispose();
+  await stopTokenSuite({ system, nats }, secretsSeen);
   dir.remove();
-  expect(system.logLines.length).toBeGreaterThan(50);
-  for (const secret of secretsSeen) expect(logs).not.toContain(secret);
 });
 
 /** Until the resource server's projections, fed over NATS, have seen everything appended so far. */
