@@ -6,7 +6,7 @@ import { decideAndAppend } from '../cqrs/decide-and-append.js';
 import { sha256 } from '../domain/crypto.js';
 import { streams } from '../domain/events.js';
 import { accountRetryAfter, loginAttemptsDecider, type LoginAttemptCommand } from '../domain/login-attempts.js';
-import type { SlidingWindow } from '../throttle/sliding-window.js';
+import type { AddressFailures } from './address-failures.js';
 import type { SecretStore } from './secret-store.js';
 import { checkUserPassword } from './user-login.js';
 
@@ -34,7 +34,7 @@ export const ADDRESS_FAILURE_LIMIT = 20;
 export class LoginGuard {
   constructor(
     private readonly ports: { streams: FoldedStreams; readModel: ReadModel; secrets: SecretStore },
-    private readonly addressFailures: SlidingWindow,
+    private readonly addressFailures: AddressFailures,
   ) {}
 
   async signIn(username: string, password: string, address: string, context: CommandContext): Promise<UserDocument> {

@@ -15,7 +15,7 @@ import type { Config } from '../config/config.js';
 import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
 import { AuthorizationLimit } from '../commands/authorization-limit.js';
-import { SlidingWindow } from '../throttle/sliding-window.js';
+import { AddressFailures } from '../credentials/address-failures.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -59,8 +59,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   });
   const snapshots = new SqliteSnapshotStore(join(config.dataDir, 'snapshots.sqlite'));
   const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
-  const throttleFile = join(config.dataDir, 'throttle.sqlite');
-  const loginGuard = new LoginGuard({ streams, readModel, secrets }, new SlidingWindow(throttleFile, 'sign_in_failures_by_address', FAILURE_WINDOW_SECONDS * 1000));
+  const loginGuard = new LoginGuard({ streams, readModel, secrets }, new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000));
   const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
   const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);

@@ -1,16 +1,16 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SlidingWindow } from '../../src/throttle/sliding-window.js';
+import { AddressFailures } from '../../src/credentials/address-failures.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 
-describe('a sliding window of times by key (failed sign-ins by address)', () => {
+describe('failed sign-ins by address', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
   const window = 15 * 60_000;
 
   it('are seen by every instance on the data directory, within the window only', () => {
     const file = join(dir.path, 'throttle.sqlite');
-    const [a, b] = [new SlidingWindow(file, 'sign_in_failures_by_address', window), new SlidingWindow(file, 'sign_in_failures_by_address', window)];
+    const [a, b] = [new AddressFailures(file, window), new AddressFailures(file, window)];
     const now = Date.parse('2026-11-22T10:00:00Z');
     a.record('192.0.2.1', now - window - 1);
     a.record('192.0.2.1', now - 1000);
@@ -25,12 +25,12 @@ describe('a sliding window of times by key (failed sign-ins by address)', () => 
 
   it('drops rows older than the window as it goes', () => {
     const file = join(dir.path, 'pruned.sqlite');
-    const failures = new SlidingWindow(file, 'sign_in_failures_by_address', window);
+    const failures = new AddressFailures(file, window);
     const start = Date.parse('2026-11-22T10:00:00Z');
     for (let i = 0; i < 512; i++) failures.record(`192.0.2.${i % 250}`, start + i * 10_000);
     failures.close();
     const db = new Database(file, { readonly: true });
-    const { rows, oldest } = db.prepare<[], { rows: number; oldest: number }>('SELECT count(*) AS rows, min(at) AS oldest FROM sign_in_failures_by_address').get()!;
+    const { rows, oldest } = db.prepare<[], { rows: number; oldest: number }>('SELECT count(*) AS rows, min(at) AS oldest FROM address_failures').get()!;
     db.close();
     expect(rows).toBeLessThan(512);
     expect(oldest).toBeGreaterThan(start);
@@ -38,7 +38,7 @@ describe('a sliding window of times by key (failed sign-ins by address)', () => 
 
   it('says how long until fewer than the limit are in the window', () => {
     const file = join(dir.path, 'limits.sqlite');
-    const failures = new SlidingWindow(file, 'sign_in_failures_by_address', window);
+    const failures = new AddressFailures(file, window);
     const now = Date.parse('2026-11-22T10:00:00Z');
     for (const seconds of [0, 60, 120]) failures.record('192.0.2.1', now + seconds * 1000);
     expect(failures.retryAfter('192.0.2.1', 4, now + 130_000)).toBe(0);

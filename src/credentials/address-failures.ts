@@ -1,0 +1,67 @@
+import type Database from 'better-sqlite3';
+import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
+
+const PRUNE_EVERY = 256;
+
+/**
+ * Failed sign-ins by client address within the window, shared by every instance on this
+ * data directory (one SQLite file, like the relay's lease): failures count wherever they
+ * were made, so more instances give an address no more guesses. Operational state, not a
+ * record: each failure is on record as a LoginFailed event already, and rows older than
+ * the window are dropped. Opened at the first sign-in: the command line never needs it.
+ */
+export class AddressFailures {
+  private statements:
+    | {
+        db: Database.Database;
+        insert: Database.Statement<[string, number]>;
+        since: Database.Statement<[string, number], { at: number }>;
+        nthNewest: Database.Statement<[string, number, number], { at: number }>;
+        prune: Database.Statement<[number]>;
+      }
+    | undefined;
+  private recorded = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly windowMs: number,
+  ) {}
+
+  private open() {
+    if (this.statements) return this.statements;
+    const db = openSqliteFile(this.file);
+    db.exec(`CREATE TABLE IF NOT EXISTS address_failures (address TEXT NOT NULL, at INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS address_failures_by_address ON address_failures (address, at);`);
+    this.statements = {
+      db,
+      insert: db.prepare('INSERT INTO address_failures (address, at) VALUES (?, ?)'),
+      since: db.prepare('SELECT at FROM address_failures WHERE address = ? AND at > ? ORDER BY at'),
+      // Walks the index from the newest back, `limit` rows at most: no row list per check.
+      nthNewest: db.prepare('SELECT at FROM address_failures WHERE address = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?'),
+      prune: db.prepare('DELETE FROM address_failures WHERE at <= ?'),
+    };
+    return this.statements;
+  }
+
+  record(address: string, now: number): void {
+    const { insert, prune } = this.open();
+    insert.run(address, now);
+    if (++this.recorded % PRUNE_EVERY === 0) prune.run(now - this.windowMs);
+  }
+
+  /** Times (ms) of this address's failures within the window, oldest first. */
+  within(address: string, now: number): number[] {
+    return this.open().since.all(address, now - this.windowMs).map((row) => row.at);
+  }
+
+  /** Seconds until this address has fewer than `limit` failures within the window (0: it has fewer now). */
+  retryAfter(address: string, limit: number, now: number): number {
+    const row = this.open().nthNewest.get(address, now - this.windowMs, limit - 1);
+    return row ? Math.ceil((row.at + this.windowMs - now) / 1000) : 0;
+  }
+
+  close(): void {
+    this.statements?.db.close();
+    this.statements = undefined;
+  }
+}
