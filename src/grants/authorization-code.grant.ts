@@ -47,7 +47,8 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
       now: command.context.now,
       token,
       refreshToken,
-      idToken,
+      // Given: this grant passes idTokenAlg.
+      idToken: idToken!,
     }), { idTokenAlg: command.idTokenAlg });
   }
 }

@@ -44,7 +44,8 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       now: command.context.now,
       token,
       refreshToken: refreshToken!,
-      idToken,
+      // Given: this grant passes idTokenAlg.
+      idToken: idToken!,
     }), { idTokenAlg: command.idTokenAlg });
   }
 }

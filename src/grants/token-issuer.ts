@@ -44,7 +44,6 @@ export class TokenIssuer {
     if (this.ports.readModel.holderDisabled(state.userId, state.clientId)) throw new InvalidGrant('the grant\'s user or client is disabled');
   };
 
-  /** Decides on the grant's stream with a fresh access token (and refresh token if asked), appends, then signs and answers. */
   /** The ID token a grant with `openid` gets: its lifetime, and the active key of the client's algorithm. */
   private newIdToken(alg: SigningKeyDocument['alg']): NewIdToken {
     const key = this.ports.readModel.activeSigningKey(alg);
@@ -52,18 +51,24 @@ export class TokenIssuer {
     return { ttlSeconds: this.ports.config.idTokenTtlSeconds, kid: key.kid };
   }
 
+  /**
+   * Decides on the grant's stream with a fresh access token (and refresh token if asked, and
+   * with `idTokenAlg` what an ID token would be signed with), appends, then signs and answers.
+   */
   async issue(
     grantId: string,
     context: CommandContext,
     withRefreshToken: boolean,
-    decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken) => GrantCommand,
+    decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken | undefined) => GrantCommand,
     options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg'] } = {},
   ): Promise<TokenResponse> {
-    const { idTokenAlg = 'ES256', ...decideOptions } = options;
+    const { idTokenAlg, ...decideOptions } = options;
     const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
+    // Only grants that can act for a user (code, refresh) may come with an ID token.
+    const idToken = idTokenAlg ? this.newIdToken(idTokenAlg) : undefined;
     let decided: Decision<GrantState>;
     try {
-      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, this.newIdToken(idTokenAlg)), context, {
+      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, idToken), context, {
         ...decideOptions,
         refuseIf: this.refuseDisabledHolder,
       });
