@@ -1,5 +1,6 @@
 import { TemporarilyUnavailable } from '../domain/oauth-errors.js';
-import { RECENT_AUTHORIZATIONS_SECONDS, type RecentAuthorization } from '../read-model/documents.js';
+import { secondsUntilFewerThan } from '../domain/time-window.js';
+import { RECENT_AUTHORIZATIONS_SECONDS } from '../read-model/documents.js';
 import type { ReadModel } from '../read-model/read-model.js';
 
 /** The window the limits count in: what the read side keeps of each user's authorizations. */
@@ -36,14 +37,10 @@ export class AuthorizationLimit {
   check(userId: string, clientId: string, now: Date): void {
     const windowStart = new Date(now.getTime() - AUTHORIZATION_WINDOW_SECONDS * 1000);
     const all = this.readModel.recentAuthorizationsOf(userId, windowStart);
-    const wait = Math.max(retryAfter(all.filter((a) => a.clientId === clientId), this.perClient, now), retryAfter(all, this.perUser, now));
+    const wait = Math.max(
+      secondsUntilFewerThan(all.filter((a) => a.clientId === clientId), this.perClient, AUTHORIZATION_WINDOW_SECONDS, now),
+      secondsUntilFewerThan(all, this.perUser, AUTHORIZATION_WINDOW_SECONDS, now),
+    );
     if (wait > 0) throw new TooManyAuthorizations(wait);
   }
-}
-
-/** Seconds until fewer than `limit` of these (oldest first, all in the window) are left in it; 0 when fewer now. */
-function retryAfter(authorizations: RecentAuthorization[], limit: number, now: Date): number {
-  if (authorizations.length < limit) return 0;
-  const nth = authorizations[authorizations.length - limit];
-  return Math.max(1, Math.ceil((Date.parse(nth.at) + AUTHORIZATION_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
 }

@@ -1,5 +1,6 @@
 import type { Decider } from './decider.js';
 import type { LoginEvent } from './events.js';
+import { secondsUntilFewerThan } from './time-window.js';
 
 /**
  * Sign-in attempts for one username, against online guessing (RFC 6819 section
@@ -70,16 +71,9 @@ export const loginAttemptsDecider: Decider<LoginAttemptCommand, LoginAttemptStat
   },
 };
 
-/** Seconds until the nth newest of these failures is out of the window (0 when fewer than n). */
-function untilOutOfWindow(failures: LoginFailure[], n: number, now: Date): number {
-  if (failures.length < n) return 0;
-  const oldest = Date.parse(failures[failures.length - n].at);
-  return Math.max(0, Math.ceil((oldest + FAILURE_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
-}
-
 /** Seconds until this address may try this account again, or 0. */
 export function accountRetryAfter(state: LoginAttemptState, address: string, now: Date): number {
-  const fromAddress = untilOutOfWindow(state.failures.filter((failure) => failure.address === address), ADDRESS_FAILURE_LIMIT_PER_ACCOUNT, now);
-  const spread = state.knownAddresses.includes(address) ? 0 : untilOutOfWindow(state.failures, ACCOUNT_FAILURE_LIMIT, now);
+  const fromAddress = secondsUntilFewerThan(state.failures.filter((failure) => failure.address === address), ADDRESS_FAILURE_LIMIT_PER_ACCOUNT, FAILURE_WINDOW_SECONDS, now);
+  const spread = state.knownAddresses.includes(address) ? 0 : secondsUntilFewerThan(state.failures, ACCOUNT_FAILURE_LIMIT, FAILURE_WINDOW_SECONDS, now);
   return Math.max(fromAddress, spread);
 }
