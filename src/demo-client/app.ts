@@ -4,7 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import Koa, { type Context } from 'koa';
 import * as client from 'openid-client';
 import { parseForm } from '../http/form.js';
-import { html, page, type Html } from '../http/html.js';
+import { html, showPage, type Html } from '../http/html.js';
 import { openJson, sealJson } from '../http/sealed-json.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { EndedSessions } from './ended-sessions.js';
@@ -80,11 +80,7 @@ export function createDemoClientApp(settings: DemoClientSettings): Koa {
     const value = sealed ? openJson<T>(cookieKey, name, sealed) : undefined;
     return value && value.expiresAt > Date.now() ? value : undefined;
   };
-  const show = (ctx: Context, title: string, body: Html, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = page(title, body);
-  };
+  const show = (ctx: Context, title: string, body: Html, status = 200) => showPage(ctx, title, body, status);
   const signInForm = html`<form method="post" action="/signin"><button type="submit" id="signin">Sign in with the authorization server</button></form>`;
 
   router.get('/', (ctx) => {

@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
 import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
-import { html, page } from '../http/html.js';
+import { html, showPage } from '../http/html.js';
 import { forbidCaching } from '../http/no-store.js';
 import { InvalidClientBasic } from './client-authentication.js';
 import type { Logger } from '../observability/logger.js';
@@ -19,9 +19,7 @@ export function asOAuthError(error: unknown): OAuthError | undefined {
 }
 
 export function errorPage(ctx: Context, status: number, title: string, detail: string): void {
-  ctx.status = status;
-  ctx.type = 'html';
-  ctx.body = page(title, html`<h1>${title}</h1><p class="error">${detail}</p><p class="muted">Go back to the application and start again.</p>`);
+  showPage(ctx, title, html`<h1>${title}</h1><p class="error">${detail}</p><p class="muted">Go back to the application and start again.</p>`, status);
 }
 
 /** JSON errors (RFC 6749 section 5.2) for API routes; an HTML page for browser routes. */

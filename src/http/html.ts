@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 /** Escapes text for HTML bodies and quoted attributes. */
@@ -32,4 +33,11 @@ ul.scopes li{margin:.3rem 0}code{background:#f3f4f6;padding:.1rem .3rem}table{bo
 export function page(title: string, body: Html): string {
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title><style>${new Html(STYLE)}</style></head><body>${body}</body></html>`.value;
+}
+
+/** Answers with a whole HTML page; with a status when the answer is not the one already set (a 200). */
+export function showPage(ctx: Context, title: string, body: Html, status?: number): void {
+  if (status !== undefined) ctx.status = status;
+  ctx.type = 'html';
+  ctx.body = page(title, body);
 }

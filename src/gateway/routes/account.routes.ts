@@ -5,7 +5,7 @@ import { EndSignInSession, SignInWithPassword, type NewSignInSession } from '../
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, type Params } from '../../http/form.js';
-import { html, page } from '../../http/html.js';
+import { html, showPage } from '../../http/html.js';
 import { isSignInSessionId } from '../browser-session.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
@@ -56,11 +56,7 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
     browser.checkCsrf(session, ACCOUNT_FORMS, form.csrf);
     return { form, csrf };
   };
-  const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => {
-    ctx.status = status;
-    ctx.type = 'html';
-    ctx.body = page(title, body);
-  };
+  const show = (ctx: Context, title: string, body: ReturnType<typeof html>, status = 200) => showPage(ctx, title, body, status);
   const loginForm = (ctx: Context, csrf: string, failure: Error | undefined) =>
     show(
       ctx,

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams, type Params } from '../../http/form.js';
-import { html, page } from '../../http/html.js';
+import { html, showPage } from '../../http/html.js';
 import { readIdTokenHint, type IdTokenHint } from '../../keys/id-token-hint.js';
 import type { ClientDocument } from '../../read-model/documents.js';
 import type { Gateway } from '../gateway-context.js';
@@ -25,10 +25,6 @@ const PASSED_ON = ['id_token_hint', 'client_id', 'post_logout_redirect_uri', 'st
 export function endSessionRoute(router: Router, gateway: Gateway): void {
   const { config, readModel } = gateway.ports;
   const { browser } = gateway;
-  const show = (ctx: Context, title: string, body: ReturnType<typeof html>) => {
-    ctx.type = 'html';
-    ctx.body = page(title, body);
-  };
 
   /** The request's client, hint and return address, each checked; InvalidRequest (a page, never a redirect) otherwise. */
   async function logoutRequest(params: Params) {
@@ -54,7 +50,7 @@ export function endSessionRoute(router: Router, gateway: Gateway): void {
       ctx.redirect(url.toString());
       return;
     }
-    show(ctx, 'Signed out', html`<h1>You are signed out</h1>`);
+    showPage(ctx, 'Signed out', html`<h1>You are signed out</h1>`);
   }
 
   const answer = async (ctx: Context, params: Params) => {
@@ -67,7 +63,7 @@ export function endSessionRoute(router: Router, gateway: Gateway): void {
     if (!user || trusted) return signedOut(ctx, request);
     const session = browser.ensureSession(ctx);
     const clientName = request.client?.name;
-    show(
+    showPage(
       ctx,
       'Sign out?',
       html`<h1>Sign out?</h1><p>${clientName ? html`<strong>${clientName}</strong> asks to sign you out` : 'An application asks to sign you out'} of this server, as ${user.username}.</p>
@@ -86,6 +82,6 @@ ${PASSED_ON.filter((name) => params[name] !== undefined).map((name) => html`<inp
     browser.checkCsrf(browser.session(ctx), END_SESSION_FORMS, form.csrf);
     const request = await logoutRequest(form);
     if (form.confirm === 'yes') return signedOut(ctx, request);
-    show(ctx, 'Still signed in', html`<h1>You are still signed in</h1>`);
+    showPage(ctx, 'Still signed in', html`<h1>You are still signed in</h1>`);
   });
 }

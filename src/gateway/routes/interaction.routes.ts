@@ -6,7 +6,7 @@ import type { NewSignInSession } from '../../commands/sign-in-session.commands.j
 import type { HeldAuthorization, SignedIn } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
-import { html, page } from '../../http/html.js';
+import { html, showPage } from '../../http/html.js';
 import { redirectToClient } from '../authorization-response.js';
 import { stillSignedIn } from '../../credentials/sign-in-session.js';
 import { sessionHash } from '../browser-session.js';
@@ -60,8 +60,8 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
   }
 
   function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
-    ctx.type = 'html';
-    ctx.body = page(
+    showPage(
+      ctx,
       'Sign in',
       html`<h1>Sign in</h1><p>to continue to <strong>${clientName}</strong></p>
 ${loginFailureNotice(failure)}
@@ -107,8 +107,8 @@ ${loginFailureNotice(failure)}
     ctx.state.browserRoute = true;
     const sealed = queryParams(ctx).request;
     const { held, request, client, csrf } = await heldStep(ctx, sealed, 'consent');
-    ctx.type = 'html';
-    ctx.body = page(
+    showPage(
+      ctx,
       'Allow access?',
       html`<h1>Allow <strong>${client.name}</strong> to access your account?</h1>
 <p class="muted">Signed in as ${held.signedIn!.username}</p>

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { EndSignInSession } from '../../commands/sign-in-session.commands.js';
 import { formParams } from '../../http/form.js';
-import { html, page } from '../../http/html.js';
+import { html, showPage } from '../../http/html.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
 
@@ -26,10 +26,7 @@ export async function endSignInSession(ctx: Context, gateway: Gateway): Promise<
  */
 export function signOutRoutes(router: Router, gateway: Gateway): void {
   const { browser } = gateway;
-  const show = (ctx: Context, body: ReturnType<typeof html>) => {
-    ctx.type = 'html';
-    ctx.body = page('Sign out', body);
-  };
+  const show = (ctx: Context, body: ReturnType<typeof html>) => showPage(ctx, 'Sign out', body);
 
   router.get('/logout', (ctx) => {
     ctx.state.browserRoute = true;
