@@ -72,7 +72,7 @@ export class BackChannelLogoutDeliverer {
     }
   }
 
-  private async deliver(key: string, owed: PendingBackChannelLogout, client: ClientDocument & { backchannelLogoutUri?: string }): Promise<void> {
+  private async deliver(key: string, owed: PendingBackChannelLogout, client: ClientDocument): Promise<void> {
     const jti = randomUUID();
     let outcome: string;
     try {
