@@ -1,4 +1,5 @@
 import { clientsProjection } from './clients.projection.js';
+import { clientUsageProjection } from './client-usage.projection.js';
 import { backChannelLogoutsProjection } from './back-channel-logouts.projection.js';
 import { grantsProjection } from './grants.projection.js';
 import { recentAuthorizationsProjection } from './recent-authorizations.projection.js';
@@ -18,10 +19,11 @@ export const projectionRegistry: readonly Projection[] = [
   signInSessionsProjection,
   recentAuthorizationsProjection,
   backChannelLogoutsProjection,
+  clientUsageProjection,
 ] as Projection[];
 
 /** The authorization server's read side. */
-export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection, signInSessionsProjection, recentAuthorizationsProjection, backChannelLogoutsProjection] as Projection[];
+export const authorizationServerProjections = [clientsProjection, usersProjection, signingKeysProjection, grantsProjection, signInSessionsProjection, recentAuthorizationsProjection, backChannelLogoutsProjection, clientUsageProjection] as Projection[];
 
 /** What a resource server needs to validate tokens and serve a profile. */
 export const resourceServerProjections = [signingKeysProjection, tokenStatusProjection, usersProjection] as Projection[];

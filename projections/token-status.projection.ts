@@ -53,9 +53,9 @@ export const tokenStatusProjection = projectionOf<TokenStatusDocument>().folding
   name: 'token-status',
   // 2: disabled clients, revocations that expire, no document per issued token. A resource
   // server's store folded by version 1 is folded again at start (a client disabled before
-  // the upgrade would otherwise still pass there).
-  version: 2,
-  handles: ['TokenRevoked', 'GrantRevoked', 'ClientDisabled'],
+  // the upgrade would otherwise still pass there). 3: deleted clients (RFC 7592) as disabled ones.
+  version: 3,
+  handles: ['TokenRevoked', 'GrantRevoked', 'ClientDisabled', 'ClientDeleted'],
   keysOf: (event) => {
     switch (event.type) {
       case 'TokenRevoked':
@@ -63,6 +63,7 @@ export const tokenStatusProjection = projectionOf<TokenStatusDocument>().folding
       case 'GrantRevoked':
         return [tokenStatusKey.grant(event.data.grantId)];
       case 'ClientDisabled':
+      case 'ClientDeleted':
         return [tokenStatusKey.client(event.data.clientId)];
     }
   },
@@ -80,7 +81,8 @@ export const tokenStatusProjection = projectionOf<TokenStatusDocument>().folding
         return { revoked: true, reason, revokedAt: event.time, ...(accessTokensExpireBy ? { accessTokensExpireBy } : {}) };
       }
       case 'ClientDisabled':
-        return { disabled: true, disabledAt: event.time };
+      case 'ClientDeleted':
+        return current ?? { disabled: true, disabledAt: event.time };
     }
   },
   expiresAt: (document) => {

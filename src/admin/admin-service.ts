@@ -1,10 +1,10 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
+import { DeleteClient, DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { commandContext } from '../cqrs/command-context.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
 import { hashPassword } from '../credentials/password.js';
-import type { ClientRegistered, GrantType } from '../domain/events.js';
+import type { ClientDeleted, ClientRegistered, GrantType } from '../domain/events.js';
 import { generateSigningKey, SIGNING_ALG, type SigningAlg } from '../keys/signing-keys.js';
 import { randomUUID } from 'node:crypto';
 import { RevokeGrant } from '../commands/revocation.commands.js';
@@ -29,6 +29,8 @@ export interface NewClient {
   postLogoutRedirectUris?: string[];
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  /** A client that registered itself (RFC 7591): how, and the pages about it it named. */
+  registration?: Pick<ClientRegistered['data'], 'dynamicRegistration' | 'initialAccessTokenId' | 'clientUri' | 'logoUri' | 'tosUri' | 'policyUri'>;
 }
 
 /**
@@ -42,9 +44,9 @@ export class AdminService {
   ) {}
 
   /** Returns the client secret in clear, once; only its hash is kept. */
-  async registerClient(client: NewClient, clientSecret?: string): Promise<{ clientId: string; clientSecret: string | null }> {
+  async registerClient(client: NewClient, clientSecret?: string): Promise<{ clientId: string; clientSecret: string | null; position: number }> {
     const method = client.tokenEndpointAuthMethod ?? (client.clientType === 'public' ? 'none' : 'client_secret_basic');
-    await this.commandBus.execute(
+    const { position } = await this.commandBus.execute(
       new RegisterClient(
         {
           clientId: client.clientId,
@@ -60,14 +62,15 @@ export class AdminService {
           ...(client.postLogoutRedirectUris?.length ? { postLogoutRedirectUris: client.postLogoutRedirectUris } : {}),
           ...(client.backchannelLogoutUri ? { backchannelLogoutUri: client.backchannelLogoutUri } : {}),
           ...(client.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired } : {}),
+          ...client.registration,
         },
         commandContext(),
       ),
     );
-    if (client.clientType === 'public' || method === 'private_key_jwt') return { clientId: client.clientId, clientSecret: null };
+    if (client.clientType === 'public' || method === 'private_key_jwt') return { clientId: client.clientId, clientSecret: null, position };
     const secret = clientSecret ?? generateClientSecret();
     this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
-    return { clientId: client.clientId, clientSecret: secret };
+    return { clientId: client.clientId, clientSecret: secret, position };
   }
 
   /**
@@ -88,6 +91,34 @@ export class AdminService {
       throw error;
     }
     return secret;
+  }
+
+  /**
+   * The client is gone on record (ClientDeleted): every instance refuses it and the tokens
+   * it holds by its state on the read side, as for a disabled client. Its secret and
+   * registration access token hashes are dropped after the event, never before.
+   */
+  async deleteClient(clientId: string, reason: ClientDeleted['data']['reason']): Promise<{ position: number }> {
+    const { position } = await this.commandBus.execute(new DeleteClient(clientId, reason, commandContext()));
+    this.ports.secrets.delete('client_secret', clientId);
+    this.ports.secrets.delete('registration_access_token', clientId);
+    return { position };
+  }
+
+  /**
+   * Deletes (reason unused) each client that registered itself before `registeredBefore`
+   * and was never issued a token, as the read side knows. A token issued on another
+   * instance in the moment between the check and the deletion is lost with the client:
+   * after UNUSED_CLIENT_TTL of idleness that is an acceptable edge.
+   */
+  async sweepUnusedClients(registeredBefore: Date): Promise<string[]> {
+    const { readModel } = this.ports;
+    const unused = readModel
+      .clients()
+      .filter((c) => c.dynamicRegistration && !c.deleted && c.registeredAt !== undefined && c.registeredAt < registeredBefore.toISOString())
+      .filter((c) => readModel.firstTokenIssuedTo(c.clientId) === undefined);
+    for (const { clientId } of unused) await this.deleteClient(clientId, 'unused');
+    return unused.map((c) => c.clientId);
   }
 
   async disableClient(clientId: string): Promise<void> {

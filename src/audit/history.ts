@@ -42,7 +42,13 @@ export function actorOf(event: RecordedEvent): string {
     case 'RefreshTokenIssued':
     case 'RefreshTokenRotated':
       return `client:${String(data.clientId ?? '')}`.replace(/client:$/, 'authorization-server');
+    // A client that registered itself (RFC 7591), and manages its registration (RFC 7592), acts itself.
     case 'ClientRegistered':
+      return data.dynamicRegistration ? `client:${String(data.clientId)}` : 'admin';
+    case 'ClientUpdated':
+      return `client:${String(data.clientId)}`;
+    case 'ClientDeleted':
+      return data.reason === 'client_request' ? `client:${String(data.clientId)}` : 'admin';
     case 'UserRegistered':
       return 'admin';
     default:

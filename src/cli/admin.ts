@@ -5,6 +5,8 @@ import type { GrantType } from '../domain/events.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { createAuditKey } from '../credentials/audit-keys.js';
+import { createInitialAccessToken, initialAccessTokenName } from '../credentials/registration-tokens.js';
+import type { SecretStore } from '../credentials/secret-store.js';
 import { openCommandSide } from '../system/command-side.js';
 import { SIGNING_ALGS, type SigningAlg } from '../keys/signing-keys.js';
 
@@ -21,7 +23,9 @@ const HELPS = {
                          [--backchannel-logout-session-required]   OpenID Connect logout
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
-  oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens`,
+  oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens
+  oauth-admin client sweep                              delete the clients that registered themselves (RFC 7591) more
+                                                        than UNUSED_CLIENT_TTL ago and were never issued a token`,
   user: `oauth-admin user: the people who sign in
 
   oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
@@ -31,6 +35,10 @@ const HELPS = {
   oauth-admin keys rotate [--activate-after <seconds>] [--alg ES256|RS256]
                                                       publish a new key of each algorithm (or of one); it signs from then on
   oauth-admin keys list`,
+  'registration-token': `oauth-admin registration-token: initial access tokens for dynamic client registration (RFC 7591)
+
+  oauth-admin registration-token create --name <who>   a token, shown once, to send as "Authorization: Bearer" to /register
+  oauth-admin registration-token revoke --id <token id> it registers no more clients (the id is the token's part before the dot)`,
   'audit-key': `oauth-admin audit-key: credentials for the read-only audit API
 
   oauth-admin audit-key create --name <auditor>         a key, shown once`,
@@ -148,7 +156,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       }
       case 'client list': {
         for (const client of side.ports.readModel.clients()) {
-          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${client.disabled ? '\tdisabled' : ''}`);
+          const status = client.deleted ? `\tdeleted (${client.deleted.reason})` : client.disabled ? '\tdisabled' : '';
+          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${status}${registeredBy(side.ports.secrets, client)}`);
         }
         return 0;
       }
@@ -184,6 +193,24 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         io.out(`disabled user ${parsed.username}; revoked ${revokedGrants} grant(s) they had given; ended ${endedSignInSessions} sign-in session(s)`);
         return 0;
       }
+      case 'client sweep': {
+        const ttl = config.dynamicRegistration.unusedClientTtlSeconds;
+        const swept = await side.admin.sweepUnusedClients(new Date(Date.now() - ttl * 1000));
+        for (const clientId of swept) io.out(`deleted unused client ${clientId}`);
+        io.out(`swept ${swept.length} client(s) registered dynamically more than ${ttl} seconds ago and never issued a token`);
+        return 0;
+      }
+      case 'registration-token create': {
+        const { token } = createInitialAccessToken(side.ports.secrets, required('name'));
+        io.out(`initial access token: ${token}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <token>" on /register)`);
+        return 0;
+      }
+      case 'registration-token revoke': {
+        if (!initialAccessTokenName(side.ports.secrets, required('id'))) throw new UsageError(`no initial access token ${parsed.id}`);
+        side.ports.secrets.delete('initial_access_token', required('id'));
+        io.out(`revoked initial access token ${parsed.id}`);
+        return 0;
+      }
       case 'audit-key create': {
         const { key } = createAuditKey(side.ports.secrets, required('name'));
         io.out(`audit key: ${key}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <key>" on /audit/...)`);
@@ -210,3 +237,11 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
 }
 
 class UsageError extends Error {}
+
+/** How a client that registered itself did (RFC 7591): openly, or with whose initial access token. */
+function registeredBy(secrets: SecretStore, client: ClientDocument): string {
+  if (client.dynamicRegistration === 'open') return '\tregistered itself (open)';
+  if (client.dynamicRegistration !== 'initial-access-token') return '';
+  const name = client.initialAccessTokenId ? initialAccessTokenName(secrets, client.initialAccessTokenId) : undefined;
+  return `\tregistered itself (initial access token${name ? ` for ${name}` : ''})`;
+}

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../cqrs/command-context.js';
 import { clientDecider, type ClientCommand, type ClientState } from '../domain/client.js';
-import { streams, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
+import { streams, type ClientDeleted, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
 import { signingKeyDecider, type SigningKeyCommand, type SigningKeyState } from '../domain/signing-key.js';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
@@ -17,7 +17,20 @@ export class RotateClientSecret extends StreamCommand<ClientCommand, ClientState
   }
 }
 
+export class UpdateClient extends StreamCommand<ClientCommand, ClientState> {
+  constructor(client: ClientRegistered['data'], context: CommandContext) {
+    super(streams.client(client.clientId), { kind: 'UpdateClient', client }, context);
+  }
+}
+
+export class DeleteClient extends StreamCommand<ClientCommand, ClientState> {
+  constructor(clientId: string, reason: ClientDeleted['data']['reason'], context: CommandContext) {
+    super(streams.client(clientId), { kind: 'DeleteClient', reason }, context);
+  }
+}
+
 export class DisableClient extends StreamCommand<ClientCommand, ClientState> {
+
   constructor(clientId: string, context: CommandContext) {
     super(streams.client(clientId), { kind: 'DisableClient' }, context);
   }
@@ -64,6 +77,8 @@ export const registrationHandlers = [
   deciderHandler(RegisterUser, userDecider),
   deciderHandler(RotateClientSecret, clientDecider),
   deciderHandler(DisableClient, clientDecider),
+  deciderHandler(UpdateClient, clientDecider),
+  deciderHandler(DeleteClient, clientDecider),
   deciderHandler(DisableUser, userDecider),
   deciderHandler(GenerateSigningKey, signingKeyDecider),
   deciderHandler(ActivateSigningKey, signingKeyDecider),

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isValidScopeToken } from '../domain/scope.js';
 
 export interface Config {
   dataDir: string;
@@ -45,7 +46,21 @@ export interface Config {
   backChannelLogout: { attempts: number; retryMs: number; timeoutMs: number; intervalMs: number };
   /** Sign-in sessions a user may have at once; a new one ends the oldest beyond it. */
   maxSignInSessionsPerUser: number;
+  /** Dynamic client registration (RFC 7591, docs/client-registration.md). */
+  dynamicRegistration: {
+    /** open: native apps without a token, others with an initial access token; initial-access-token: all with one; off: no endpoint. */
+    policy: DynamicRegistrationPolicy;
+    /** Scopes a dynamic client may register; null: every scope the server supports. */
+    scopes: string[] | null;
+    /** Open registrations per client address per hour. */
+    limitPerAddress: number;
+    /** A dynamic client never issued a token this long after it registered may be swept (`oauth-admin client sweep`). */
+    unusedClientTtlSeconds: number;
+  };
 }
+
+export const DYNAMIC_REGISTRATION_POLICIES = ['open', 'initial-access-token', 'off'] as const;
+export type DynamicRegistrationPolicy = (typeof DYNAMIC_REGISTRATION_POLICIES)[number];
 
 export const SERVICES = ['authorization-server', 'resource-server', 'demo-client'] as const;
 export type Service = (typeof SERVICES)[number];
@@ -139,7 +154,19 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: milliseconds('BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 60_000, 10),
       intervalMs: milliseconds('BACKCHANNEL_LOGOUT_INTERVAL_MS', 1000, 60_000, 10),
     },
+    dynamicRegistration: {
+      policy: (env.DYNAMIC_REGISTRATION || 'open') as DynamicRegistrationPolicy,
+      scopes: env.DYNAMIC_REGISTRATION_SCOPES ? env.DYNAMIC_REGISTRATION_SCOPES.split(' ').filter(Boolean) : null,
+      limitPerAddress: whole('registrations')('REGISTRATION_LIMIT_PER_ADDRESS', 20, 100_000),
+      unusedClientTtlSeconds: seconds('UNUSED_CLIENT_TTL', 7 * 86_400, 365 * 86_400),
+    },
   };
+  if (!(DYNAMIC_REGISTRATION_POLICIES as readonly string[]).includes(config.dynamicRegistration.policy)) {
+    problems.push(`DYNAMIC_REGISTRATION must be ${DYNAMIC_REGISTRATION_POLICIES.join(', ')}, got "${env.DYNAMIC_REGISTRATION}"`);
+  }
+  if (config.dynamicRegistration.scopes?.some((scope) => !isValidScopeToken(scope))) {
+    problems.push(`DYNAMIC_REGISTRATION_SCOPES must be space-separated scope tokens, got "${env.DYNAMIC_REGISTRATION_SCOPES}"`);
+  }
   if (!['issuer', 'issuer-or-endpoint'].includes(config.clientAssertionAudience)) {
     problems.push(`CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "${env.CLIENT_ASSERTION_AUDIENCE}"`);
   }

@@ -9,6 +9,8 @@ const PRUNE_EVERY = 256;
  * were made, so more instances give an address no more guesses. Operational state, not a
  * record: each failure is on record as a LoginFailed event already, and rows older than
  * the window are dropped. Opened at the first sign-in: the command line never needs it.
+ * The same sliding window, in a table of its own, counts open client registrations by
+ * address (src/gateway/client-registration.ts): each is on record as a ClientRegistered event, without it.
  */
 export class AddressFailures {
   private statements:
@@ -25,20 +27,22 @@ export class AddressFailures {
   constructor(
     private readonly file: string,
     private readonly windowMs: number,
+    private readonly table: 'address_failures' | 'address_registrations' = 'address_failures',
   ) {}
 
   private open() {
     if (this.statements) return this.statements;
     const db = openSqliteFile(this.file);
-    db.exec(`CREATE TABLE IF NOT EXISTS address_failures (address TEXT NOT NULL, at INTEGER NOT NULL);
-             CREATE INDEX IF NOT EXISTS address_failures_by_address ON address_failures (address, at);`);
+    const table = this.table;
+    db.exec(`CREATE TABLE IF NOT EXISTS ${table} (address TEXT NOT NULL, at INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS ${table}_by_address ON ${table} (address, at);`);
     this.statements = {
       db,
-      insert: db.prepare('INSERT INTO address_failures (address, at) VALUES (?, ?)'),
-      since: db.prepare('SELECT at FROM address_failures WHERE address = ? AND at > ? ORDER BY at'),
+      insert: db.prepare(`INSERT INTO ${table} (address, at) VALUES (?, ?)`),
+      since: db.prepare(`SELECT at FROM ${table} WHERE address = ? AND at > ? ORDER BY at`),
       // Walks the index from the newest back, `limit` rows at most: no row list per check.
-      nthNewest: db.prepare('SELECT at FROM address_failures WHERE address = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?'),
-      prune: db.prepare('DELETE FROM address_failures WHERE at <= ?'),
+      nthNewest: db.prepare(`SELECT at FROM ${table} WHERE address = ? AND at > ? ORDER BY at DESC LIMIT 1 OFFSET ?`),
+      prune: db.prepare(`DELETE FROM ${table} WHERE at <= ?`),
     };
     return this.statements;
   }

@@ -2,7 +2,7 @@ import { randomToken } from '../domain/crypto.js';
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
-type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key';
+type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key' | 'initial_access_token' | 'registration_access_token';
 
 /**
  * What must never enter an event: password hashes, client secret hashes, private

@@ -1,5 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import { GrantTypeSchema } from './events/event-schema.js';
+import { clientManagementEvents } from './events/client-management.events.js';
 import { grantEvents } from './events/grant.events.js';
 import { logoutEvents } from './events/logout.events.js';
 import { registrationEvents } from './events/registration.events.js';
@@ -14,7 +15,7 @@ export type { EventDefinition } from './events/event-schema.js';
  * appended, and the event catalog (JSON Schema, AsyncAPI) that downstream services read.
  * None carries a secret.
  */
-export const eventDefinitions = { ...registrationEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...logoutEvents };
+export const eventDefinitions = { ...registrationEvents, ...clientManagementEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...logoutEvents };
 
 export type EventType = keyof typeof eventDefinitions;
 type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinitions)[T]['data']>; schemaVersion?: number };
@@ -23,6 +24,8 @@ export type GrantType = Static<typeof GrantTypeSchema>;
 export type ClientRegistered = EventOf<'ClientRegistered'>;
 export type ClientSecretRotated = EventOf<'ClientSecretRotated'>;
 export type ClientDisabled = EventOf<'ClientDisabled'>;
+export type ClientUpdated = EventOf<'ClientUpdated'>;
+export type ClientDeleted = EventOf<'ClientDeleted'>;
 export type UserRegistered = EventOf<'UserRegistered'>;
 export type UserDisabled = EventOf<'UserDisabled'>;
 export type LoginFailed = EventOf<'LoginFailed'>;
@@ -52,7 +55,7 @@ export type AuthorizationCodeReplayDetected = EventOf<'AuthorizationCodeReplayDe
 export type TokenRevoked = EventOf<'TokenRevoked'>;
 export type GrantRevoked = EventOf<'GrantRevoked'>;
 
-export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisabled;
+export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisabled | ClientUpdated | ClientDeleted;
 export type UserEvent = UserRegistered | UserDisabled;
 export type LoginEvent = LoginFailed | LoginSucceeded;
 export type SignInSessionEvent = SignInSessionStarted | SignInSessionEnded;

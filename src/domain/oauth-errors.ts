@@ -58,3 +58,11 @@ export class LoginRequired extends OAuthError {
 export class ConsentRequired extends OAuthError {
   readonly code = 'consent_required';
 }
+/** RFC 7591 section 3.2.2: a redirect URI the server will not register. */
+export class InvalidRedirectUri extends OAuthError {
+  readonly code = 'invalid_redirect_uri';
+}
+/** RFC 7591 section 3.2.2: client metadata that is malformed, unknown in value, or inconsistent. */
+export class InvalidClientMetadata extends OAuthError {
+  readonly code = 'invalid_client_metadata';
+}

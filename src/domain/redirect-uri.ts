@@ -12,6 +12,9 @@ export function matchesRegisteredRedirectUri(registered: readonly string[], requ
   return asked !== undefined && registered.some((uri) => loopback(uri)?.withoutPort === asked.withoutPort);
 }
 
+/** A loopback IP redirect URI (RFC 8252 section 7.3): http on 127.0.0.1 or [::1], any port, a path. */
+export const isLoopbackRedirectUri = (uri: string): boolean => loopback(uri) !== undefined;
+
 function loopback(uri: string): { withoutPort: string } | undefined {
   const match = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::(\d{1,5}))?(\/[^#]*)?$/.exec(uri);
   if (!match) return undefined;

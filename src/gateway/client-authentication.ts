@@ -11,6 +11,7 @@ import { InvalidClient, InvalidRequest } from '../domain/oauth-errors.js';
 import { allowClientOrigin } from '../http/cors.js';
 import type { Params } from '../http/form.js';
 import { contextOf } from './request-context.js';
+import { findActiveClient } from './client-lookup.js';
 
 /** invalid_client after HTTP Basic: RFC 6749 section 5.2 asks for 401 with a Basic challenge. */
 export class InvalidClientBasic extends InvalidClient {}
@@ -88,12 +89,12 @@ export class ClientAuthenticator {
       const basic = decodeBasic(authorization);
       if (!basic) throw new InvalidClientBasic('malformed HTTP Basic credentials');
       if (params.client_id !== undefined && params.client_id !== basic.id) throw new InvalidRequest('client_id does not match the authenticated client');
-      return this.checkSecret(basic.id, basic.secret, 'client_secret_basic', InvalidClientBasic);
+      return await this.checkSecret(basic.id, basic.secret, 'client_secret_basic', InvalidClientBasic);
     }
     if (assertion) return this.checkAssertion(ctx, params);
     if (params.client_id === undefined) throw new InvalidClient('client authentication is required');
-    if (params.client_secret !== undefined) return this.checkSecret(params.client_id, params.client_secret, 'client_secret_post', InvalidClient);
-    const client = this.client(params.client_id);
+    if (params.client_secret !== undefined) return await this.checkSecret(params.client_id, params.client_secret, 'client_secret_post', InvalidClient);
+    const client = await this.client(params.client_id);
     if (!client || client.tokenEndpointAuthMethod !== 'none') throw new InvalidClient('client authentication failed');
     return client;
   }
@@ -122,15 +123,16 @@ export class ClientAuthenticator {
     const authorization = ctx.get('authorization');
     if (authorization) clientId = decodeBasic(authorization)?.id;
     else if (params.client_assertion) clientId = assertionSubject(params.client_assertion);
-    return clientId === undefined ? undefined : this.client(clientId);
+    return clientId === undefined ? undefined : this.ports.readModel.activeClient(clientId);
   }
 
-  private client(clientId: string): ClientDocument | undefined {
-    return this.ports.readModel.activeClient(clientId);
+  /** The read side, or a just-registered client's own stream on a miss (client-lookup.ts). */
+  private client(clientId: string): Promise<ClientDocument | undefined> {
+    return findActiveClient(this.ports, clientId);
   }
 
-  private checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): ClientDocument {
-    const client = this.client(clientId);
+  private async checkSecret(clientId: string, secret: string, method: ClientDocument['tokenEndpointAuthMethod'], ErrorClass: typeof InvalidClient): Promise<ClientDocument> {
+    const client = await this.client(clientId);
     let stored = client ? this.secretHashes.get(client) : undefined;
     if (client && stored === undefined) {
       stored = this.ports.secrets.get('client_secret', client.clientId);
@@ -148,7 +150,7 @@ export class ClientAuthenticator {
     const failed = () => new InvalidClient('client authentication failed');
     const claimedId = assertionSubject(params.client_assertion);
     if (!claimedId || (params.client_id !== undefined && params.client_id !== claimedId)) throw failed();
-    const client = this.client(claimedId);
+    const client = await this.client(claimedId);
     if (!client || client.tokenEndpointAuthMethod !== 'private_key_jwt' || !client.jwks) throw failed();
     let payload;
     try {

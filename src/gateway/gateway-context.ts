@@ -4,6 +4,7 @@ import { streams } from '../domain/events.js';
 import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
+import type { ClientRegistration } from './client-registration.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -18,6 +19,8 @@ export interface Gateway {
   logger: Logger;
   clients: ClientAuthenticator;
   metrics?: Metrics;
+  /** Dynamic client registration (RFC 7591, 7592); absent when DYNAMIC_REGISTRATION is off. */
+  registration?: ClientRegistration;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

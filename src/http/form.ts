@@ -65,7 +65,7 @@ function decodeFormPart(part: string): string | undefined {
 }
 
 /** Events rather than `for await`: the async iterator cost more than the rest of reading a small form. */
-function readBody(req: Context['req']): Promise<string> {
+export function readBody(req: Context['req']): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

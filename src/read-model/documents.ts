@@ -1,4 +1,4 @@
-import type { ClientRegistered, SigningKeyGenerated, UserRegistered } from '../domain/events.js';
+import type { ClientDeleted, ClientRegistered, SigningKeyGenerated, UserRegistered } from '../domain/events.js';
 
 /**
  * What the read side holds, as the write side and the servers read it. The projections
@@ -10,7 +10,16 @@ export type ClientDocument = ClientRegistered['data'] & {
   disabled?: true;
   /** A new document at each rotation is also what tells caches of the secret's hash to look again. */
   secretRotatedAt?: string;
+  /** When it was registered (the sweep of unused dynamic clients counts from it). */
+  registeredAt?: string;
+  /** Deleted (RFC 7592, or swept unused): also `disabled`, so everything that refuses a disabled client refuses it. */
+  deleted?: { at: string; reason: ClientDeleted['data']['reason'] };
 };
+
+/** When a client was first issued an access token: a client that never was is unused. */
+export interface ClientUsageDocument {
+  firstTokenIssuedAt: string;
+}
 
 export type UserDocument = UserRegistered['data'] & {
   disabled?: true;

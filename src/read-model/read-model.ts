@@ -30,6 +30,8 @@ export interface ReadModel extends TokenReadModel {
   /** A client that may act: registered and not disabled. */
   activeClient(clientId: string): ClientDocument | undefined;
   clients(): ClientDocument[];
+  /** When the client was first issued an access token; undefined if it never was (unused). */
+  firstTokenIssuedTo(clientId: string): string | undefined;
   userByUsername(username: string): UserDocument | undefined;
   signingKeys(): SigningKeyDocument[];
   /** Every key that verifies now: announced before it signs, kept until its tokens expired. */

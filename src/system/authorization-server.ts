@@ -8,6 +8,7 @@ import type { EventStore } from '../event-store/event-store.js';
 import { createGatewayApp } from '../gateway/app.js';
 import { BrowserCookies, secureCookies } from '../gateway/browser-session.js';
 import { ClientAuthenticator } from '../gateway/client-authentication.js';
+import { openClientRegistration } from '../gateway/client-registration.js';
 import type { ReadinessCheck } from '../observability/health.js';
 import { pinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
@@ -104,7 +105,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const app = createGatewayApp({ commandBus, ports, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics }, SCOPES_SUPPORTED, readiness);
+  const registration = openClientRegistration(config, { admin, commandBus, ports }, SCOPES_SUPPORTED);
+  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];
@@ -135,6 +137,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
       await publisher.stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();
+      registration.close();
       await commandSide.close();
     },
   };

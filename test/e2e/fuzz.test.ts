@@ -101,3 +101,54 @@ describe.each(ENDPOINTS)('fuzzing $method $path on the $server', ({ method, path
     );
   });
 });
+
+/** The registration endpoints (RFC 7591, 7592) take JSON: client metadata, random or nearly right, with good and bad tokens. */
+describe('fuzzing the registration and client configuration endpoints', () => {
+  const METADATA_NAMES = [
+    'redirect_uris', 'token_endpoint_auth_method', 'grant_types', 'response_types', 'client_name', 'client_uri', 'logo_uri', 'scope', 'contacts',
+    'tos_uri', 'policy_uri', 'jwks_uri', 'jwks', 'software_id', 'software_version', 'software_statement', 'client_id', 'client_secret',
+    'id_token_signed_response_alg', 'post_logout_redirect_uris',
+  ];
+  const metadataValue = fc.oneof(
+    fc.constantFrom('none', 'client_secret_basic', 'private_key_jwt', 'http://127.0.0.1:9/cb', 'com.example.app:/cb', 'https://app.example/cb', 'profile', 'code'),
+    fc.constantFrom(['http://127.0.0.1:9/cb'], ['authorization_code', 'refresh_token'], ['client_credentials'], ['code'], { keys: [{ kty: 'EC', d: 'x' }] }, { keys: [] }),
+    fc.jsonValue({ maxDepth: 3 }),
+  );
+  const metadata = fc.dictionary(fc.oneof(fc.constantFrom(...METADATA_NAMES), fc.string({ maxLength: 12 })), metadataValue, { maxKeys: 10 });
+  const jsonBody = fc.oneof(
+    { arbitrary: metadata.map((m) => JSON.stringify(m)), weight: 4 },
+    { arbitrary: fc.json({ maxDepth: 3 }), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 500 }), weight: 1 },
+  );
+  let clientUri = '';
+  let token = '';
+  beforeAll(async () => {
+    const response = await fetch(`${system.config.issuer}/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:9/cb'], token_endpoint_auth_method: 'none' }),
+    });
+    ({ registration_client_uri: clientUri, registration_access_token: token } = (await response.json()) as Record<string, string>);
+  });
+
+  it.each(['POST /register', 'GET /register/<id>', 'PUT /register/<id>', 'DELETE /register/<id>'])(`answers ${RUNS_PER_ENDPOINT} hostile requests to %s with no 5xx, no stack trace, and no event when refused`, async (endpoint) => {
+    const [method, path] = endpoint.split(' ');
+    const clientId = fc.oneof(fc.constant(''), fc.string({ maxLength: 40 }), fc.constant('web'));
+    await fc.assert(
+      fc.asyncProperty(jsonBody, clientId, fc.boolean(), fc.oneof(fc.constant(undefined), fc.constant(`Bearer ${token}`), headers.map((h) => h.authorization)), fc.constantFrom('application/json', 'text/plain', 'application/json; charset=utf-8'),
+        async (requestBody, id, own, authorization, contentType) => {
+          const head = await system.as.store.headPosition();
+          const url = path === '/register' ? `${system.config.issuer}/register` : own ? clientUri : `${system.config.issuer}/register/${encodeURIComponent(id)}`;
+          const response = await fetch(url, {
+            method,
+            headers: { 'content-type': contentType, ...(authorization ? { authorization } : {}) },
+            body: method === 'POST' || method === 'PUT' ? requestBody : undefined,
+            signal: AbortSignal.timeout(5000),
+          });
+          const text = await response.text();
+          expect(response.status).toBeLessThan(500);
+          expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+          if (response.status >= 400) expect(await system.as.store.headPosition()).toBe(head);
+        }),
+      { numRuns: RUNS_PER_ENDPOINT },
+    );
+  });
+});

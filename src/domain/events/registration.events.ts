@@ -17,6 +17,16 @@ export const registrationEvents = {
       tokenEndpointAuthMethod: Type.Union([Type.Literal('client_secret_basic'), Type.Literal('client_secret_post'), Type.Literal('private_key_jwt'), Type.Literal('none')]),
       grantTypes: Type.Array(GrantTypeSchema),
       jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown())) }, { description: 'public keys for private_key_jwt' })),
+      dynamicRegistration: Type.Optional(
+        Type.Union([Type.Literal('open'), Type.Literal('initial-access-token')], {
+          description: 'registered by the client itself (RFC 7591): openly, or with an initial access token; absent: by an administrator',
+        }),
+      ),
+      initialAccessTokenId: Type.Optional(Type.String({ description: 'the id (never the token) of the initial access token it registered with' })),
+      clientUri: Type.Optional(Type.String({ description: 'RFC 7591 client_uri' })),
+      logoUri: Type.Optional(Type.String({ description: 'RFC 7591 logo_uri' })),
+      tosUri: Type.Optional(Type.String({ description: 'RFC 7591 tos_uri' })),
+      policyUri: Type.Optional(Type.String({ description: 'RFC 7591 policy_uri' })),
       idTokenSignedResponseAlg: Type.Optional(
         Type.Union([Type.Literal('ES256'), Type.Literal('RS256')], { description: 'how its ID tokens are signed (OpenID Connect Registration; RS256 when absent)' }),
       ),

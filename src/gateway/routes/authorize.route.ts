@@ -16,6 +16,7 @@ import { sessionHash } from '../browser-session.js';
 import { errorPage } from '../errors.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
+import { findActiveClient } from '../client-lookup.js';
 import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.js';
 
 /**
@@ -55,7 +56,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
     } catch (error) {
       return errorPage(ctx, 400, 'Invalid authorization request', (error as OAuthError).description);
     }
-    const client = clientId ? readModel.activeClient(clientId) : undefined;
+    const client = clientId ? await findActiveClient(gateway.ports, clientId) : undefined;
     if (!client) return errorPage(ctx, 400, 'Unknown application', 'The application that sent you here is not registered with this server.');
     if (redirectParam !== undefined && !matchesRegisteredRedirectUri(client.redirectUris, redirectParam, client.clientType)) {
       return errorPage(ctx, 400, 'Invalid redirect URI', 'The application asked to send you to an address it has not registered.');

@@ -12,6 +12,7 @@ import { stillSignedIn } from '../../credentials/sign-in-session.js';
 import { sessionHash } from '../browser-session.js';
 import { loadGrant, type Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
+import { findActiveClient } from '../client-lookup.js';
 import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorization.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
 
@@ -21,6 +22,12 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   email: 'See your email address',
   offline_access: 'Keep access while you are away, until you revoke it',
   'items:read': 'See your list of items',
+};
+
+/** Where the browser goes after consent, as a person can judge it: an origin, or a native app's private-use scheme (whose URL origin is "null"). */
+const returnsTo = (redirectUri: string): string => {
+  const url = new URL(redirectUri);
+  return url.origin === 'null' ? url.protocol : url.origin;
 };
 
 /**
@@ -54,7 +61,7 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
     if ((await loadGrant(gateway, request.grantId)).status !== 'none') {
       throw new InvalidRequest('this authorization is already decided; start again from the application');
     }
-    const client = readModel.activeClient(request.clientId);
+    const client = await findActiveClient(gateway.ports, request.clientId);
     if (!client) throw new InvalidRequest('the application is no longer registered');
     return { held, request, session, client, csrf: browser.csrfToken(session, request.grantId) };
   }
@@ -117,7 +124,8 @@ ${loginFailureNotice(failure)}
 <form method="post" action="/consent">
 <input type="hidden" name="request" value="${sealed}"><input type="hidden" name="csrf" value="${csrf}">
 <button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny">Deny</button>
-</form><p class="muted">You will be sent back to ${new URL(request.redirectUri).origin}</p>`,
+</form><p class="muted">You will be sent back to ${returnsTo(request.redirectUri)}</p>
+${client.dynamicRegistration ? html`<p class="muted">This application registered itself: its name is its own claim, not checked by this server.</p>` : ''}`,
     );
   });
 

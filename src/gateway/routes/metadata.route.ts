@@ -17,6 +17,8 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     jwks_uri: `${issuer}/jwks.json`,
     revocation_endpoint: `${issuer}/revoke`,
     introspection_endpoint: `${issuer}/introspect`,
+    // RFC 7591 section 3 (RFC 8414 section 2): only while DYNAMIC_REGISTRATION is not off.
+    ...(gateway.registration ? { registration_endpoint: `${issuer}/register` } : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
