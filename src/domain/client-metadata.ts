@@ -83,7 +83,8 @@ export function mayRegisterOpenly(metadata: ClientMetadata): boolean {
  */
 export function parseClientMetadata(body: unknown, offer: RegistrationOffer): ClientMetadata {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw refuse('the body must be a JSON object of client metadata');
-  const field = (name: string): unknown => (Object.hasOwn(body, name) ? (body as Record<string, unknown>)[name] : undefined);
+  // A member sent as null is taken as not sent: some client libraries write every member they know.
+  const field = (name: string): unknown => (Object.hasOwn(body, name) ? ((body as Record<string, unknown>)[name] ?? undefined) : undefined);
 
   const method = optionalString(field('token_endpoint_auth_method'), 'token_endpoint_auth_method') ?? 'client_secret_basic';
   if (!(AUTH_METHODS as readonly string[]).includes(method)) throw refuse(`token_endpoint_auth_method must be one of ${AUTH_METHODS.join(', ')}`);
@@ -113,8 +114,8 @@ export function parseClientMetadata(body: unknown, offer: RegistrationOffer): Cl
   if ((tokenEndpointAuthMethod === 'private_key_jwt') !== (jwks !== undefined)) throw refuse('jwks is required for private_key_jwt, and only for it');
 
   const scopeText = optionalString(field('scope'), 'scope', MAX_SCOPE_LENGTH);
-  const scopes = scopeText === undefined ? [...offer.scopes] : parseScope(scopeText);
-  if (scopes.length === 0 || !scopes.every(isValidScopeToken)) throw refuse('scope must be space-separated scope tokens');
+  const scopes = scopeText === undefined || scopeText.trim() === '' ? [...offer.scopes] : parseScope(scopeText);
+  if (!scopes.every(isValidScopeToken)) throw refuse('scope must be space-separated scope tokens');
   const beyond = scopes.filter((scope) => !offer.scopes.includes(scope));
   if (beyond.length > 0) throw refuse(`scope may only name scopes offered to registered clients: ${offer.scopes.join(' ')}`);
 

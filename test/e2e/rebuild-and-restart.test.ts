@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ProjectionStore } from '../../projections/projection-store.js';
 import { rebuildProjection } from '../../projections/projection-runner.js';
 import { projectionRegistry } from '../../projections/registry.js';
+import { tokenStatusProjection } from '../../projections/token-status.projection.js';
 import { runCodeFlow } from '../support/oauth-flow.js';
 import { startNatsServer, type NatsServer } from '../../src/dev/nats-server.js';
 import { registerWebClient, startSystem, type TestSystem } from '../support/system.js';
@@ -113,7 +114,7 @@ describe('a resource server upgraded to a new version of a fold, over NATS', () 
       system = await startSystem(dir.path, { natsUrl: nats.url });
       await waitFor(async () => (await fetch(`${system!.config.resourceServerUrl}/readyz`)).status === 200, 'resource server ready');
       expect(system.rs.projections.store.get('token-status', `client:${web.clientId}`)).toEqual(disabled);
-      expect(system.rs.projections.store.foldVersion('token-status')).toBe(2);
+      expect(system.rs.projections.store.foldVersion('token-status')).toBe(tokenStatusProjection.version);
       expect(system.logLines.filter((line) => line.includes('folded again from the first event'))).toEqual([expect.stringContaining('"projection":"token-status"')]);
     } finally {
       await system?.close();

@@ -62,6 +62,8 @@ describe('client metadata (RFC 7591 section 2)', () => {
       name: 'Unnamed application', clientType: 'public', redirectUris: ['http://127.0.0.1/cb'], scopes: offer.scopes, tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'],
     });
     expect(parseClientMetadata({ redirect_uris: ['https://app.example/cb'] }, offer)).toMatchObject({ clientType: 'confidential', tokenEndpointAuthMethod: 'client_secret_basic' });
+    // Members sent as null, and an empty scope, as some client libraries send them: not sent.
+    expect(parseClientMetadata({ ...native, scope: '', logo_uri: null, jwks: null, client_name: null }, offer)).toMatchObject({ scopes: offer.scopes, name: 'Unnamed application' });
   });
 
   it.each([
@@ -89,7 +91,7 @@ describe('client metadata (RFC 7591 section 2)', () => {
     ['response type code without the code grant', { ...native, grant_types: ['client_credentials'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }],
     ['jwks for a secret', { redirect_uris: native.redirect_uris, jwks: { keys: [{ kty: 'EC' }] } }],
     ['a symmetric key in jwks', { ...native, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }],
-    ['an empty scope', { ...native, scope: ' ' }],
+    ['a malformed scope', { ...native, scope: 'profile "quoted"' }],
     ['a logo over plain http', { ...native, logo_uri: 'http://app.example/logo.png' }],
     ['an unknown ID token algorithm', { ...native, id_token_signed_response_alg: 'none' }],
   ])('refuses %s as invalid_client_metadata', (_what, body) => {
