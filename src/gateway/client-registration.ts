@@ -60,7 +60,7 @@ export class ClientRegistration {
     const open = initialAccessToken === undefined;
     if (open) {
       if (this.settings.policy !== 'open') throw new InvalidToken('an initial access token is required to register a client');
-      const wait = this.throttle.retryAfter(address, this.settings.limitPerAddress, now.getTime());
+      const wait = this.throttle.retryAfter(countedAs(address), this.settings.limitPerAddress, now.getTime());
       if (wait > 0) throw new TooManyRegistrations(wait);
     }
     const metadata = parseClientMetadata(body, this.settings.offer);
@@ -79,7 +79,7 @@ export class ClientRegistration {
         },
       }),
     );
-    if (open) this.throttle.record(address, now.getTime());
+    if (open) this.throttle.record(countedAs(address), now.getTime());
     const registrationAccessToken = issueRegistrationAccessToken(secrets, clientId);
     await caughtUp(readModel, position);
     return {
@@ -155,6 +155,20 @@ export class ClientRegistration {
   private management(clientId: string, registrationAccessToken: string): Answer {
     return { registration_access_token: registrationAccessToken, registration_client_uri: `${this.settings.endpoint}/${encodeURIComponent(clientId)}` };
   }
+}
+
+/**
+ * Whom an open registration is counted against: an IPv4 address as it is, an IPv6 one by
+ * its /64, the block a single subscriber is usually given (RFC 6177): counted by address,
+ * each of the 2^64 would have a quota of its own.
+ */
+export function countedAs(address: string): string {
+  const ip = address.replace(/%.*$/, '').toLowerCase();
+  if (!ip.includes(':')) return ip;
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/.test(ip)) return ip.slice('::ffff:'.length);
+  const [left, right] = ip.includes('::') ? ip.split('::').map((part) => (part ? part.split(':') : [])) : [ip.split(':'), []];
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /** The pages about a client, as a registration records them (absent ones left out). */

@@ -3,6 +3,7 @@ import { mayRegisterOpenly, parseClientMetadata, redirectUriKind } from '../../s
 import type { ClientRegistered } from '../../src/domain/events.js';
 import { GrantTypeSchema } from '../../src/domain/events/event-schema.js';
 import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest } from '../../src/domain/oauth-errors.js';
+import { countedAs } from '../../src/gateway/client-registration.js';
 import { given } from '../support/given-when-then.js';
 
 const agent: ClientRegistered['data'] = {
@@ -110,5 +111,19 @@ describe('client metadata (RFC 7591 section 2)', () => {
     expect(mayRegisterOpenly(parseClientMetadata({ ...native, redirect_uris: ['com.example.app:/cb'] }, offer))).toBe(true);
     expect(mayRegisterOpenly(parseClientMetadata({ ...native, redirect_uris: ['https://app.example/cb'] }, offer))).toBe(false);
     expect(mayRegisterOpenly(parseClientMetadata({ redirect_uris: native.redirect_uris }, offer))).toBe(false);
+  });
+});
+
+describe('open registrations counted by address', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:0DB8:0001:0002::9', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('counts %s as %s', (address, key) => {
+    expect(countedAs(address)).toBe(key);
   });
 });
