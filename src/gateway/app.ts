@@ -62,6 +62,8 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
       { paths: (path) => path === '/userinfo', methods: ['GET', 'POST'], headers: ['authorization'], expose: ['WWW-Authenticate'], anyOrigin: true },
       // Readable by the origins of the requesting client's redirect URIs (the routes check).
       { paths: (path) => path === '/token' || path === '/revoke', methods: ['POST'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate'], anyOrigin: false },
+      // Registration (RFC 7591, 7592) from a browser app (an MCP client's web UI, say): no cookie is its credential, only the bearer tokens it holds.
+      { paths: (path) => path === '/register' || path.startsWith('/register/'), methods: ['POST', 'GET', 'PUT', 'DELETE'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate', 'Retry-After'], anyOrigin: true },
     ]),
   );
   app.use(handleErrors(gateway.logger));

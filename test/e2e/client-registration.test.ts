@@ -65,6 +65,16 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592), open
     expect(openid.registration_endpoint).toBe(`${issuer}/register`);
   });
 
+  it('lets a browser app register (CORS: no cookie is the credential here)', async () => {
+    const preflight = await fetch(`${issuer}/register`, { method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+    const response = await post(nativeApp, { origin: 'http://localhost:6274' });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    remember((await response.json()) as Registered);
+  });
+
   it('registers a public loopback app openly, and it runs the code flow to tokens at once', async () => {
     const response = await oauth.dynamicClientRegistrationRequest(as, nativeApp, insecure);
     expect(response.status).toBe(201);
