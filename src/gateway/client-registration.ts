@@ -115,6 +115,7 @@ export class ClientRegistration {
     }
     const metadata = parseClientMetadata(body, this.settings.offer);
     if (current.dynamicRegistration === 'open' && !mayRegisterOpenly(metadata)) {
+      if (metadata.tokenEndpointAuthMethod !== 'none') throw new InvalidClientMetadata('a client registered without an initial access token stays public (token_endpoint_auth_method none)');
       throw new InvalidRedirectUri('a client registered without an initial access token may only redirect to loopback or private-use URIs');
     }
     const updated: ClientRegistered['data'] = { ...metadata, clientId };
