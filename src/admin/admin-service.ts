@@ -1,7 +1,7 @@
 import type { CommandBus } from '@nestjs/cqrs';
 import { DeleteClient, DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
-import { commandContext } from '../cqrs/command-context.js';
+import { commandContext, type CommandContext } from '../cqrs/command-context.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
 import { hashPassword } from '../credentials/password.js';
 import type { ClientDeleted, ClientRegistered, GrantType } from '../domain/events.js';
@@ -44,7 +44,8 @@ export class AdminService {
   ) {}
 
   /** Returns the client secret in clear, once; only its hash is kept. */
-  async registerClient(client: NewClient, clientSecret?: string): Promise<{ clientId: string; clientSecret: string | null; position: number }> {
+  /** `context`: the request's, when a client registers itself (its events carry the request id). */
+  async registerClient(client: NewClient, clientSecret?: string, context: CommandContext = commandContext()): Promise<{ clientId: string; clientSecret: string | null; position: number }> {
     const method = client.tokenEndpointAuthMethod ?? (client.clientType === 'public' ? 'none' : 'client_secret_basic');
     const { position } = await this.commandBus.execute(
       new RegisterClient(
@@ -64,7 +65,7 @@ export class AdminService {
           ...(client.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired } : {}),
           ...client.registration,
         },
-        commandContext(),
+        context,
       ),
     );
     if (client.clientType === 'public' || method === 'private_key_jwt') return { clientId: client.clientId, clientSecret: null, position };
@@ -98,8 +99,8 @@ export class AdminService {
    * it holds by its state on the read side, as for a disabled client. Its secret and
    * registration access token hashes are dropped after the event, never before.
    */
-  async deleteClient(clientId: string, reason: ClientDeleted['data']['reason']): Promise<{ position: number }> {
-    const { position } = await this.commandBus.execute(new DeleteClient(clientId, reason, commandContext()));
+  async deleteClient(clientId: string, reason: ClientDeleted['data']['reason'], context: CommandContext = commandContext()): Promise<{ position: number }> {
+    const { position } = await this.commandBus.execute(new DeleteClient(clientId, reason, context));
     this.ports.secrets.delete('client_secret', clientId);
     this.ports.secrets.delete('registration_access_token', clientId);
     return { position };

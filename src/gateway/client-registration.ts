@@ -8,7 +8,7 @@ import type { Config, DynamicRegistrationPolicy } from '../config/config.js';
 import { AddressFailures } from '../credentials/address-failures.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
 import { checkInitialAccessToken, checkRegistrationAccessToken, issueRegistrationAccessToken } from '../credentials/registration-tokens.js';
-import { commandContext } from '../cqrs/command-context.js';
+import type { CommandContext } from '../cqrs/command-context.js';
 import { clientDecider } from '../domain/client.js';
 import { clientMetadataResponse, mayRegisterOpenly, parseClientMetadata, type ClientMetadata, type RegistrationOffer } from '../domain/client-metadata.js';
 import { streams, type ClientRegistered } from '../domain/events.js';
@@ -53,8 +53,10 @@ export class ClientRegistration {
     private readonly throttle: AddressFailures,
   ) {}
 
-  async register(body: unknown, bearer: string | undefined, address: string, now = new Date()): Promise<Answer> {
+  /** `context`: the request's, so the events carry its id (and the time it came). */
+  async register(body: unknown, bearer: string | undefined, address: string, context: CommandContext): Promise<Answer> {
     const { secrets, readModel } = this.ports;
+    const { now } = context;
     const initialAccessToken = bearer === undefined ? undefined : checkInitialAccessToken(secrets, bearer);
     if (bearer !== undefined && !initialAccessToken) throw new InvalidToken('the initial access token is not valid');
     const open = initialAccessToken === undefined;
@@ -68,17 +70,12 @@ export class ClientRegistration {
       throw new InvalidToken('an initial access token is required: only public clients (token_endpoint_auth_method none) redirecting to loopback or private-use URIs register without one');
     }
     const clientId = randomBytes(16).toString('base64url');
-    const { clientSecret, position } = await asMetadataError(() =>
-      this.admin.registerClient({
-        ...metadata,
-        clientId,
-        registration: {
-          ...pagesOf(metadata),
-          dynamicRegistration: open ? 'open' : 'initial-access-token',
-          ...(initialAccessToken ? { initialAccessTokenId: initialAccessToken.tokenId } : {}),
-        },
-      }),
-    );
+    const registration = {
+      ...pagesOf(metadata),
+      dynamicRegistration: open ? ('open' as const) : ('initial-access-token' as const),
+      ...(initialAccessToken ? { initialAccessTokenId: initialAccessToken.tokenId } : {}),
+    };
+    const { clientSecret, position } = await asMetadataError(() => this.admin.registerClient({ ...metadata, clientId, registration }, undefined, context));
     if (open) this.throttle.record(countedAs(address), now.getTime());
     const registrationAccessToken = issueRegistrationAccessToken(secrets, clientId);
     await caughtUp(readModel, position);
@@ -103,7 +100,7 @@ export class ClientRegistration {
    * back (only its hash is kept) and not rotated: a client_secret in the request must be
    * the current one; the registration access token stays the one it presented.
    */
-  async update(clientId: string, bearer: string | undefined, body: unknown): Promise<Answer> {
+  async update(clientId: string, bearer: string | undefined, body: unknown, context: CommandContext): Promise<Answer> {
     const current = await this.authorized(clientId, bearer);
     const sent = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     if (sent.client_id !== clientId) throw new InvalidClientMetadata('client_id must be sent, and be the client\'s own');
@@ -119,15 +116,15 @@ export class ClientRegistration {
       throw new InvalidRedirectUri('a client registered without an initial access token may only redirect to loopback or private-use URIs');
     }
     const updated: ClientRegistered['data'] = { ...metadata, clientId };
-    const { position } = await asMetadataError(() => this.commandBus.execute(new UpdateClient(updated, commandContext())));
+    const { position } = await asMetadataError(() => this.commandBus.execute(new UpdateClient(updated, context)));
     await caughtUp(this.ports.readModel, position);
     return this.answer(updated, bearer!);
   }
 
   /** RFC 7592 section 2.3: deleted on record; its credentials and the tokens it holds stop working. */
-  async delete(clientId: string, bearer: string | undefined): Promise<void> {
+  async delete(clientId: string, bearer: string | undefined, context: CommandContext): Promise<void> {
     await this.authorized(clientId, bearer);
-    const { position } = await this.admin.deleteClient(clientId, 'client_request');
+    const { position } = await this.admin.deleteClient(clientId, 'client_request', context);
     await caughtUp(this.ports.readModel, position);
   }
 

@@ -72,7 +72,10 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592), open
     const response = await post(nativeApp, { origin: 'http://localhost:6274' });
     expect(response.status).toBe(201);
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
-    remember((await response.json()) as Registered);
+    const { client_id } = remember((await response.json()) as Registered);
+    // On record under the request's id, as every event an HTTP request causes.
+    const [registered] = await system.as.store.readStream(`client-${client_id}`, 0);
+    expect(registered.correlationId).toBe(response.headers.get('x-request-id'));
   });
 
   it('registers a public loopback app openly, and it runs the code flow to tokens at once', async () => {

@@ -4,6 +4,7 @@ import { InvalidToken } from '../../domain/oauth-errors.js';
 import { jsonBody } from '../../http/json-body.js';
 import { TooManyRegistrations, type ClientRegistration } from '../client-registration.js';
 import type { Gateway } from '../gateway-context.js';
+import { contextOf } from '../request-context.js';
 
 /** The bearer token sent, '' for an Authorization header that is not one (refused as a wrong token), undefined for none. */
 const bearerOf = (ctx: Context): string | undefined => {
@@ -34,7 +35,7 @@ export function registrationRoutes(router: Router, gateway: Gateway): void {
   router.post('/register', (ctx) =>
     answering(ctx, async (registration) => {
       const body = await jsonBody(ctx);
-      ctx.body = await registration.register(body, bearerOf(ctx), ctx.ip);
+      ctx.body = await registration.register(body, bearerOf(ctx), ctx.ip, contextOf(ctx));
       ctx.status = 201;
     }),
   );
@@ -46,12 +47,12 @@ export function registrationRoutes(router: Router, gateway: Gateway): void {
   router.put('/register/:clientId', (ctx) =>
     answering(ctx, async (registration) => {
       const body = await jsonBody(ctx);
-      ctx.body = await registration.update(ctx.params.clientId, bearerOf(ctx), body);
+      ctx.body = await registration.update(ctx.params.clientId, bearerOf(ctx), body, contextOf(ctx));
     }),
   );
   router.delete('/register/:clientId', (ctx) =>
     answering(ctx, async (registration) => {
-      await registration.delete(ctx.params.clientId, bearerOf(ctx));
+      await registration.delete(ctx.params.clientId, bearerOf(ctx), contextOf(ctx));
       ctx.status = 204;
     }),
   );
