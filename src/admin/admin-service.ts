@@ -2,6 +2,7 @@ import type { CommandBus } from '@nestjs/cqrs';
 import { DeleteClient, DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { commandContext, type CommandContext } from '../cqrs/command-context.js';
+import { InvalidRequest } from '../domain/oauth-errors.js';
 import { generateClientSecret, hashClientSecret } from '../credentials/client-secret.js';
 import { hashPassword } from '../credentials/password.js';
 import type { ClientDeleted, ClientRegistered, GrantType } from '../domain/events.js';
@@ -118,8 +119,17 @@ export class AdminService {
       .clients()
       .filter((c) => c.dynamicRegistration && !c.deleted && c.registeredAt !== undefined && c.registeredAt < registeredBefore.toISOString())
       .filter((c) => readModel.firstTokenIssuedTo(c.clientId) === undefined);
-    for (const { clientId } of unused) await this.deleteClient(clientId, 'unused');
-    return unused.map((c) => c.clientId);
+    const swept: string[] = [];
+    for (const { clientId } of unused) {
+      try {
+        await this.deleteClient(clientId, 'unused');
+        swept.push(clientId);
+      } catch (error) {
+        // Deleted meanwhile (by itself, or by a sweep on another instance): refused, and not the sweep's end.
+        if (!(error instanceof InvalidRequest)) throw error;
+      }
+    }
+    return swept;
   }
 
   async disableClient(clientId: string): Promise<void> {

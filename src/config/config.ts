@@ -56,6 +56,8 @@ export interface Config {
     limitPerAddress: number;
     /** A dynamic client never issued a token this long after it registered may be swept (`oauth-admin client sweep`). */
     unusedClientTtlSeconds: number;
+    /** How often the server sweeps them itself (0: never; leave it to the command line). */
+    sweepIntervalSeconds: number;
   };
 }
 
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       scopes: env.DYNAMIC_REGISTRATION_SCOPES ? env.DYNAMIC_REGISTRATION_SCOPES.split(' ').filter(Boolean) : null,
       limitPerAddress: whole('registrations')('REGISTRATION_LIMIT_PER_ADDRESS', 20, 100_000),
       unusedClientTtlSeconds: seconds('UNUSED_CLIENT_TTL', 7 * 86_400, 365 * 86_400),
+      sweepIntervalSeconds: seconds('UNUSED_CLIENT_SWEEP_INTERVAL', 3600, 7 * 86_400, 0),
     },
   };
   if (!(DYNAMIC_REGISTRATION_POLICIES as readonly string[]).includes(config.dynamicRegistration.policy)) {

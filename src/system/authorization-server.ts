@@ -14,6 +14,7 @@ import { pinoLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { BackChannelLogoutDeliverer } from '../logout/back-channel-logout-deliverer.js';
+import { UnusedClientSweeper } from '../admin/unused-client-sweeper.js';
 import { SIGNING_ALGS } from '../keys/signing-keys.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
@@ -79,6 +80,11 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const logoutLease = new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'back-channel-logout', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs);
   const backChannelLogout = new BackChannelLogoutDeliverer(ports, logoutLease, logger, config.backChannelLogout);
   backChannelLogout.start();
+  // Unused self-registered clients are swept by one instance: the holder of this lease.
+  const sweepLease = new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'unused-client-sweep', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs);
+  const { unusedClientTtlSeconds, sweepIntervalSeconds } = config.dynamicRegistration;
+  const sweeper = new UnusedClientSweeper(admin, sweepLease, { unusedClientTtlSeconds, intervalMs: sweepIntervalSeconds * 1000 }, logger);
+  sweeper.start();
   const keyLifecycle = new KeyLifecycle(commandBus, readModel, Math.max(config.accessTokenTtlSeconds, config.idTokenTtlSeconds), logger);
   await keyLifecycle.tick();
   keyLifecycle.start(config.keyLifecycleIntervalMs);
@@ -131,6 +137,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
       await http.close();
       await keyLifecycle.stop();
       await backChannelLogout.stop();
+      await sweeper.stop();
+      sweepLease.release();
       logoutLease.release();
       // Publish what is committed before letting go: subscribers then miss nothing.
       if (!(await publisher.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');

@@ -9,6 +9,7 @@ import { freePort } from '../support/free-port.js';
 import { authorizationUrl, discover, runCodeFlow } from '../support/oauth-flow.js';
 import { memoryLogger, startSystem, type TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
+import { waitFor } from '../support/wait-for.js';
 
 const insecure = { [oauth.allowInsecureRequests]: true };
 const alice = { username: 'alice', password: 'correct horse battery' };
@@ -272,7 +273,7 @@ describe('dynamic client registration (RFC 7591) and management (RFC 7592), open
   });
 });
 
-describe('dynamic client registration: off, and the open registrations limit', () => {
+describe('dynamic client registration: off, the open registrations limit, the server\'s own sweep', () => {
   it('answers 404 and advertises nothing when off', async () => {
     const dir = tempDir();
     const system = await startSystem(dir.path, { env: { DYNAMIC_REGISTRATION: 'off' } });
@@ -308,6 +309,25 @@ describe('dynamic client registration: off, and the open registrations limit', (
       expect(await response.json()).toMatchObject({ error: 'invalid_token' });
     } finally {
       await strict.close();
+      dir.remove();
+    }
+  });
+
+  it('sweeps unused self-registered clients itself when UNUSED_CLIENT_SWEEP_INTERVAL says so, keeping used ones', async () => {
+    const dir = tempDir();
+    const system = await startSystem(dir.path, { env: { UNUSED_CLIENT_TTL: '2', UNUSED_CLIENT_SWEEP_INTERVAL: '1' } });
+    try {
+      await system.as.admin.registerUser({ ...alice, name: 'Alice' });
+      const as = await discover(system.config.issuer);
+      const registered = async () => (await oauth.processDynamicClientRegistrationResponse(await oauth.dynamicClientRegistrationRequest(as, nativeApp, insecure))) as Registered;
+      const [unused, used] = [await registered(), await registered()];
+      await runCodeFlow(system.config.issuer, { clientId: used.client_id, clientSecret: null, redirectUri: loopback }, alice, 'profile');
+      const { readModel } = system.as.ports;
+      await waitFor(() => readModel.client(unused.client_id)?.deleted !== undefined, 'the unused client swept', 8000);
+      expect(readModel.client(unused.client_id)?.deleted?.reason).toBe('unused');
+      expect(readModel.client(used.client_id)?.deleted).toBeUndefined();
+    } finally {
+      await system.close();
       dir.remove();
     }
   });
