@@ -23,7 +23,8 @@ export function liveGrantsOf(readModel: Pick<ProjectionStore, 'entriesIn'>, user
 /** What a grant can act with, and until when: the events that extend its life, with the user they name. */
 export const grantsProjection = projectionOf<UserGrant>().folding({
   name: 'grants',
-  handles: ['ConsentGranted', 'GrantRevoked', 'AuthorizationCodeIssued', 'RefreshTokenIssued', 'AccessTokenIssued'],
+  // A device's approval lives as long as its device code, as a code's grant does (RFC 8628).
+  handles: ['ConsentGranted', 'GrantRevoked', 'AuthorizationCodeIssued', 'DeviceCodeApproved', 'RefreshTokenIssued', 'AccessTokenIssued'],
   keysOf: (event) => {
     const { userId, grantId } = event.data;
     return userId ? [`${userGrants(userId)}/${grantId}`] : [];

@@ -38,6 +38,8 @@ export function actorOf(event: RecordedEvent): string {
     case 'AuthorizationRequested':
     case 'ClientAssertionAccepted':
     case 'AuthorizationCodeRedeemed':
+    case 'DeviceAuthorizationRequested':
+    case 'DeviceCodeRedeemed':
     case 'AccessTokenIssued':
     case 'RefreshTokenIssued':
     case 'RefreshTokenRotated':

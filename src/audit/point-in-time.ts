@@ -26,7 +26,7 @@ export async function grantsAt(store: EventStore, userId: string, at: string): P
       let entry = states.get(event.stream);
       if (!entry) {
         // Only grants this user signed into matter; AuthorizationRequested comes before we know, so keep it briefly.
-        if (event.type !== 'AuthorizationRequested') continue;
+        if (event.type !== 'AuthorizationRequested' && event.type !== 'DeviceAuthorizationRequested') continue;
         entry = { state: grantDecider.initialState, since: null };
         states.set(event.stream, entry);
       }

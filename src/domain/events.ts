@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import { GrantTypeSchema } from './events/event-schema.js';
 import { clientManagementEvents } from './events/client-management.events.js';
+import { deviceAuthorizationEvents } from './events/device-authorization.events.js';
 import { grantEvents } from './events/grant.events.js';
 import { logoutEvents } from './events/logout.events.js';
 import { registrationEvents } from './events/registration.events.js';
@@ -15,7 +16,7 @@ export type { EventDefinition } from './events/event-schema.js';
  * appended, and the event catalog (JSON Schema, AsyncAPI) that downstream services read.
  * None carries a secret.
  */
-export const eventDefinitions = { ...registrationEvents, ...clientManagementEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...logoutEvents };
+export const eventDefinitions = { ...registrationEvents, ...clientManagementEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...deviceAuthorizationEvents, ...logoutEvents };
 
 export type EventType = keyof typeof eventDefinitions;
 type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinitions)[T]['data']>; schemaVersion?: number };
@@ -54,6 +55,9 @@ export type RefreshTokenReuseDetected = EventOf<'RefreshTokenReuseDetected'>;
 export type AuthorizationCodeReplayDetected = EventOf<'AuthorizationCodeReplayDetected'>;
 export type TokenRevoked = EventOf<'TokenRevoked'>;
 export type GrantRevoked = EventOf<'GrantRevoked'>;
+export type DeviceAuthorizationRequested = EventOf<'DeviceAuthorizationRequested'>;
+export type DeviceCodeApproved = EventOf<'DeviceCodeApproved'>;
+export type DeviceCodeRedeemed = EventOf<'DeviceCodeRedeemed'>;
 
 export type ClientEvent = ClientRegistered | ClientSecretRotated | ClientDisabled | ClientUpdated | ClientDeleted;
 export type UserEvent = UserRegistered | UserDisabled;
@@ -75,7 +79,10 @@ export type GrantEvent =
   | RefreshTokenReuseDetected
   | AuthorizationCodeReplayDetected
   | TokenRevoked
-  | GrantRevoked;
+  | GrantRevoked
+  | DeviceAuthorizationRequested
+  | DeviceCodeApproved
+  | DeviceCodeRedeemed;
 export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent | BackChannelLogoutEvent;
 
 export const streams = {

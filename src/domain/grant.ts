@@ -1,6 +1,7 @@
 import type { Decider } from './decider.js';
 import type { GrantEvent } from './events.js';
 import { decideDenyConsent, decideGrantConsent } from './grant/consent.decisions.js';
+import { decideApproveDeviceAuthorization, decideDenyDeviceAuthorization, decideRedeemDeviceCode, decideRequestDeviceAuthorization } from './grant/device.decisions.js';
 import type { GrantCommand } from './grant/grant-commands.js';
 import { evolveGrant, grantSnapshot, initialGrantState, type GrantState } from './grant/grant-state.js';
 import { decideRevokeAccessToken, decideRevokeGrant, decideRevokeRefreshToken } from './grant/revocation.decisions.js';
@@ -33,6 +34,14 @@ export function decideGrant(command: GrantCommand, state: GrantState): GrantEven
       return decideRevokeRefreshToken(command, state);
     case 'RevokeGrant':
       return decideRevokeGrant(command, state);
+    case 'RequestDeviceAuthorization':
+      return decideRequestDeviceAuthorization(command, state);
+    case 'ApproveDeviceAuthorization':
+      return decideApproveDeviceAuthorization(command, state);
+    case 'DenyDeviceAuthorization':
+      return decideDenyDeviceAuthorization(command, state);
+    case 'RedeemDeviceCode':
+      return decideRedeemDeviceCode(command, state);
   }
 }
 

@@ -66,3 +66,25 @@ export class InvalidRedirectUri extends OAuthError {
 export class InvalidClientMetadata extends OAuthError {
   readonly code = 'invalid_client_metadata';
 }
+/** RFC 8628 section 3.5: the user has not approved or denied the device yet; poll again after the interval. */
+export class AuthorizationPending extends OAuthError {
+  readonly code = 'authorization_pending';
+  constructor(readonly intervalSeconds: number) {
+    super('the user has not yet approved or denied the device');
+  }
+}
+/** RFC 8628 section 3.5: polled before the interval passed; the interval is now longer by 5 seconds. */
+export class SlowDown extends OAuthError {
+  readonly code = 'slow_down';
+  constructor(readonly intervalSeconds: number) {
+    super(`polling too fast: wait ${intervalSeconds} seconds between requests`);
+  }
+}
+/** RFC 8628 section 3.5: the device code expired before the user decided (or before it was exchanged). */
+export class ExpiredToken extends OAuthError {
+  readonly code = 'expired_token';
+}
+/** RFC 8628 section 3.5: the user denied the device. At the token endpoint, a 400 (RFC 6749 section 5.2), not a page's 403. */
+export class DeviceAccessDenied extends OAuthError {
+  readonly code = 'access_denied';
+}

@@ -36,7 +36,7 @@ describe('snapshot kinds follow the rules they fold', () => {
     }
     history.push({ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.a69', by: 'client:app' } });
     const state: GrantState = history.reduce(grantDecider.evolve, grantDecider.initialState);
-    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/2', 'y8eDESF9tBRVdn3c5bMpgySwNTNNbDza5xPQaBvhQpU']);
+    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/3', 'iY7kW0MolWYgwFtaiops1vwBrppijtbcJEViz5gXHa0']);
   });
 
   it('login attempts', () => {

@@ -22,6 +22,8 @@ export const define = <Data extends TSchema>(definition: EventDefinition<Data>) 
 export const Iso = Type.String({ format: 'date-time', description: 'ISO 8601 time, UTC' });
 export const Id = Type.String({ minLength: 1 });
 export const Scopes = Type.Array(Type.String());
-export const GrantTypeSchema = Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials')]);
+/** RFC 8628 section 3.4: the device authorization grant's grant_type. */
+export const DEVICE_CODE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code';
+export const GrantTypeSchema = Type.Union([Type.Literal('authorization_code'), Type.Literal('refresh_token'), Type.Literal('client_credentials'), Type.Literal(DEVICE_CODE_GRANT_TYPE)]);
 export const Sha256 = Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'SHA-256, base64url' });
 

@@ -87,7 +87,39 @@ export type GrantCommand =
   | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
   | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string; now: Date }
   | { kind: 'RevokeRefreshToken'; refreshTokenHash: string; clientId: string; by: string }
-  | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string };
+  | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string }
+  | DeviceGrantCommand;
+
+/** RFC 8628: the device's request, the user's decision on the verification page, and the device's poll. */
+export type DeviceGrantCommand =
+  | {
+      kind: 'RequestDeviceAuthorization';
+      grantId: string;
+      clientId: string;
+      scopes: string[];
+      deviceCodeHash: string;
+      userCodeHash: string;
+      now: Date;
+      ttlSeconds: number;
+      intervalSeconds: number;
+    }
+  | { kind: 'ApproveDeviceAuthorization'; userCodeHash: string; signedIn: SignedIn; now: Date }
+  | { kind: 'DenyDeviceAuthorization'; userCodeHash: string; signedIn: SignedIn; now: Date }
+  | {
+      kind: 'RedeemDeviceCode';
+      deviceCodeHash: string;
+      clientId: string;
+      now: Date;
+      /**
+       * This instance's memory of the device's last poll and the interval it must now keep
+       * (longer after each slow_down); absent for its first poll here.
+       */
+      lastPoll?: { at: Date; intervalSeconds: number };
+      token: NewAccessToken;
+      /** Absent when the client may not refresh. */
+      refreshToken?: NewRefreshToken;
+      idToken: NewIdToken;
+    };
 
 
 /** A time this many seconds after `now`, as events record times (ISO 8601, UTC). */

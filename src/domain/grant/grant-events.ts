@@ -37,12 +37,15 @@ export function decisionOn(state: GrantState, held: Required<HeldAuthorization>,
 }
 
 /** Steps 1 and 2 on record, with the decision that follows them in the same append. */
-export function requestAndSignIn(request: AuthorizationRequested['data'], { userId, username, method, signInSessionId, authTime }: SignedIn): GrantEvent[] {
-  return [
-    { type: 'AuthorizationRequested', data: request },
-    { type: 'UserAuthenticated', data: { grantId: request.grantId, userId, username, method, ...(signInSessionId ? { signInSessionId } : {}), ...(authTime ? { authTime } : {}) } },
-  ];
+export function requestAndSignIn(request: AuthorizationRequested['data'], signedIn: SignedIn): GrantEvent[] {
+  return [{ type: 'AuthorizationRequested', data: request }, userAuthenticated(request.grantId, signedIn)];
 }
+
+/** Step 2: who signed in for the grant, and how. */
+export const userAuthenticated = (grantId: string, { userId, username, method, signInSessionId, authTime }: SignedIn): GrantEvent => ({
+  type: 'UserAuthenticated',
+  data: { grantId, userId, username, method, ...(signInSessionId ? { signInSessionId } : {}), ...(authTime ? { authTime } : {}) },
+});
 
 /**
  * OpenID Connect Core 3.1.3.3: with `openid` among the token's scopes, an ID token for its

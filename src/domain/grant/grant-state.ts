@@ -1,11 +1,11 @@
 import type { SnapshotCodec } from '../decider.js';
-import type { AuthorizationRequested, GrantEvent, UserAuthenticated } from '../events.js';
+import type { AuthorizationRequested, DeviceAuthorizationRequested, GrantEvent, UserAuthenticated } from '../events.js';
 import { emptyGrowOnlyMap, entriesOf, getIn, growOnlyMapOf, putIn, retainIn, type GrowOnlyMap } from '../grow-only-map.js';
 
 /**
  * What one authorization grant knows, from the authorization request through login,
  * consent and the code to every token issued under it, refreshed, and revoked (RFC 6749
- * sections 4.1, 4.4 and 6, RFC 7636, RFC 7009, RFC 9700 section 4.14), and how each of
+ * sections 4.1, 4.4 and 6, RFC 7636, RFC 7009, RFC 9700 section 4.14, RFC 8628), and how each of
  * its events changes it.
  */
 
@@ -14,10 +14,15 @@ export interface AccessTokenState {
   revoked: boolean;
 }
 
+/** A device's request (RFC 8628): its codes' hashes, until when they are good, and how often it may poll. */
+export type DeviceRequest = Pick<DeviceAuthorizationRequested['data'], 'deviceCodeHash' | 'userCodeHash' | 'expiresAt' | 'interval'>;
+
 export interface GrantState {
-  status: 'none' | 'requested' | 'authenticated' | 'denied' | 'code_issued' | 'redeemed' | 'client_credentials';
+  status: 'none' | 'requested' | 'device_pending' | 'authenticated' | 'denied' | 'code_issued' | 'device_approved' | 'redeemed' | 'client_credentials';
   grantId: string | null;
   request: AuthorizationRequested['data'] | null;
+  /** For the device authorization grant, in place of `request`. */
+  device: DeviceRequest | null;
   clientId: string | null;
   userId: string | null;
   username: string | null;
@@ -44,6 +49,7 @@ export const initialGrantState: GrantState = {
   status: 'none',
   grantId: null,
   request: null,
+  device: null,
   clientId: null,
   userId: null,
   username: null,
@@ -78,7 +84,14 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
     case 'AuthorizationCodeIssued':
       return { ...state, status: 'code_issued', codeHash: event.data.codeHash, codeExpiresAt: event.data.expiresAt };
     case 'AuthorizationCodeRedeemed':
+    case 'DeviceCodeRedeemed':
       return { ...state, status: 'redeemed' };
+    case 'DeviceAuthorizationRequested': {
+      const { grantId, clientId, scopes, deviceCodeHash, userCodeHash, expiresAt, interval } = event.data;
+      return { ...state, status: 'device_pending', grantId, clientId, scopes, device: { deviceCodeHash, userCodeHash, expiresAt, interval } };
+    }
+    case 'DeviceCodeApproved':
+      return { ...state, status: 'device_approved' };
     case 'AccessTokenIssued': {
       const token = event.data;
       const base = token.grantType === 'client_credentials'
@@ -144,7 +157,7 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
  * (test/unit/snapshot-kinds.test.ts fails until the kind changes with the rule).
  */
 export const grantSnapshot: SnapshotCodec<GrantState> = {
-  kind: 'grant/2',
+  kind: 'grant/3',
   encode: (state): EncodedGrantState => ({
     ...state,
     spentRefreshTokenHashes: [...entriesOf(state.spentRefreshTokenHashes)],
