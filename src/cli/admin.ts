@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ClientDocument } from '../../projections/clients.projection.js';
 import type { GrantType } from '../domain/events.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../domain/events/event-schema.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { OAuthError } from '../domain/oauth-errors.js';
 import { createAuditKey } from '../credentials/audit-keys.js';
@@ -16,7 +17,7 @@ const HELPS = {
   oauth-admin client add --id <client_id> --name <name> --redirect-uri <uri> [--redirect-uri <uri>...]
                          [--public] [--auth-method client_secret_basic|client_secret_post|private_key_jwt]
                          [--jwks-file <public JWKS, for private_key_jwt>] [--scope "<scopes>"]
-                         [--grant-type authorization_code|refresh_token|client_credentials ...]
+                         [--grant-type authorization_code|refresh_token|client_credentials|urn:ietf:params:oauth:grant-type:device_code ...]
                          [--introspects <audience> ...]   a resource server: it may introspect tokens for these audiences
                          [--id-token-alg RS256|ES256]     how its ID tokens are signed (RS256 by default)
                          [--post-logout-redirect-uri <uri> ...] [--backchannel-logout-uri <uri>]
@@ -127,14 +128,14 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           throw new UsageError('--auth-method must be client_secret_basic, client_secret_post or private_key_jwt');
         }
         const grantTypes = parsed['grant-type'] as GrantType[] | undefined;
-        const unknownGrant = grantTypes?.find((g) => !['authorization_code', 'refresh_token', 'client_credentials'].includes(g));
+        const unknownGrant = grantTypes?.find((g) => !['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT_TYPE].includes(g));
         if (unknownGrant) throw new UsageError(`unknown --grant-type ${unknownGrant}`);
         const jwks = parsed['jwks-file'] ? (JSON.parse(readFileSync(parsed['jwks-file'], 'utf8')) as ClientDocument['jwks']) : undefined;
         if (isPublic && method) throw new UsageError('a public client has no secret, so no --auth-method');
         const idTokenAlg = parsed['id-token-alg'];
         if (idTokenAlg !== undefined && !(SIGNING_ALGS as readonly string[]).includes(idTokenAlg)) throw new UsageError(`--id-token-alg must be one of ${SIGNING_ALGS.join(', ')}`);
         const redirectUris = parsed['redirect-uri'] ?? [];
-        if (redirectUris.length === 0) throw new UsageError('--redirect-uri is required');
+        if (redirectUris.length === 0 && (grantTypes ?? ['authorization_code']).includes('authorization_code')) throw new UsageError('--redirect-uri is required');
         const result = await side.admin.registerClient({
           clientId: required('id'),
           name: required('name'),

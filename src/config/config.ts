@@ -46,6 +46,9 @@ export interface Config {
   backChannelLogout: { attempts: number; retryMs: number; timeoutMs: number; intervalMs: number };
   /** Sign-in sessions a user may have at once; a new one ends the oldest beyond it. */
   maxSignInSessionsPerUser: number;
+  /** RFC 8628: how long a device code and its user code are good, and the seconds a device waits between polls. */
+  deviceCodeTtlSeconds: number;
+  deviceCodeIntervalSeconds: number;
   /** Dynamic client registration (RFC 7591, docs/client-registration.md). */
   dynamicRegistration: {
     /** open: native apps without a token, others with an initial access token; initial-access-token: all with one; off: no endpoint. */
@@ -150,6 +153,8 @@ export function loadConfig(env: Env = process.env): Config {
     authorizationLimitPerClient: whole('authorizations')('AUTHORIZATION_LIMIT_PER_CLIENT', 30, 100_000),
     authorizationLimitPerUser: whole('authorizations')('AUTHORIZATION_LIMIT_PER_USER', 100, 1_000_000),
     maxSignInSessionsPerUser: whole('sessions')('MAX_SIGN_IN_SESSIONS_PER_USER', 10, 1000),
+    deviceCodeTtlSeconds: seconds('DEVICE_CODE_TTL', 600, 1800),
+    deviceCodeIntervalSeconds: seconds('DEVICE_CODE_INTERVAL', 5, 60),
     backChannelLogout: {
       attempts: whole('attempts')('BACKCHANNEL_LOGOUT_ATTEMPTS', 6, 100),
       retryMs: milliseconds('BACKCHANNEL_LOGOUT_RETRY_MS', 1000, 3_600_000, 10),

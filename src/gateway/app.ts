@@ -18,6 +18,8 @@ import { metadataRoute } from './routes/metadata.route.js';
 import { signOutRoutes } from './routes/sign-out.routes.js';
 import { endSessionRoute } from './routes/end-session.route.js';
 import { tokenRoute } from './routes/token.route.js';
+import { deviceAuthorizationRoute } from './routes/device-authorization.route.js';
+import { deviceVerificationRoutes } from './routes/device-verification.routes.js';
 import { registrationRoutes } from './routes/registration.routes.js';
 import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
@@ -42,6 +44,8 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   signOutRoutes(router, gateway);
   endSessionRoute(router, gateway);
   tokenRoute(router, gateway);
+  deviceAuthorizationRoute(router, gateway);
+  deviceVerificationRoutes(router, gateway);
   registrationRoutes(router, gateway);
   const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
   revocationRoute(router, gateway, validator);

@@ -6,6 +6,7 @@ import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { authorizationServerProjections } from '../../projections/registry.js';
 import { AdminService } from '../admin/admin-service.js';
 import { authorizationHandlers } from '../commands/authorization.commands.js';
+import { deviceAuthorizationHandlers } from '../commands/device-authorization.commands.js';
 import { revocationHandlers } from '../commands/revocation.commands.js';
 import { tokenGrantHandlers } from '../grants/registry.js';
 import { signInSessionHandlers } from '../commands/sign-in-session.commands.js';
@@ -16,6 +17,7 @@ import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
 import { AuthorizationLimit } from '../commands/authorization-limit.js';
 import { AddressFailures } from '../credentials/address-failures.js';
+import { USER_CODE_FAILURE_WINDOW_SECONDS, UserCodeGuesses } from '../credentials/user-code-guesses.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -61,8 +63,9 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
   const loginGuard = new LoginGuard({ streams, readModel, secrets }, new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000));
   const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
-  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit };
-  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
+  const userCodeGuesses = new UserCodeGuesses(new AddressFailures(join(config.dataDir, 'throttle.sqlite'), USER_CODE_FAILURE_WINDOW_SECONDS * 1000));
+  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses };
+  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...deviceAuthorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
   return {
     ports,
     readSide,
@@ -72,6 +75,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
       await readSide.stop();
       await cqrs.close();
       loginGuard.close();
+      userCodeGuesses.close();
       secrets.close();
       snapshots.close();
       await store.close();

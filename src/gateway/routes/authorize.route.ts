@@ -2,7 +2,6 @@ import type Router from '@koa/router';
 import { RequestAuthorization } from '../../commands/authorization.commands.js';
 import {
   InvalidRequest,
-  InvalidScope,
   OAuthError,
   UnauthorizedClient,
   UnsupportedResponseType,
@@ -10,7 +9,7 @@ import {
 import { isValidS256Challenge } from '../../domain/pkce.js';
 import { sessionMayStandIn, signInRequirements } from '../../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
-import { isValidScopeToken, parseScope } from '../../domain/scope.js';
+import { authorizationScopes } from '../../domain/scope.js';
 import { redirectToClient } from '../authorization-response.js';
 import { sessionHash } from '../browser-session.js';
 import { errorPage } from '../errors.js';
@@ -85,11 +84,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       if (!codeChallenge) throw new InvalidRequest('PKCE is required: send code_challenge and code_challenge_method=S256');
       if (codeChallengeMethod !== 'S256') throw new InvalidRequest('code_challenge_method must be S256');
       if (!isValidS256Challenge(codeChallenge)) throw new InvalidRequest('code_challenge is not a valid S256 challenge');
-      const requested = parseScope(scope);
-      if (scope !== undefined && (requested.length === 0 || !requested.every(isValidScopeToken))) throw new InvalidScope('scope is malformed');
-      const scopes = requested.length > 0 ? requested : client.scopes;
-      const unknown = scopes.filter((s) => !client.scopes.includes(s));
-      if (unknown.length > 0) throw new InvalidScope(`scope asks for more than this client may have (${client.scopes.join(' ')})`);
+      const scopes = authorizationScopes(scope, client.scopes);
 
       const requirements = signInRequirements(single('prompt'), single('max_age'));
       const context = contextOf(ctx);

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { TooManyAuthorizations } from '../../commands/authorization-limit.js';
 import { AuthenticateUser, DenyConsent, GrantConsent } from '../../commands/authorization.commands.js';
 import type { NewSignInSession } from '../../commands/sign-in-session.commands.js';
-import type { HeldAuthorization, SignedIn } from '../../domain/grant.js';
+import type { SignedIn } from '../../domain/grant.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, showPage } from '../../http/html.js';
@@ -15,14 +15,17 @@ import { contextOf } from '../request-context.js';
 import { findActiveClient } from '../client-lookup.js';
 import { openHeldAuthorization, sealHeldAuthorization } from '../held-authorization.js';
 import { answerLoginFailure, loginFailureNotice } from '../login-failure.js';
+import { SCOPE_DESCRIPTIONS } from '../scope-descriptions.js';
+import { deviceLoginStep } from './device-verification.routes.js';
 
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  openid: 'Sign you in with your account here',
-  profile: 'See your profile: your name, username and email address',
-  email: 'See your email address',
-  offline_access: 'Keep access while you are away, until you revoke it',
-  'items:read': 'See your list of items',
-};
+/** What the login page signs someone in for: a grant, its client's name, and where the browser goes next. */
+export interface LoginStep {
+  grantId: string;
+  clientName: string;
+  session: string;
+  csrf: string;
+  next(signedIn: SignedIn): string;
+}
 
 /** Where the browser goes after consent, as a person can judge it: an origin, or a native app's private-use scheme (whose URL origin is "null"). */
 const returnsTo = (redirectUri: string): string => {
@@ -66,6 +69,25 @@ export function interactionRoutes(router: Router, gateway: Gateway): void {
     return { held, request, session, client, csrf: browser.csrfToken(session, request.grantId) };
   }
 
+  /**
+   * What a login link signs in for: an authorization the browser holds, or a device the
+   * user is connecting (device-verification.routes.ts), which goes on to its own approval.
+   */
+  async function loginStep(ctx: Context, sealed: string | undefined): Promise<LoginStep> {
+    const device = await deviceLoginStep(gateway, ctx, sealed);
+    if (device) return device;
+    const { request, session, client, csrf } = await heldStep(ctx, sealed, 'login');
+    return {
+      grantId: request.grantId,
+      clientName: client.name,
+      session,
+      csrf,
+      // The consent page's link holds the request and who signed in: the decision records both.
+      // It is held for a new browser session: one planted or learned before the sign-in is worth nothing now.
+      next: (signedIn) => `/consent?request=${sealHeldAuthorization(gateway.authorizationRequestKey, browser.newSession(ctx), { request, signedIn })}`,
+    };
+  }
+
   function loginPage(ctx: Context, sealed: string, clientName: string, csrf: string, failure: Error | undefined) {
     showPage(
       ctx,
@@ -83,31 +105,28 @@ ${loginFailureNotice(failure)}
   router.get('/login', async (ctx) => {
     ctx.state.browserRoute = true;
     const sealed = queryParams(ctx).request;
-    const { client, csrf } = await heldStep(ctx, sealed, 'login');
-    loginPage(ctx, sealed, client.name, csrf, undefined);
+    const { clientName, csrf } = await loginStep(ctx, sealed);
+    loginPage(ctx, sealed, clientName, csrf, undefined);
   });
 
   router.post('/login', async (ctx) => {
     ctx.state.browserRoute = true;
     const form = await formParams(ctx);
-    const { request, session, client, csrf } = await heldStep(ctx, form.request, 'login');
-    browser.checkCsrf(session, request.grantId, form.csrf);
+    const { grantId, session, clientName, csrf, next } = await loginStep(ctx, form.request);
+    browser.checkCsrf(session, grantId, form.csrf);
     let signedIn: SignedIn;
     let signInSession: NewSignInSession | undefined;
     try {
       ({ signedIn, signInSession } = await gateway.commandBus.execute(
-        new AuthenticateUser(request.grantId, form.username ?? '', form.password ?? '', ctx.ip, browser.signInSessionOf(ctx), contextOf(ctx)),
+        new AuthenticateUser(grantId, form.username ?? '', form.password ?? '', ctx.ip, browser.signInSessionOf(ctx), contextOf(ctx)),
       ));
     } catch (error) {
       if (!answerLoginFailure(ctx, error)) throw error;
-      return loginPage(ctx, form.request, client.name, csrf, error as Error);
+      return loginPage(ctx, form.request, clientName, csrf, error as Error);
     }
     if (signInSession) browser.setSignIn(ctx, signInSession);
-    // The consent page's link holds the request and who signed in: the decision records both.
-    // It is held for a new browser session: one planted or learned before the sign-in is worth nothing now.
-    const held: HeldAuthorization = { request, signedIn };
     ctx.status = 303;
-    ctx.redirect(`/consent?request=${sealHeldAuthorization(gateway.authorizationRequestKey, browser.newSession(ctx), held)}`);
+    ctx.redirect(next(signedIn));
   });
 
   router.get('/consent', async (ctx) => {

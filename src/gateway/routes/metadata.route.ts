@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import { DEVICE_CODE_GRANT_TYPE } from '../../domain/events/event-schema.js';
 import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
 import type { Gateway } from '../gateway-context.js';
 
@@ -14,6 +15,8 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     issuer,
     authorization_endpoint: `${issuer}/authorize`,
     token_endpoint: `${issuer}/token`,
+    // RFC 8628 section 4.
+    device_authorization_endpoint: `${issuer}/device_authorization`,
     jwks_uri: `${issuer}/jwks.json`,
     revocation_endpoint: `${issuer}/revoke`,
     introspection_endpoint: `${issuer}/introspect`,
@@ -21,7 +24,7 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     ...(gateway.registration ? { registration_endpoint: `${issuer}/register` } : {}),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', DEVICE_CODE_GRANT_TYPE],
     token_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
     token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     revocation_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS,
