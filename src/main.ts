@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       `  demo client:          ${config.demoClientUrl}   <- open this in a browser`,
       `  demo user:            ${seed.user.username} / ${seed.user.password}`,
       `  demo clients:         ${seed.webClient.clientId} (confidential, secret in ${config.dataDir}/demo-client.json), ${seed.publicClient.clientId} (public)`,
+      `  sign in a device:     npm run device-login   (the demo-device client, RFC 8628: a code to enter at ${config.issuer}/device)`,
     );
   }
   lines.push('Stop with Ctrl+C.', '');

@@ -1,11 +1,14 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../domain/events/event-schema.js';
 import type { CommandSide } from './command-side.js';
 
 export const DEMO_USER = { username: 'alice', password: 'wonderland', name: 'Alice Liddell', email: 'alice@example.com' };
 export const DEMO_WEB_CLIENT_ID = 'demo-web';
 export const DEMO_PUBLIC_CLIENT_ID = 'demo-public';
+/** A device with no browser of its own (RFC 8628): what `npm run device-login` signs in as. */
+export const DEMO_DEVICE_CLIENT_ID = 'demo-device';
 
 export interface DemoSeed {
   user: typeof DEMO_USER;
@@ -48,6 +51,12 @@ export async function seedDemo(side: CommandSide, config: Config): Promise<DemoS
   if (!readModel.client(DEMO_PUBLIC_CLIENT_ID)) {
     await side.admin.registerClient({
       clientId: DEMO_PUBLIC_CLIENT_ID, name: 'Demo public app', clientType: 'public', redirectUris: [publicRedirect, 'http://127.0.0.1/callback'], scopes: ['profile', 'items:read'],
+    });
+  }
+  if (!readModel.client(DEMO_DEVICE_CLIENT_ID)) {
+    await side.admin.registerClient({
+      clientId: DEMO_DEVICE_CLIENT_ID, name: 'Demo device', clientType: 'public', redirectUris: [], scopes: ['openid', 'profile', 'items:read'],
+      grantTypes: [DEVICE_CODE_GRANT_TYPE, 'refresh_token'],
     });
   }
   await side.readSide.waitFor(await side.ports.store.headPosition());
