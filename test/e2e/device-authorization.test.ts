@@ -285,3 +285,36 @@ describe('the device authorization grant: expiry, wrong codes and guessing (RFC 
     for (const secret of handedOut) expect(events).not.toContain(secret);
   });
 });
+
+describe('the device authorization grant with sign-in sessions turned off (SIGN_IN_SESSION_TTL=0)', () => {
+  const dir = tempDir();
+  let system: TestSystem;
+  let as: oauth.AuthorizationServer;
+
+  beforeAll(async () => {
+    ({ system, as } = await startDeviceSystem(dir.path, { SIGN_IN_SESSION_TTL: '0', DEVICE_CODE_INTERVAL: '1' }));
+  });
+  afterAll(async () => {
+    await system.close();
+    dir.remove();
+  });
+
+  it('asks for the password for each device, carries who signed in to the approval, and gives the tokens', async () => {
+    const { issuer } = system.config;
+    const person = new UserAgent();
+    for (const round of [1, 2]) {
+      const codes = await oauth.processDeviceAuthorizationResponse(as, tv, await oauth.deviceAuthorizationRequest(as, tv, oauth.None(), { scope: 'openid' }, insecure));
+      const codeForm = hiddenFields(await (await person.get(`${issuer}/device`)).text());
+      const login = location(await person.postForm(`${issuer}/device`, { ...codeForm, user_code: codes.user_code }), issuer);
+      // No sign-in session stands in: the password, every time.
+      expect([round, login.pathname]).toEqual([round, '/login']);
+      const loginForm = hiddenFields(await (await person.get(login.href)).text());
+      const approval = location(await person.postForm(`${issuer}/login`, { ...loginForm, ...alice }), issuer);
+      const approvalForm = hiddenFields(await (await person.get(approval.href)).text());
+      expect((await person.postForm(`${issuer}/device/approve`, { ...approvalForm, decision: 'approve' })).status).toBe(200);
+      const tokens = await oauth.processDeviceCodeResponse(as, tv, await oauth.deviceCodeGrantRequest(as, tv, oauth.None(), codes.device_code, insecure));
+      expect(oauth.getValidatedIdTokenClaims(tokens)).toMatchObject({ aud: 'tv', acr: '1' });
+      expect(oauth.getValidatedIdTokenClaims(tokens)!.sid).toBeUndefined();
+    }
+  });
+});
