@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import type { AuthorizationLimit } from './authorization-limit.js';
 import type { LoginGuard } from '../credentials/login-guard.js';
-import type { UserCodeGuesses } from '../credentials/user-code-guesses.js';
+import type { DeviceRequests, UserCodeGuesses } from '../credentials/device-limits.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { FoldedStreams } from '../cqrs/folded-streams.js';
@@ -25,4 +25,6 @@ export interface Ports {
   authorizationLimit: AuthorizationLimit;
   /** Wrong user codes by address, on the device verification page (RFC 8628 section 5.1). */
   userCodeGuesses: UserCodeGuesses;
+  /** Device authorization requests by address (RFC 8628: each is recorded when made). */
+  deviceRequests: DeviceRequests;
 }

@@ -11,6 +11,8 @@ const PRUNE_EVERY = 256;
  * the window are dropped. Opened at the first sign-in: the command line never needs it.
  * The same sliding window, in a table of its own, counts open client registrations by
  * address (src/gateway/client-registration.ts): each is on record as a ClientRegistered event, without it.
+ * And, each in its own table, wrong device user codes and device authorization requests
+ * (src/credentials/device-limits.ts).
  */
 export class AddressFailures {
   private statements:
@@ -27,7 +29,7 @@ export class AddressFailures {
   constructor(
     private readonly file: string,
     private readonly windowMs: number,
-    private readonly table: 'address_failures' | 'address_registrations' = 'address_failures',
+    private readonly table: 'address_failures' | 'address_registrations' | 'address_user_code_failures' | 'address_device_requests' = 'address_failures',
   ) {}
 
   private open() {

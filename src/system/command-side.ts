@@ -17,7 +17,7 @@ import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
 import { AuthorizationLimit } from '../commands/authorization-limit.js';
 import { AddressFailures } from '../credentials/address-failures.js';
-import { USER_CODE_FAILURE_WINDOW_SECONDS, UserCodeGuesses } from '../credentials/user-code-guesses.js';
+import { DEVICE_REQUEST_WINDOW_SECONDS, DeviceRequests, USER_CODE_FAILURE_WINDOW_SECONDS, UserCodeGuesses } from '../credentials/device-limits.js';
 import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
@@ -63,8 +63,10 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
   const loginGuard = new LoginGuard({ streams, readModel, secrets }, new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000));
   const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
-  const userCodeGuesses = new UserCodeGuesses(new AddressFailures(join(config.dataDir, 'throttle.sqlite'), USER_CODE_FAILURE_WINDOW_SECONDS * 1000));
-  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses };
+  const throttleFile = join(config.dataDir, 'throttle.sqlite');
+  const userCodeGuesses = new UserCodeGuesses(new AddressFailures(throttleFile, USER_CODE_FAILURE_WINDOW_SECONDS * 1000, 'address_user_code_failures'));
+  const deviceRequests = new DeviceRequests(new AddressFailures(throttleFile, DEVICE_REQUEST_WINDOW_SECONDS * 1000, 'address_device_requests'));
+  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses, deviceRequests };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...deviceAuthorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
   return {
     ports,
@@ -76,6 +78,7 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
       await cqrs.close();
       loginGuard.close();
       userCodeGuesses.close();
+      deviceRequests.close();
       secrets.close();
       snapshots.close();
       await store.close();

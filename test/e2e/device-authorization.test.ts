@@ -3,7 +3,7 @@ import * as oauth from 'oauth4webapi';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/domain/events/event-schema.js';
-import { USER_CODE_FAILURE_LIMIT } from '../../src/credentials/user-code-guesses.js';
+import { DEVICE_REQUEST_LIMIT, USER_CODE_FAILURE_LIMIT } from '../../src/credentials/device-limits.js';
 import { startSystem, type TestSystem } from '../support/system.js';
 import { hiddenFields, location, UserAgent } from '../support/user-agent.js';
 
@@ -276,6 +276,21 @@ describe('the device authorization grant: expiry, wrong codes and guessing (RFC 
     const codes = await oauth.processDeviceAuthorizationResponse(as, tv, await oauth.deviceAuthorizationRequest(as, tv, oauth.None(), {}, insecure));
     handedOut.push(codes.device_code, codes.user_code, codes.user_code.replace('-', ''));
     expect((await enterCode(agent, codes.user_code)).status).toBe(429);
+  });
+
+  it(`takes at most ${DEVICE_REQUEST_LIMIT} device authorization requests from one address in ten minutes (each is recorded)`, async () => {
+    let answer;
+    let requests = 0;
+    do {
+      answer = await post(`${system.config.issuer}/device_authorization`, { client_id: 'tv' });
+      if (answer.status === 200) handedOut.push(String(answer.body.device_code), String(answer.body.user_code));
+    } while (answer.status === 200 && ++requests <= DEVICE_REQUEST_LIMIT);
+    expect(requests).toBeLessThanOrEqual(DEVICE_REQUEST_LIMIT);
+    const head = await system.as.store.headPosition();
+    const refused = await fetch(`${system.config.issuer}/device_authorization`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'client_id=tv' });
+    expect([refused.status, ((await refused.json()) as { error: string }).error, refused.headers.get('cache-control')]).toEqual([429, 'temporarily_unavailable', 'no-store']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await system.as.store.headPosition()).toBe(head);
   });
 
   it('keeps no device code and no user code in clear in any event', async () => {

@@ -1,9 +1,11 @@
 import type Router from '@koa/router';
 import { RequestDeviceAuthorization } from '../../commands/device-authorization.commands.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../domain/events/event-schema.js';
+import { TooManyDeviceRequests } from '../../credentials/device-limits.js';
 import { UnauthorizedClient } from '../../domain/oauth-errors.js';
 import { authorizationScopes } from '../../domain/scope.js';
 import { formParams } from '../../http/form.js';
+import { countedAs } from '../client-registration.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
 
@@ -23,6 +25,13 @@ export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void
     const client = await gateway.clients.authenticate(ctx, params);
     if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) throw new UnauthorizedClient('this client may not use the device authorization grant');
     const scopes = authorizationScopes(params.scope, client.scopes);
+    try {
+      // Counted once the request is good: only what would be recorded counts.
+      gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
+    } catch (error) {
+      if (error instanceof TooManyDeviceRequests) ctx.set('Retry-After', String(error.retryAfterSeconds));
+      throw error;
+    }
     const answer = await gateway.commandBus.execute(new RequestDeviceAuthorization(client.clientId, scopes, contextOf(ctx)));
     const verificationUri = `${issuer}${VERIFICATION_PATH}`;
     ctx.body = {

@@ -2,13 +2,14 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DecideDeviceAuthorization, USER_CODE_KEY } from '../../commands/device-authorization.commands.js';
 import { stillSignedIn, userOfSignInSession } from '../../credentials/sign-in-session.js';
-import { UserCodeGuessesThrottled } from '../../credentials/user-code-guesses.js';
+import { UserCodeGuessesThrottled } from '../../credentials/device-limits.js';
 import type { SignedIn } from '../../domain/grant.js';
 import { awaitsUserWithCode, badUserCode } from '../../domain/grant/device.decisions.js';
 import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { grantIdOfUserCode, normalizeUserCode, userCodeHash } from '../../domain/user-code.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, showPage } from '../../http/html.js';
+import { countedAs } from '../client-registration.js';
 import { loadGrant, type Gateway } from '../gateway-context.js';
 import { openHeldDeviceVerification, sealHeldDeviceVerification, type HeldDeviceVerification } from '../held-device-verification.js';
 import { contextOf } from '../request-context.js';
@@ -65,8 +66,10 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     const csrf = browser.csrfToken(session!, CODE_FORM);
     const now = new Date();
     const typed = (form.user_code ?? '').slice(0, 64);
+    // An IPv6 address by its /64: each of a subscriber's 2^64 addresses would have guesses of its own.
+    const address = countedAs(ctx.ip);
     try {
-      userCodeGuesses.check(ctx.ip, now);
+      userCodeGuesses.check(address, now);
     } catch (error) {
       if (!(error instanceof UserCodeGuessesThrottled)) throw error;
       ctx.set('Retry-After', String(error.retryAfterSeconds));
@@ -76,7 +79,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     const hash = code && userCodeHash(key, code);
     const grant = code ? await loadGrant(gateway, grantIdOfUserCode(key, code)) : undefined;
     if (!hash || !grant || !awaitsUserWithCode(grant, hash, now) || !readModel.activeClient(grant.clientId!)) {
-      userCodeGuesses.recordFailure(ctx.ip, now);
+      userCodeGuesses.recordFailure(address, now);
       return codeForm(ctx, typed, csrf, 'That code is not valid, or has expired. Check the code on your device.', 400);
     }
     const held: HeldDeviceVerification = { grantId: grant.grantId!, userCodeHash: hash };
