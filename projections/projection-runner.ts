@@ -26,6 +26,11 @@ export class ProjectionRunner {
     private readonly log?: Pick<Logger, 'error' | 'info'>,
   ) {}
 
+  /** Why the store cannot be read now, when the runner follows it and reading fails. */
+  readFailure(): string | undefined {
+    return this.feed && 'readFailure' in this.feed ? this.feed.readFailure?.() : undefined;
+  }
+
   /** The lowest checkpoint of all projections: where a feed must start. */
   get position(): number {
     return this.projections.length === 0 ? 0 : Math.min(...this.projections.map((p) => this.store.checkpoint(p.name)));
@@ -127,9 +132,9 @@ export class ProjectionRunner {
     return [...this.stalls.values()];
   }
 
-  /** What `stalled` says, in words (for readiness and errors); undefined when all is well. */
+  /** What `stalled` says, in words, or why the store cannot be read (for readiness and errors); undefined when all is well. */
   stallReport(): string | undefined {
-    return this.stalls.size === 0 ? undefined : describeStalls(this.stalled());
+    return this.stalls.size === 0 ? this.readFailure() : describeStalls(this.stalled());
   }
 
   /** Adds to a batch's changes the removal of every document that has expired by the latest event applied (expiring-documents.ts). */
@@ -165,7 +170,8 @@ export class ProjectionRunner {
   followStore(eventStore: EventStore): void {
     this.refoldOutdated();
     this.feed = eventStore.subscribeAll(this.position, async (batch) => this.apply(batch));
-    this.lagOf = async (projection) => Math.max(0, (await eventStore.headPosition()) - (projection ? this.store.checkpoint(projection) : this.position));
+    // Counted in events, not positions: on EventStoreDB a position is a byte offset.
+    this.lagOf = (projection) => eventStore.countAfter(projection ? this.store.checkpoint(projection) : this.position, LAG_COUNTED_UP_TO);
   }
 
   /** With NATS: a durable JetStream consumer per runner, acknowledged after each apply. */
@@ -214,6 +220,12 @@ export class ProjectionRunner {
     this.feed = undefined;
   }
 }
+
+/**
+ * Where counting lag stops: a store that must read events to count them (EventStoreDB)
+ * reads at most this many per look, so a runner far behind shows this number.
+ */
+export const LAG_COUNTED_UP_TO = 10_000;
 
 /** A projection that cannot get past the event at `position`. */
 export interface ProjectionStall {

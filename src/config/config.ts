@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { isValidScopeToken } from '../domain/scope.js';
+import { connectionStringProblem } from '../event-store/eventstoredb-connection-string.js';
 
 export interface Config {
   dataDir: string;
@@ -135,7 +136,12 @@ export function loadConfig(env: Env = process.env): Config {
     demoClientPort: demoPort,
     adminPort,
     demoClientUrl: (url('DEMO_URL', `http://${host}:${demoPort}`, ['http:', 'https:']) ?? '').replace(/\/$/, ''),
-    eventStoreDbUrl: url('EVENTSTOREDB_URL', null, ['esdb:', 'esdb+discover:', 'kurrentdb:', 'kurrentdb+discover:']),
+    // Checked with the client's grammar, not as a URL: a list of cluster hosts is not one. Not echoed: it may hold a password.
+    eventStoreDbUrl: ((raw) => {
+      const problem = raw ? connectionStringProblem(raw) : undefined;
+      if (problem) problems.push(`EVENTSTOREDB_URL ${problem}`);
+      return raw || null;
+    })(env.EVENTSTOREDB_URL),
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     idTokenTtlSeconds: seconds('ID_TOKEN_TTL', 3600, 86_400),

@@ -1,9 +1,11 @@
-import { createRequire } from 'node:module';
-import type * as Esdb from '@eventstore/db-client';
-import type { AllStreamResolvedEvent, AppendExpectedRevision, ResolvedEvent } from '@eventstore/db-client';
+import type { AllStreamResolvedEvent, AppendExpectedRevision, Direction, ReadPosition, ResolvedEvent } from '@eventstore/db-client';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
+  AppendTooLargeError,
+  checkAppendSize,
   checkExpectedRevision,
+  EventStoreAccessDeniedError,
+  StreamDeletedError,
   WrongExpectedVersionError,
   type AppendResult,
   type BatchHandler,
@@ -11,15 +13,11 @@ import {
   type ExpectedRevision,
   type Subscription,
 } from './event-store.js';
+import { esdb, guardBatchAppends, releaseBatchAppendGuard } from './eventstoredb-client.js';
+import { forClient62 } from './eventstoredb-connection-string.js';
 import { followLog, type FollowOptions } from './follow-log.js';
+import { countKept, firstKept, readKept, type PageSource } from './log-pages.js';
 import { chainHash } from './tamper-evidence.js';
-
-/**
- * The client (and gRPC under it) is loaded on first use: about 26 MB of memory and a
- * slower start that the embedded default, which never talks to EventStoreDB, does not pay.
- */
-let loaded: typeof Esdb | undefined;
-const esdb = (): typeof Esdb => (loaded ??= createRequire(import.meta.url)('@eventstore/db-client') as typeof Esdb);
 
 interface StoredMetadata {
   $correlationId: string;
@@ -30,8 +28,9 @@ interface StoredMetadata {
 }
 
 /**
- * EventStoreDB / KurrentDB through @eventstore/db-client, for production.
- * The global position is the event's prepare position in $all, unique per event.
+ * EventStoreDB / KurrentDB through @eventstore/db-client 6.2, for production (see
+ * docs/eventstoredb.md). The global position is the event's prepare position in $all:
+ * unique per event, but a byte offset, so positions are compared, never subtracted.
  * No server can run on the project's own machines, so this adapter's contract suite
  * runs only where EVENTSTOREDB_URL is set.
  */
@@ -39,7 +38,8 @@ export class EventStoreDbEventStore implements EventStore {
   private readonly client;
 
   constructor(connectionString: string, private readonly followOptions: FollowOptions = {}) {
-    this.client = esdb().EventStoreDBClient.connectionString(connectionString);
+    this.client = esdb().EventStoreDBClient.connectionString(forClient62(connectionString));
+    guardBatchAppends(this, followOptions.log);
   }
 
   /**
@@ -48,6 +48,7 @@ export class EventStoreDbEventStore implements EventStore {
    * another writer got there first.
    */
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    checkAppendSize(stream, events);
     for (let attempt = 0; ; attempt++) {
       const last = await this.lastOf(stream);
       checkExpectedRevision(stream, expected, last?.revision);
@@ -66,14 +67,19 @@ export class EventStoreDbEventStore implements EventStore {
         return esdb().jsonEvent({ id: event.id, type: event.type, data: event.data, metadata });
       });
       const pinned: AppendExpectedRevision = last ? BigInt(last.revision) : esdb().NO_STREAM;
+      let result;
       try {
-        const result = await this.client.appendToStream(stream, prepared, { expectedRevision: pinned });
-        return { revision: Number(result.nextExpectedRevision), position: Number(result.position?.prepare ?? 0n) };
+        result = await this.client.appendToStream(stream, prepared, { expectedRevision: pinned });
       } catch (error) {
-        if (!(error instanceof esdb().WrongExpectedVersionError)) throw error;
+        if (!(error instanceof esdb().WrongExpectedVersionError)) throw translate(error, stream);
         const actual = typeof error.actualVersion === 'bigint' ? Number(error.actualVersion) : 'no_stream';
         if (typeof expected === 'number' || expected === 'no_stream' || attempt >= 5) throw new WrongExpectedVersionError(stream, expected, actual);
+        continue;
       }
+      // A soft-deleted stream reads as absent, but the server goes on numbering after what was
+      // deleted: the events landed at other revisions than their hashes cover.
+      if (Number(result.nextExpectedRevision) !== revision) throw new StreamDeletedError(stream, 'deleted');
+      return { revision, position: Number(result.position?.prepare ?? 0n) };
     }
   }
 
@@ -85,7 +91,7 @@ export class EventStoreDbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof esdb().StreamNotFoundError) return undefined;
-      throw error;
+      throw translate(error, stream);
     }
     return undefined;
   }
@@ -99,42 +105,62 @@ export class EventStoreDbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof esdb().StreamNotFoundError) return [];
-      throw error;
+      throw translate(error, stream);
     }
+    // Truncated ($tb, $maxCount, $maxAge): the server starts later than asked, and a fold of the rest would be wrong.
+    if (events.length > 0 && events[0].revision !== fromRevision) throw new StreamDeletedError(stream, 'truncated');
     return events;
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
-    const from = after === 0 ? esdb().START : { commit: BigInt(after), prepare: BigInt(after) };
-    const events: RecordedEvent[] = [];
-    // Reading from a position includes that position, so ask for one more and drop it.
-    for await (const resolved of this.client.readAll({ fromPosition: from, maxCount: limit + 1, direction: esdb().FORWARDS })) {
-      const event = this.toRecorded(resolved);
-      if (event && event.position > after) events.push(event);
-      if (events.length === limit) break;
-    }
-    return events;
+    return readKept(this.pages(esdb().FORWARDS), this.from(after), after, limit);
   }
 
+  /** The newest of our events, however many of the server's own ($stats, scavenges) follow it. */
   async headPosition(): Promise<number> {
-    for await (const resolved of this.client.readAll({ fromPosition: esdb().END, maxCount: 50, direction: esdb().BACKWARDS })) {
-      const event = this.toRecorded(resolved);
-      if (event) return event.position;
-    }
-    return 0;
+    return (await firstKept(this.pages(esdb().BACKWARDS), esdb().END))?.position ?? 0;
+  }
+
+  async countAfter(position: number, atMost: number): Promise<number> {
+    return countKept(this.pages(esdb().FORWARDS), this.from(position), position, atMost);
   }
 
   subscribeAll(after: number, handler: BatchHandler): Subscription {
     return followLog((a, l) => this.readAll(a, l), after, handler, undefined, { pollMs: 100, ...this.followOptions });
   }
 
-  /** EventStoreDB offers no dry-run append: a read of $all proves the connection, not the disk. */
+  /**
+   * EventStoreDB offers no dry-run append: a read of $all's last entry proves the connection
+   * and the rights, not the disk (one entry, not the head, which may lie behind many of the server's own).
+   */
   async checkWritable(): Promise<void> {
-    await this.headPosition();
+    await this.pages(esdb().BACKWARDS)(esdb().END, 1);
   }
 
   async close(): Promise<void> {
     await this.client.dispose();
+    releaseBatchAppendGuard(this);
+  }
+
+  /** Reading $all from a position includes it: log-pages.ts drops what was seen. */
+  private from(after: number): ReadPosition {
+    return after === 0 ? esdb().START : { commit: BigInt(after), prepare: BigInt(after) };
+  }
+
+  /** Raw pages of $all, the server's own events included, so that a run of them is read past. */
+  private pages(direction: Direction): PageSource<ReadPosition> {
+    return async (from, maxCount) => {
+      const page = [];
+      try {
+        for await (const resolved of this.client.readAll({ fromPosition: from, maxCount, direction })) {
+          const at = resolved.event?.position;
+          page.push({ cursor: at ?? from, position: at ? Number(at.prepare) : -1, event: this.toRecorded(resolved) });
+        }
+      } catch (error) {
+        throw translate(error, '$all');
+      }
+      return page;
+    };
   }
 
   /** System events ($-prefixed types and streams) are EventStoreDB's own, not ours. */
@@ -156,4 +182,13 @@ export class EventStoreDbEventStore implements EventStore {
       hash: metadata.hash,
     };
   }
+}
+
+/** The client's errors that mean something to the server, in the port's own words (event-store.ts). */
+function translate(error: unknown, stream: string): unknown {
+  const client = esdb();
+  if (error instanceof client.AccessDeniedError) return new EventStoreAccessDeniedError(stream, error);
+  if (error instanceof client.StreamDeletedError) return new StreamDeletedError(stream, 'tombstoned');
+  if (error instanceof client.MaxAppendSizeExceededError) return new AppendTooLargeError(stream, undefined, error.maxAppendSize);
+  return error;
 }

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { RecordedEvent } from './event-envelope.js';
 import type { BatchHandler, Subscription } from './event-store.js';
+import type { Logger } from '../observability/logger.js';
 
 export interface FollowOptions {
   batchSize?: number;
@@ -8,6 +9,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** Wait before giving a failed batch to the handler again. */
   retryMs?: number;
+  /** Where a log that cannot be read is reported: once when it starts failing, once when it reads again. */
+  log?: Pick<Logger, 'error' | 'info'>;
 }
 
 /**
@@ -24,8 +27,21 @@ export function followLog(
   appended: EventEmitter | undefined,
   options: FollowOptions = {},
 ): Subscription {
-  const { batchSize = 512, pollMs = 200, retryMs = 500 } = options;
+  const { batchSize = 512, pollMs = 200, retryMs = 500, log } = options;
   let stopped = false;
+  let position = after;
+  // Retried in silence, a read that keeps failing (say, a user without access to $all) would only look like a stall.
+  let failure: string | undefined;
+  const failed = (error: unknown) => {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (failure === undefined) log?.error('cannot read the event store to follow it; retrying', { error: reason, position });
+    failure = reason;
+  };
+  const recovered = () => {
+    if (failure === undefined) return;
+    failure = undefined;
+    log?.info('reading the event store again', { position });
+  };
   let wake: (() => void) | undefined;
   let pending = false;
   const onAppend = () => {
@@ -45,14 +61,15 @@ export function followLog(
     });
 
   const loop = (async () => {
-    let position = after;
     while (!stopped) {
       pending = false;
       let batch: RecordedEvent[];
       try {
         batch = await readAll(position, batchSize);
-      } catch {
-        await sleep(retryMs);
+        recovered();
+      } catch (error) {
+        failed(error);
+        if (!stopped) await sleep(retryMs);
         continue;
       }
       if (batch.length === 0) {
@@ -73,6 +90,7 @@ export function followLog(
   })();
 
   return {
+    readFailure: () => (failure === undefined ? undefined : `cannot read the event store: ${failure}`),
     async stop() {
       stopped = true;
       appended?.off('append', onAppend);

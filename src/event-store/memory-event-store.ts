@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
+  checkAppendSize,
   checkExpectedRevision,
   type AppendResult,
   type BatchHandler,
@@ -20,6 +21,7 @@ export class MemoryEventStore implements EventStore {
   constructor(private readonly followOptions: FollowOptions = {}) {}
 
   async append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    checkAppendSize(stream, events);
     const existing = this.streams.get(stream);
     checkExpectedRevision(stream, expected, existing ? existing.length - 1 : undefined);
     const recorded = existing ?? [];
@@ -47,6 +49,11 @@ export class MemoryEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     return this.log.length;
+  }
+
+  /** Positions are dense here: a difference of positions is a count. */
+  async countAfter(position: number, _atMost?: number): Promise<number> {
+    return Math.max(0, this.log.length - position);
   }
 
   subscribeAll(after: number, handler: BatchHandler): Subscription {

@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
+  AppendTooLargeError,
+  checkAppendSize,
   checkExpectedRevision,
   WrongExpectedVersionError,
   type AppendResult,
@@ -130,14 +132,16 @@ export class SqliteEventStore implements EventStore {
       const last = this.statements.revision.get(stream);
       const current = last?.revision;
       checkExpectedRevision(stream, expected, current);
+      // Stored as canonical JSON: the same text the chain hash covers, serialised once.
+      const datas = events.map((event) => canonicalJson(event.data));
+      checkAppendSize(stream, events, datas);
       let revision = current ?? -1;
       let previousHash = last?.hash ?? null;
       let position = 0;
       const recorded: RecordedEvent[] = [];
-      for (const event of events) {
+      for (const [i, event] of events.entries()) {
         revision += 1;
-        // Stored as canonical JSON: the same text the chain hash covers, serialised once.
-        const data = canonicalJson(event.data);
+        const data = datas[i];
         previousHash = chainHash(previousHash, { ...event, stream, revision }, data);
         const info = this.statements.insert.run({
           id: event.id,
@@ -162,8 +166,8 @@ export class SqliteEventStore implements EventStore {
         try {
           return appendOne(append);
         } catch (error) {
-          // A lost race is that append's own outcome; anything else undoes the whole group.
-          if (error instanceof WrongExpectedVersionError) return { error };
+          // A lost race or an oversized append (both refused before any insert) is that append's own outcome; anything else undoes the whole group.
+          if (error instanceof WrongExpectedVersionError || error instanceof AppendTooLargeError) return { error };
           throw error;
         }
       }),
@@ -255,6 +259,11 @@ export class SqliteEventStore implements EventStore {
 
   async headPosition(): Promise<number> {
     return this.statements.head.get()?.head ?? 0;
+  }
+
+  /** Positions are dense here (rowids 1, 2, 3...): a difference of positions is a count. */
+  async countAfter(position: number, _atMost?: number): Promise<number> {
+    return Math.max(0, (await this.headPosition()) - position);
   }
 
   /** AUTOINCREMENT keeps the highest rowid ever used in sqlite_sequence; a rolled-back append gives its numbers back. */

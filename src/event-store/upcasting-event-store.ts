@@ -25,6 +25,9 @@ export class UpcastingEventStore implements EventStore {
   headPosition(): Promise<number> {
     return this.inner.headPosition();
   }
+  countAfter(position: number, atMost: number): Promise<number> {
+    return this.inner.countAfter(position, atMost);
+  }
   /**
    * Followers get the log as written: the relay publishes what each hash covers (NATS
    * carries events as written), and a projection runner lifts each event itself, so one

@@ -46,6 +46,9 @@ export class InstrumentedEventStore implements EventStore {
   headPosition(): Promise<number> {
     return this.inner.headPosition();
   }
+  countAfter(position: number, atMost: number): Promise<number> {
+    return this.inner.countAfter(position, atMost);
+  }
   subscribeAll(after: number, handler: BatchHandler): Subscription {
     return this.inner.subscribeAll(after, handler);
   }

@@ -9,15 +9,19 @@ import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { UpcastingEventStore } from '../event-store/upcasting-event-store.js';
 import { upcast } from '../domain/event-catalog.js';
+import type { Logger } from '../observability/logger.js';
 
-/** EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory: events as written. */
-export function openRawEventStore(config: Config): EventStore {
-  return config.eventStoreDbUrl ? new EventStoreDbEventStore(config.eventStoreDbUrl) : new SqliteEventStore(join(config.dataDir, 'events.sqlite'));
+/**
+ * EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory: events as written.
+ * `log` hears of a follower that cannot read the store.
+ */
+export function openRawEventStore(config: Config, log?: Pick<Logger, 'error' | 'info'>): EventStore {
+  return config.eventStoreDbUrl ? new EventStoreDbEventStore(config.eventStoreDbUrl, { log }) : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { log });
 }
 
 /** The store as the application reads it: every event lifted to its current schema version. */
-export function openEventStore(config: Config): EventStore {
-  return new UpcastingEventStore(openRawEventStore(config), upcast);
+export function openEventStore(config: Config, log?: Pick<Logger, 'error' | 'info'>): EventStore {
+  return new UpcastingEventStore(openRawEventStore(config, log), upcast);
 }
 
 /** NATS JetStream when NATS_URL is set (its client loaded only then), otherwise the in-process bus. */

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { LAG_COUNTED_UP_TO, ProjectionRunner } from '../../projections/projection-runner.js';
 import { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
 import type { Config } from '../config/config.js';
@@ -115,7 +115,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
-    return [[{ instance_role: active ? 'relay' : 'standby' }, active ? Math.max(0, (await store.headPosition()) - relay.publishedPosition) : 0]];
+    return [[{ instance_role: active ? 'relay' : 'standby' }, active ? await store.countAfter(relay.publishedPosition, LAG_COUNTED_UP_TO) : 0]];
   });
   metrics.addProjections('authorization-server', readSide);
   const http = await listen(app, config.host, options.port ?? config.authorizationServerPort);

@@ -22,6 +22,7 @@ import { SecretStore } from '../credentials/secret-store.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
 import { openEventStore } from './adapters.js';
+import { reachEventStore } from '../event-store/first-contact.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -48,13 +49,18 @@ export interface CommandSide {
  * caught up with the store, and the command bus. The server and the command line share it.
  */
 export async function openCommandSide(config: Config, metrics?: Metrics, logger?: Logger): Promise<CommandSide> {
-  const store = metrics ? new InstrumentedEventStore(openEventStore(config), metrics) : openEventStore(config);
+  const store = metrics ? new InstrumentedEventStore(openEventStore(config, logger), metrics) : openEventStore(config, logger);
+  // A store started beside the server may not listen yet (a cold docker-compose up): wait for it, bounded.
+  const head = await reachEventStore(store, logger).catch(async (error: unknown) => {
+    await store.close().catch(() => undefined);
+    throw error;
+  });
   const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
   const documents = new MemoryProjectionStore();
   const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
   const readModel = new ProjectedReadModel(documents, readSide);
   readSide.followStore(store);
-  await readSide.waitFor(await store.headPosition(), 60_000);
+  await readSide.waitFor(head, 60_000);
   const signer = new AccessTokenSigner((kid) => {
     const jwk = secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;

@@ -51,7 +51,7 @@ describe('configuration from the environment', () => {
     expect(error!.problems).toHaveLength(5);
     expect(error!.message).toMatch(/AS_PORT must be a port number/);
     expect(error!.message).toMatch(/NATS_URL must be a nats: or tls: or ws: or wss: URL/);
-    expect(error!.message).toMatch(/EVENTSTOREDB_URL must be a URL/);
+    expect(error!.message).toMatch(/EVENTSTOREDB_URL must be esdb:\/\/, esdb\+discover:\/\/, kurrentdb:\/\//);
     expect(error!.message).toMatch(/ISSUER must have no query/);
     expect(error!.message).toMatch(/ACCESS_TOKEN_TTL must be a whole number/);
   });
