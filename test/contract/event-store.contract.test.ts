@@ -24,7 +24,7 @@ if (!process.env.EVENTSTOREDB_URL) {
   console.warn(
     'SKIPPED: the event-store contract suite on EventStoreDB (every check below, against a real server). No EventStoreDB ' +
       'server can run on this machine. To run it: docker run -d --name esdb -p 2113:2113 -e EVENTSTORE_INSECURE=true ' +
-      'eventstore/eventstore:24.10, then EVENTSTOREDB_URL=esdb://localhost:2113?tls=false npx jest test/contract/event-store.contract.test.ts ' +
+      'eventstore/eventstore:24.10, then EVENTSTOREDB_URL=esdb://localhost:2113?tls=false npx jest --runInBand test/contract/event-store.contract.test.ts ' +
       'test/contract/eventstoredb.contract.test.ts (docs/eventstoredb.md).',
   );
 }

@@ -17,7 +17,7 @@ import { waitFor } from '../support/wait-for.js';
 const url = process.env.EVENTSTOREDB_URL;
 const nonAdminUrl = process.env.EVENTSTOREDB_NONADMIN_URL;
 const restartCommand = process.env.EVENTSTOREDB_RESTART_COMMAND;
-const HOW = 'docker run -d --name esdb -p 2113:2113 -e EVENTSTORE_INSECURE=true eventstore/eventstore:24.10, then EVENTSTOREDB_URL=esdb://localhost:2113?tls=false npx jest test/contract/eventstoredb.contract.test.ts';
+const HOW = 'docker run -d --name esdb -p 2113:2113 -e EVENTSTORE_INSECURE=true eventstore/eventstore:24.10, then EVENTSTOREDB_URL=esdb://localhost:2113?tls=false npx jest --runInBand test/contract/eventstoredb.contract.test.ts';
 if (!url) console.warn(`SKIPPED: the EventStoreDB adapter checks against a real server (system events in $all, lag in events, the 1 MiB limit, deleted and truncated streams, both URL schemes, access rights, restarts). EVENTSTOREDB_URL is not set and no EventStoreDB server can run on this machine. To run them: ${HOW}`);
 if (url && !nonAdminUrl) console.warn('SKIPPED: the non-admin check. Set EVENTSTOREDB_NONADMIN_URL to a secure server\'s connection string for a user outside $admins (docs/eventstoredb.md says how to make one).');
 if (url && !restartCommand) console.warn('SKIPPED: the restart-during-appends check. Set EVENTSTOREDB_RESTART_COMMAND to a command that restarts the server (for example "docker restart esdb").');
@@ -57,8 +57,8 @@ describe(`EventStoreDB adapter against a real server${url ? '' : ' (SKIPPED: EVE
     await waitFor(() => seen.length === 1, 'the follower past the system events');
     await subscription.stop();
     await systemEvents(600);
-    // Were it 0, a starting server would mint a second "first" signing key.
-    expect(await store.headPosition()).toBe(second.position);
+    // Were it 0 (or older), a starting server would mint a second "first" signing key.
+    expect(await store.headPosition()).toBeGreaterThanOrEqual(second.position);
   });
 
   withServer('counts lag in events: one append is one event behind, whatever its byte offset', async () => {
