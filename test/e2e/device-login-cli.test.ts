@@ -40,7 +40,7 @@ describe('oauth-device-login, the terminal sign-in example', () => {
     const errors: string[] = [];
     const io = { out: (line: string) => void out.push(line), err: (line: string) => void errors.push(line), sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
     const run = runDeviceLogin(['--issuer', system.config.issuer], {}, io);
-    await waitFor(() => out.length > 0);
+    await waitFor(() => out.length > 0, 'the code and the URL', 15_000);
     const [, verificationUri, userCode] = /open (\S+) in a browser and enter the code (\S+)$/.exec(out[0])!;
     expect(verificationUri).toBe(`${system.config.issuer}/device`);
     await approve(verificationUri, userCode);
