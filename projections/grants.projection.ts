@@ -33,7 +33,7 @@ export const grantsProjection = projectionOf<UserGrant>().folding({
     switch (event.type) {
       case 'ConsentGranted': {
         const consent = event.data;
-        return { grantId: consent.grantId, clientId: consent.clientId, scopes: consent.scopes, grantedAt: event.time };
+        return { grantId: consent.grantId, clientId: consent.clientId, scopes: consent.scopes, ...(consent.resources ? { resources: consent.resources } : {}), grantedAt: event.time };
       }
       case 'GrantRevoked':
         return undefined;

@@ -1,5 +1,5 @@
 import type { CommandBus } from '@nestjs/cqrs';
-import { DeleteClient, DisableClient, DisableUser, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
+import { DeleteClient, DisableClient, DisableResourceServer, DisableUser, RegisterResourceServer, GenerateSigningKey, RegisterClient, RegisterUser, RotateClientSecret } from '../commands/registration.commands.js';
 import type { Ports } from '../commands/ports.js';
 import { commandContext, type CommandContext } from '../cqrs/command-context.js';
 import { InvalidRequest } from '../domain/oauth-errors.js';
@@ -30,6 +30,10 @@ export interface NewClient {
   postLogoutRedirectUris?: string[];
   backchannelLogoutUri?: string;
   backchannelLogoutSessionRequired?: boolean;
+  /** The resource servers it may ask tokens for (RFC 8707), its default first; absent: any registered one. */
+  resources?: string[];
+  /** Every token request must carry a DPoP proof (RFC 9449 section 5.2). */
+  dpopBoundAccessTokens?: boolean;
   /** A client that registered itself (RFC 7591): how, and the pages about it it named. */
   registration?: Pick<ClientRegistered['data'], 'dynamicRegistration' | 'initialAccessTokenId' | 'clientUri' | 'logoUri' | 'tosUri' | 'policyUri'>;
 }
@@ -64,6 +68,8 @@ export class AdminService {
           ...(client.postLogoutRedirectUris?.length ? { postLogoutRedirectUris: client.postLogoutRedirectUris } : {}),
           ...(client.backchannelLogoutUri ? { backchannelLogoutUri: client.backchannelLogoutUri } : {}),
           ...(client.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired } : {}),
+          ...(client.resources?.length ? { resources: client.resources } : {}),
+          ...(client.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
           ...client.registration,
         },
         context,
@@ -93,6 +99,16 @@ export class AdminService {
       throw error;
     }
     return secret;
+  }
+
+  /** A resource server clients may ask tokens for, by its URI (RFC 8707); its tokens carry the URI as aud. */
+  async registerResourceServer(resourceServer: { uri: string; name: string; scopes: string[] }): Promise<{ position: number }> {
+    const { position } = await this.commandBus.execute(new RegisterResourceServer(resourceServer, commandContext()));
+    return { position };
+  }
+
+  async disableResourceServer(uri: string): Promise<void> {
+    await this.commandBus.execute(new DisableResourceServer(uri, commandContext()));
   }
 
   /**

@@ -22,11 +22,20 @@ const HELPS = {
                          [--id-token-alg RS256|ES256]     how its ID tokens are signed (RS256 by default)
                          [--post-logout-redirect-uri <uri> ...] [--backchannel-logout-uri <uri>]
                          [--backchannel-logout-session-required]   OpenID Connect logout
+                         [--resource <uri> ...]           the resource servers it may ask tokens for, its default first
+                                                          (default: any registered one, the server's RS_URL first)
+                         [--dpop-bound]                   its access tokens must be DPoP-bound (RFC 9449)
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
   oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens
   oauth-admin client sweep                              delete the clients that registered themselves (RFC 7591) more
                                                         than UNUSED_CLIENT_TTL ago and were never issued a token`,
+  resource: `oauth-admin resource: the resource servers tokens may be issued for (RFC 8707)
+
+  oauth-admin resource add --uri <resource indicator> --name <name> --scope "<scopes>"
+                                                      its tokens carry the URI as aud; the consent page shows the name
+  oauth-admin resource list
+  oauth-admin resource disable --uri <resource indicator>   no new token for it`,
   user: `oauth-admin user: the people who sign in
 
   oauth-admin user add --username <username> --name <name> [--email <email>] (--password-stdin | --password <password>)
@@ -102,6 +111,9 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         'jwks-file': { type: 'string' },
         'activate-after': { type: 'string' },
         alg: { type: 'string' },
+        uri: { type: 'string' },
+        resource: { type: 'string', multiple: true },
+        'dpop-bound': { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -150,6 +162,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           postLogoutRedirectUris: parsed['post-logout-redirect-uri'] as string[] | undefined,
           backchannelLogoutUri: parsed['backchannel-logout-uri'] as string | undefined,
           backchannelLogoutSessionRequired: parsed['backchannel-logout-session-required'] as boolean | undefined,
+          resources: parsed.resource as string[] | undefined,
+          dpopBoundAccessTokens: parsed['dpop-bound'] as boolean | undefined,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);
@@ -160,6 +174,25 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           const status = client.deleted ? `\tdeleted (${client.deleted.reason})` : client.disabled ? '\tdisabled' : '';
           io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${status}${registeredBy(side.ports.secrets, client)}`);
         }
+        return 0;
+      }
+      case 'resource add': {
+        await side.admin.registerResourceServer({ uri: required('uri'), name: required('name'), scopes: (parsed.scope ?? '').split(' ').filter(Boolean) });
+        io.out(`registered resource server ${parsed.uri}`);
+        return 0;
+      }
+      case 'resource list': {
+        const registered = side.ports.readModel.resourceServers();
+        // The server's own (RS_URL) is known without registration: say so, unless registered.
+        if (!registered.some((each) => each.uri === config.resourceServerUrl)) io.out(`${config.resourceServerUrl}\t(any scope)\tResource server\tdefault, from RS_URL`);
+        for (const resourceServer of registered) {
+          io.out(`${resourceServer.uri}\t${resourceServer.scopes.join(' ')}\t${resourceServer.name}${resourceServer.disabled ? '\tdisabled' : ''}`);
+        }
+        return 0;
+      }
+      case 'resource disable': {
+        await side.admin.disableResourceServer(required('uri'));
+        io.out(`disabled resource server ${parsed.uri}`);
         return 0;
       }
       case 'user add': {

@@ -65,7 +65,7 @@ export class RequestAuthorizationHandler implements ICommandHandler<RequestAutho
     const session = command.signInSession;
     const user = session && (await userOfSignInSession(this.ports, session.id, now, session.maxAgeSeconds));
     const signedIn: SignedIn | undefined = user && session ? { userId: user.userId, username: user.username, method: 'session', signInSessionId: session.id, authTime: user.authTime } : undefined;
-    const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request.clientId, request.scopes, now) : undefined;
+    const fromGrantId = signedIn && command.consent !== 'ask' ? rememberedConsent(this.ports.readModel, signedIn.userId, request, now) : undefined;
     if (command.consent === 'silent' && !signedIn) throw new LoginRequired('the user must sign in');
     if (command.consent === 'silent' && !fromGrantId) throw new ConsentRequired('the user must be asked for consent');
     if (!signedIn || !fromGrantId) return { held: { request, ...(signedIn ? { signedIn } : {}) } };
@@ -78,13 +78,15 @@ const newAuthorizationCode = (grantId: string) => `${grantId}.${randomToken(32)}
 
 /**
  * The most recent grant the user gave this client that still stands and covers these
- * scopes: the consent that may stand in for the consent page. Revoking the application on
- * the account page revokes them all, and the page is shown again.
+ * scopes at these resource servers: the consent that may stand in for the consent page.
+ * A grant from before resource indicators covers no request naming them. Revoking the
+ * application on the account page revokes them all, and the page is shown again.
  */
-function rememberedConsent(readModel: Ports['readModel'], userId: string, clientId: string, scopes: readonly string[], now: Date): string | undefined {
+function rememberedConsent(readModel: Ports['readModel'], userId: string, request: Pick<AuthorizationRequested['data'], 'clientId' | 'scopes' | 'resources'>, now: Date): string | undefined {
   let found: UserGrant | undefined;
+  const covers = (granted: readonly string[] | undefined, asked: readonly string[] | undefined) => asked === undefined || (granted !== undefined && asked.every((each) => granted.includes(each)));
   for (const grant of readModel.liveGrantsOf(userId, now)) {
-    if (grant.clientId !== clientId || !scopes.every((s) => grant.scopes.includes(s))) continue;
+    if (grant.clientId !== request.clientId || !covers(grant.scopes, request.scopes) || !covers(grant.resources, request.resources)) continue;
     if (!found || grant.grantedAt > found.grantedAt) found = grant;
   }
   return found?.grantId;

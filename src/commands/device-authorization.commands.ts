@@ -29,6 +29,8 @@ export class RequestDeviceAuthorization extends Command<DeviceAuthorization> {
   constructor(
     readonly clientId: string,
     readonly scopes: string[],
+    /** RFC 8707: checked already; the client's default when none was asked for. */
+    readonly resources: string[],
     readonly context: CommandContext,
   ) {
     super();
@@ -61,6 +63,7 @@ export class RequestDeviceAuthorizationHandler implements ICommandHandler<Reques
             grantId,
             clientId: command.clientId,
             scopes: command.scopes,
+            resources: command.resources,
             deviceCodeHash: sha256(deviceCode),
             userCodeHash: userCodeHash(this.key, normalized),
             now: command.context.now,

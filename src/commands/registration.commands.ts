@@ -1,8 +1,10 @@
 import type { CommandContext } from '../cqrs/command-context.js';
 import { clientDecider, type ClientCommand, type ClientState } from '../domain/client.js';
-import { streams, type ClientDeleted, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
+import { streams, type ResourceServerRegistered, type ClientDeleted, type ClientRegistered, type SigningKeyGenerated, type UserRegistered } from '../domain/events.js';
 import { signingKeyDecider, type SigningKeyCommand, type SigningKeyState } from '../domain/signing-key.js';
 import { userDecider, type UserCommand, type UserState } from '../domain/user.js';
+import { resourceServerDecider, type ResourceServerCommand, type ResourceServerState } from '../domain/resource-server.js';
+import { resourceServerIdOf } from '../domain/resource-indicator.js';
 import { deciderHandler, StreamCommand } from './stream-command.js';
 
 export class RegisterClient extends StreamCommand<ClientCommand, ClientState> {
@@ -30,7 +32,6 @@ export class DeleteClient extends StreamCommand<ClientCommand, ClientState> {
 }
 
 export class DisableClient extends StreamCommand<ClientCommand, ClientState> {
-
   constructor(clientId: string, context: CommandContext) {
     super(streams.client(clientId), { kind: 'DisableClient' }, context);
   }
@@ -72,7 +73,21 @@ export class RetireSigningKey extends StreamCommand<SigningKeyCommand, SigningKe
   }
 }
 
+export class RegisterResourceServer extends StreamCommand<ResourceServerCommand, ResourceServerState> {
+  constructor(resourceServer: Omit<ResourceServerRegistered['data'], 'resourceServerId'>, context: CommandContext) {
+    super(streams.resourceServer(resourceServerIdOf(resourceServer.uri)), { kind: 'RegisterResourceServer', resourceServer }, context);
+  }
+}
+
+export class DisableResourceServer extends StreamCommand<ResourceServerCommand, ResourceServerState> {
+  constructor(uri: string, context: CommandContext) {
+    super(streams.resourceServer(resourceServerIdOf(uri)), { kind: 'DisableResourceServer' }, context);
+  }
+}
+
 export const registrationHandlers = [
+  deciderHandler(RegisterResourceServer, resourceServerDecider),
+  deciderHandler(DisableResourceServer, resourceServerDecider),
   deciderHandler(RegisterClient, clientDecider),
   deciderHandler(RegisterUser, userDecider),
   deciderHandler(RotateClientSecret, clientDecider),

@@ -47,6 +47,8 @@ export interface Config {
   backChannelLogout: { attempts: number; retryMs: number; timeoutMs: number; intervalMs: number };
   /** Sign-in sessions a user may have at once; a new one ends the oldest beyond it. */
   maxSignInSessionsPerUser: number;
+  /** DPoP (RFC 9449 section 8): whether proofs at the token endpoint must carry the server's nonce. */
+  dpopNonce: 'required' | 'off';
   /** RFC 8628: how long a device code and its user code are good, and the seconds a device waits between polls. */
   deviceCodeTtlSeconds: number;
   deviceCodeIntervalSeconds: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     authorizationLimitPerClient: whole('authorizations')('AUTHORIZATION_LIMIT_PER_CLIENT', 30, 100_000),
     authorizationLimitPerUser: whole('authorizations')('AUTHORIZATION_LIMIT_PER_USER', 100, 1_000_000),
     maxSignInSessionsPerUser: whole('sessions')('MAX_SIGN_IN_SESSIONS_PER_USER', 10, 1000),
+    dpopNonce: (env.DPOP_NONCE || 'required') as Config['dpopNonce'],
     deviceCodeTtlSeconds: seconds('DEVICE_CODE_TTL', 600, 1800),
     deviceCodeIntervalSeconds: seconds('DEVICE_CODE_INTERVAL', 5, 60),
     backChannelLogout: {
@@ -181,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.dynamicRegistration.scopes?.some((scope) => !isValidScopeToken(scope))) {
     problems.push(`DYNAMIC_REGISTRATION_SCOPES must be space-separated scope tokens, got "${env.DYNAMIC_REGISTRATION_SCOPES}"`);
   }
+  if (!['required', 'off'].includes(config.dpopNonce)) problems.push(`DPOP_NONCE must be required or off, got "${env.DPOP_NONCE}"`);
   if (!['issuer', 'issuer-or-endpoint'].includes(config.clientAssertionAudience)) {
     problems.push(`CLIENT_ASSERTION_AUDIENCE must be issuer or issuer-or-endpoint, got "${env.CLIENT_ASSERTION_AUDIENCE}"`);
   }

@@ -1,6 +1,7 @@
 import type { Decider } from './decider.js';
 import type { ClientDeleted, ClientEvent, ClientRegistered } from './events.js';
 import { InvalidRequest } from './oauth-errors.js';
+import { isResourceIndicator } from './resource-indicator.js';
 
 export type ClientCommand =
   | { kind: 'RegisterClient'; client: ClientRegistered['data'] }
@@ -149,5 +150,8 @@ function checkRegistration(client: ClientRegistered['data']): void {
     if (client.clientType !== 'confidential') throw new InvalidRequest('only a confidential client may introspect tokens');
     const bad = client.introspectionAudiences.find((audience) => !isAbsoluteRedirectUri(audience));
     if (bad !== undefined) throw new InvalidRequest(`introspection audience ${bad} is not an absolute URI`);
+  }
+  if (client.resources !== undefined && (client.resources.length === 0 || !client.resources.every(isResourceIndicator))) {
+    throw new InvalidRequest('resources must be absolute http(s) URIs without query or fragment (RFC 8707 section 2)');
   }
 }

@@ -5,6 +5,8 @@ import { deviceAuthorizationEvents } from './events/device-authorization.events.
 import { grantEvents } from './events/grant.events.js';
 import { logoutEvents } from './events/logout.events.js';
 import { registrationEvents } from './events/registration.events.js';
+import { resourceServerEvents } from './events/resource-server.events.js';
+import { dpopEvents } from './events/dpop.events.js';
 import { signInEvents } from './events/sign-in.events.js';
 import { signingKeyEvents } from './events/signing-key.events.js';
 
@@ -16,7 +18,7 @@ export type { EventDefinition } from './events/event-schema.js';
  * appended, and the event catalog (JSON Schema, AsyncAPI) that downstream services read.
  * None carries a secret.
  */
-export const eventDefinitions = { ...registrationEvents, ...clientManagementEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...deviceAuthorizationEvents, ...logoutEvents };
+export const eventDefinitions = { ...registrationEvents, ...clientManagementEvents, ...signInEvents, ...signingKeyEvents, ...grantEvents, ...deviceAuthorizationEvents, ...logoutEvents, ...resourceServerEvents, ...dpopEvents };
 
 export type EventType = keyof typeof eventDefinitions;
 type EventOf<T extends EventType> = { type: T; data: Static<(typeof eventDefinitions)[T]['data']>; schemaVersion?: number };
@@ -27,6 +29,10 @@ export type ClientSecretRotated = EventOf<'ClientSecretRotated'>;
 export type ClientDisabled = EventOf<'ClientDisabled'>;
 export type ClientUpdated = EventOf<'ClientUpdated'>;
 export type ClientDeleted = EventOf<'ClientDeleted'>;
+export type ResourceServerRegistered = EventOf<'ResourceServerRegistered'>;
+export type ResourceServerDisabled = EventOf<'ResourceServerDisabled'>;
+export type ResourceServerEvent = ResourceServerRegistered | ResourceServerDisabled;
+export type DPoPProofAccepted = EventOf<'DPoPProofAccepted'>;
 export type UserRegistered = EventOf<'UserRegistered'>;
 export type UserDisabled = EventOf<'UserDisabled'>;
 export type LoginFailed = EventOf<'LoginFailed'>;
@@ -83,7 +89,7 @@ export type GrantEvent =
   | DeviceAuthorizationRequested
   | DeviceCodeApproved
   | DeviceCodeRedeemed;
-export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent | BackChannelLogoutEvent;
+export type OAuthEvent = ClientEvent | ClientAssertionAccepted | UserEvent | LoginEvent | SignInSessionEvent | SigningKeyEvent | GrantEvent | BackChannelLogoutEvent | ResourceServerEvent | DPoPProofAccepted;
 
 export const streams = {
   client: (clientId: string) => `client-${clientId}`,
@@ -94,6 +100,9 @@ export const streams = {
   signInSessionIdOf: (stream: string) => stream.slice('session-'.length),
   clientAssertion: (assertionHash: string) => `assertion-${assertionHash}`,
   signingKey: (kid: string) => `signingkey-${kid}`,
+  dpopProof: (proofHash: string) => `dpop-${proofHash}`,
+  /** Named after a hash of the URI: a URI's characters are not all a stream name's. */
+  resourceServer: (resourceServerId: string) => `resource-${resourceServerId}`,
   grant: (grantId: string) => `grant-${grantId}`,
   grantIdOf: (stream: string) => stream.slice('grant-'.length),
 };

@@ -34,6 +34,18 @@ export class UnsupportedResponseType extends OAuthError {
 export class InvalidScope extends OAuthError {
   readonly code = 'invalid_scope';
 }
+/** RFC 9449 section 5: a DPoP proof missing, malformed, replayed or for another request or key. */
+export class InvalidDpopProof extends OAuthError {
+  readonly code = 'invalid_dpop_proof';
+}
+/** RFC 9449 section 8: the proof must carry the nonce the server gives in DPoP-Nonce. */
+export class UseDpopNonce extends OAuthError {
+  readonly code = 'use_dpop_nonce';
+}
+/** RFC 8707 section 2: a resource that is unknown, malformed, or not for this client or grant. */
+export class InvalidTarget extends OAuthError {
+  readonly code = 'invalid_target';
+}
 export class AccessDenied extends OAuthError {
   readonly code = 'access_denied';
   override readonly status = 403;

@@ -24,6 +24,7 @@ import { registrationRoutes } from './routes/registration.routes.js';
 import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
 import { userInfoRoute } from './routes/userinfo.route.js';
+import { PresentationProofs } from '../keys/dpop-presentation.js';
 import { AccessTokenValidator } from '../keys/access-token-validator.js';
 
 /** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
@@ -47,7 +48,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   deviceAuthorizationRoute(router, gateway);
   deviceVerificationRoutes(router, gateway);
   registrationRoutes(router, gateway);
-  const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, gateway.ports.config.resourceServerUrl);
+  const validator = new AccessTokenValidator(gateway.ports.readModel, gateway.ports.config.issuer, undefined, undefined, undefined, new PresentationProofs());
   revocationRoute(router, gateway, validator);
   introspectionRoute(router, gateway, validator);
   userInfoRoute(router, gateway, validator);
@@ -63,9 +64,9 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
       // What a single-page app reads before it starts.
       { paths: (path) => path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration' || path === '/jwks.json', methods: ['GET'], headers: [], anyOrigin: true },
       // A bearer token is UserInfo's one credential, so any origin may read what it answers to one (as the resource server's).
-      { paths: (path) => path === '/userinfo', methods: ['GET', 'POST'], headers: ['authorization'], expose: ['WWW-Authenticate'], anyOrigin: true },
+      { paths: (path) => path === '/userinfo', methods: ['GET', 'POST'], headers: ['authorization', 'dpop'], expose: ['WWW-Authenticate', 'DPoP-Nonce'], anyOrigin: true },
       // Readable by the origins of the requesting client's redirect URIs (the routes check).
-      { paths: (path) => path === '/token' || path === '/revoke', methods: ['POST'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate'], anyOrigin: false },
+      { paths: (path) => path === '/token' || path === '/revoke', methods: ['POST'], headers: ['authorization', 'content-type', 'dpop'], expose: ['WWW-Authenticate', 'DPoP-Nonce'], anyOrigin: false },
       // Registration (RFC 7591, 7592) from a browser app (an MCP client's web UI, say): no cookie is its credential, only the bearer tokens it holds.
       { paths: (path) => path === '/register' || path.startsWith('/register/'), methods: ['POST', 'GET', 'PUT', 'DELETE'], headers: ['authorization', 'content-type'], expose: ['WWW-Authenticate', 'Retry-After'], anyOrigin: true },
     ]),

@@ -28,7 +28,8 @@ export class TooManyRegistrations extends OAuthError {
 
 export interface RegistrationSettings {
   policy: Exclude<DynamicRegistrationPolicy, 'off'>;
-  offer: RegistrationOffer;
+  /** Asked at each registration: registered resource servers add their scopes to the offer. */
+  offer: () => RegistrationOffer;
   limitPerAddress: number;
   /** The registration endpoint's URL: each client's configuration endpoint is below it. */
   endpoint: string;
@@ -65,7 +66,7 @@ export class ClientRegistration {
       const wait = this.throttle.retryAfter(countedAs(address), this.settings.limitPerAddress, now.getTime());
       if (wait > 0) throw new TooManyRegistrations(wait);
     }
-    const metadata = parseClientMetadata(body, this.settings.offer);
+    const metadata = parseClientMetadata(body, this.settings.offer());
     if (open && !mayRegisterOpenly(metadata)) {
       throw new InvalidToken('an initial access token is required: only public clients (token_endpoint_auth_method none) redirecting to loopback or private-use URIs register without one');
     }
@@ -110,7 +111,7 @@ export class ClientRegistration {
         throw new InvalidClientMetadata('client_secret must be the current one: a client cannot choose its secret');
       }
     }
-    const metadata = parseClientMetadata(body, this.settings.offer);
+    const metadata = parseClientMetadata(body, this.settings.offer());
     if (current.dynamicRegistration === 'open' && !mayRegisterOpenly(metadata)) {
       if (metadata.tokenEndpointAuthMethod !== 'none') throw new InvalidClientMetadata('a client registered without an initial access token stays public (token_endpoint_auth_method none)');
       throw new InvalidRedirectUri('a client registered without an initial access token may only redirect to loopback or private-use URIs');
@@ -213,6 +214,10 @@ export function openClientRegistration(
   const { policy, scopes, limitPerAddress } = config.dynamicRegistration;
   if (policy === 'off') return { registration: undefined, close: () => undefined };
   const throttle = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), REGISTRATION_WINDOW_MS, 'address_registrations');
-  const settings = { policy, offer: { scopes: scopes ?? scopesSupported }, limitPerAddress, endpoint: `${config.issuer}/register` };
+  // Unless configured, what the server offers: its own scopes and those of every live resource server (RFC 8707).
+  const offer = () => ({
+    scopes: scopes ?? [...new Set([...scopesSupported, ...parts.ports.readModel.resourceServers().flatMap((server) => (server.disabled ? [] : server.scopes))])],
+  });
+  const settings = { policy, offer, limitPerAddress, endpoint: `${config.issuer}/register` };
   return { registration: new ClientRegistration(parts.admin, parts.commandBus, parts.ports, settings, throttle), close: () => throttle.close() };
 }

@@ -5,6 +5,8 @@ import { grantDecider, type GrantState } from '../domain/grant.js';
 import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { ClientRegistration } from './client-registration.js';
+import type { ResourceServers } from '../grants/resource-indicators.js';
+import type { EndpointProofs } from './token-endpoint-proofs.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -18,6 +20,10 @@ export interface Gateway {
   authorizationRequestKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;
+  /** What a `resource` parameter (RFC 8707) may name. */
+  resourceServers: ResourceServers;
+  /** DPoP proofs at the server's own endpoints (RFC 9449): checked, nonced, used once. */
+  endpointProofs: EndpointProofs;
   metrics?: Metrics;
   /** Dynamic client registration (RFC 7591, 7592); absent when DYNAMIC_REGISTRATION is off. */
   registration?: ClientRegistration;

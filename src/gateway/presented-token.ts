@@ -19,7 +19,7 @@ export async function readPresentedToken(gateway: Gateway, validator: AccessToke
   const grantOf = (grantId: string) => loadGrant(gateway, grantId);
   if (token.split('.').length === 3) {
     try {
-      const { jti, claims } = await validator.validate(`Bearer ${token}`);
+      const { jti, claims } = await validator.verify(token);
       const grantId = grantIdOf(jti);
       return { kind: 'access_token', jti, grantId, claims, grant: await grantOf(grantId) };
     } catch (error) {

@@ -6,8 +6,10 @@ import { sha256 } from '../domain/crypto.js';
 import { InvalidGrant, InvalidRequest } from '../domain/oauth-errors.js';
 import { grantIdOfToken } from '../domain/token-ids.js';
 import type { Ports } from '../commands/ports.js';
-import { idTokenAlgOf, type IdTokenAlg, type TokenGrant } from './token-grant.js';
-import { TokenIssuer, type TokenResponse } from './token-issuer.js';
+import { valuesOf } from '../http/form.js';
+import { requestedResources } from './resource-indicators.js';
+import { idTokenAlgOf, type IdTokenAlg, type TokenAudience, type TokenGrant } from './token-grant.js';
+import { TokenIssuer, type TokenBinding, type TokenResponse } from './token-issuer.js';
 
 const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
 
@@ -24,6 +26,8 @@ export class RedeemAuthorizationCode extends Command<TokenResponse> {
     readonly withRefreshToken: boolean,
     /** How the client's ID tokens are signed, should the grant have openid. */
     readonly idTokenAlg: IdTokenAlg,
+    readonly audience: TokenAudience,
+    readonly binding: TokenBinding,
     readonly context: CommandContext,
   ) {
     super();
@@ -44,21 +48,23 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
       clientId: command.clientId,
       redirectUri: command.redirectUri,
       codeVerifier: command.codeVerifier,
+      resources: command.audience.resources,
       now: command.context.now,
       token,
       refreshToken,
       // Given: this grant passes idTokenAlg.
       idToken: idToken!,
-    }), { idTokenAlg: command.idTokenAlg });
+    }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
   }
 }
 
 export const authorizationCodeGrant: TokenGrant = {
   grantType: 'authorization_code',
-  command(params, client, context) {
+  command(params, client, context, resourceServers, binding) {
     if (!params.code) throw new InvalidRequest('code is required');
     if (!params.code_verifier) throw new InvalidRequest('code_verifier is required: PKCE is mandatory');
-    return new RedeemAuthorizationCode(params.code, client.clientId, params.redirect_uri, params.code_verifier, client.grantTypes.includes('refresh_token'), idTokenAlgOf(client), context);
+    const audience = { resources: requestedResources(valuesOf(params, 'resource')), defaultAudience: resourceServers.defaultFor(client) };
+    return new RedeemAuthorizationCode(params.code, client.clientId, params.redirect_uri, params.code_verifier, client.grantTypes.includes('refresh_token'), idTokenAlgOf(client), audience, binding, context);
   },
   handlers: [RedeemAuthorizationCodeHandler],
 };

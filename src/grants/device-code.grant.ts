@@ -9,8 +9,10 @@ import { AuthorizationPending, InvalidRequest, SlowDown } from '../domain/oauth-
 import { grantIdOfToken } from '../domain/token-ids.js';
 import type { Ports } from '../commands/ports.js';
 import { DevicePolling } from './device-polling.js';
-import { idTokenAlgOf, type IdTokenAlg, type TokenGrant } from './token-grant.js';
-import { TokenIssuer, type TokenResponse } from './token-issuer.js';
+import { valuesOf } from '../http/form.js';
+import { requestedResources } from './resource-indicators.js';
+import { idTokenAlgOf, type IdTokenAlg, type TokenAudience, type TokenGrant } from './token-grant.js';
+import { TokenIssuer, type TokenBinding, type TokenResponse } from './token-issuer.js';
 
 /** RFC 8628 section 3.4: the device polls with its device code until the user has decided. */
 export class RedeemDeviceCode extends Command<TokenResponse> {
@@ -23,6 +25,9 @@ export class RedeemDeviceCode extends Command<TokenResponse> {
     readonly withRefreshToken: boolean,
     /** How the client's ID tokens are signed, should the grant have openid. */
     readonly idTokenAlg: IdTokenAlg,
+    /** RFC 8707: the resources this token is to be for (some of the grant's), and the client's default. */
+    readonly audience: TokenAudience,
+    readonly binding: TokenBinding,
     readonly context: CommandContext,
   ) {
     super();
@@ -47,13 +52,14 @@ export class RedeemDeviceCodeHandler implements ICommandHandler<RedeemDeviceCode
         kind: 'RedeemDeviceCode',
         deviceCodeHash: sha256(command.deviceCode),
         clientId: command.clientId,
+        resources: command.audience.resources,
         now: context.now,
         ...(lastPoll ? { lastPoll } : {}),
         token,
         refreshToken,
         // Given: this grant passes idTokenAlg.
         idToken: idToken!,
-      }), { idTokenAlg: command.idTokenAlg });
+      }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
       this.polling.forget(grantId);
       return response;
     } catch (error) {
@@ -67,9 +73,10 @@ export class RedeemDeviceCodeHandler implements ICommandHandler<RedeemDeviceCode
 
 export const deviceCodeGrant: TokenGrant = {
   grantType: DEVICE_CODE_GRANT_TYPE,
-  command(params, client, context) {
+  command(params, client, context, resourceServers, binding) {
     if (!params.device_code) throw new InvalidRequest('device_code is required');
-    return new RedeemDeviceCode(params.device_code, client.clientId, client.grantTypes.includes('refresh_token'), idTokenAlgOf(client), context);
+    const audience = { resources: requestedResources(valuesOf(params, 'resource')), defaultAudience: resourceServers.defaultFor(client) };
+    return new RedeemDeviceCode(params.device_code, client.clientId, client.grantTypes.includes('refresh_token'), idTokenAlgOf(client), audience, binding, context);
   },
   handlers: [RedeemDeviceCodeHandler],
 };

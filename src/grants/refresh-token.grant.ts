@@ -6,8 +6,10 @@ import { sha256 } from '../domain/crypto.js';
 import { InvalidGrant, InvalidRequest } from '../domain/oauth-errors.js';
 import { grantIdOfToken } from '../domain/token-ids.js';
 import type { Ports } from '../commands/ports.js';
-import { idTokenAlgOf, requestedScope, type IdTokenAlg, type TokenGrant } from './token-grant.js';
-import { TokenIssuer, type TokenResponse } from './token-issuer.js';
+import { valuesOf } from '../http/form.js';
+import { requestedResources } from './resource-indicators.js';
+import { idTokenAlgOf, requestedScope, type IdTokenAlg, type TokenAudience, type TokenGrant } from './token-grant.js';
+import { TokenIssuer, type TokenBinding, type TokenResponse } from './token-issuer.js';
 
 const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
 
@@ -22,6 +24,8 @@ export class RefreshAccessToken extends Command<TokenResponse> {
     readonly scopes: string[] | undefined,
     /** How the client's ID tokens are signed, should the grant have openid. */
     readonly idTokenAlg: IdTokenAlg,
+    readonly audience: TokenAudience,
+    readonly binding: TokenBinding,
     readonly context: CommandContext,
   ) {
     super();
@@ -41,20 +45,22 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       refreshTokenHash: sha256(command.refreshToken),
       clientId: command.clientId,
       scopes: command.scopes,
+      resources: command.audience.resources,
       now: command.context.now,
       token,
       refreshToken: refreshToken!,
       // Given: this grant passes idTokenAlg.
       idToken: idToken!,
-    }), { idTokenAlg: command.idTokenAlg });
+    }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
   }
 }
 
 export const refreshTokenGrant: TokenGrant = {
   grantType: 'refresh_token',
-  command(params, client, context) {
+  command(params, client, context, resourceServers, binding) {
     if (!params.refresh_token) throw new InvalidRequest('refresh_token is required');
-    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), idTokenAlgOf(client), context);
+    const audience = { resources: requestedResources(valuesOf(params, 'resource')), defaultAudience: resourceServers.defaultFor(client) };
+    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), idTokenAlgOf(client), audience, binding, context);
   },
   handlers: [RefreshAccessTokenHandler],
 };

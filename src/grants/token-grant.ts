@@ -6,7 +6,15 @@ import { InvalidScope } from '../domain/oauth-errors.js';
 import { isValidScopeToken, parseScope } from '../domain/scope.js';
 import type { Params } from '../http/form.js';
 import type { ClientDocument } from '../read-model/documents.js';
-import type { TokenResponse } from './token-issuer.js';
+import type { ResourceServers } from './resource-indicators.js';
+import type { TokenBinding, TokenResponse } from './token-issuer.js';
+
+/** RFC 8707 at the token endpoint: the resources this token is to be for, and whom it is for when none is named. */
+export interface TokenAudience {
+  /** Absent: all the grant holds (or, for client_credentials, the default). */
+  resources?: string[];
+  defaultAudience: string;
+}
 
 /**
  * One grant type at the token endpoint (as node-oidc-provider's lib/actions/grants/*.js):
@@ -18,12 +26,15 @@ import type { TokenResponse } from './token-issuer.js';
 export interface TokenGrant {
   readonly grantType: GrantType;
   /** Reads and checks this grant's parameters (OAuthError when they are wrong): the command to send. */
-  command(params: Params, client: ClientDocument, context: CommandContext): Command<TokenResponse>;
+  command(params: Params, client: ClientDocument, context: CommandContext, resourceServers: ResourceServers, binding: TokenBinding): Command<TokenResponse>;
   /** The handlers of its commands, for the command bus. */
   readonly handlers: ReadonlyArray<Type<ICommandHandler>>;
 }
 
 export type IdTokenAlg = NonNullable<ClientDocument['idTokenSignedResponseAlg']>;
+
+/** What a token request proved with DPoP (RFC 9449), for its tokens: a public client's refresh token is bound too. */
+export const bindingOf = (client: ClientDocument, jkt: string | undefined): TokenBinding => (jkt ? { jkt, bindRefreshToken: client.clientType === 'public' } : {});
 
 /** How a client's ID tokens are signed: what it registered, else RS256 (OpenID Connect Registration's default). */
 export const idTokenAlgOf = (client: ClientDocument): IdTokenAlg => client.idTokenSignedResponseAlg ?? 'RS256';

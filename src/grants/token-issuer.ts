@@ -8,9 +8,15 @@ import { formatScope } from '../domain/scope.js';
 import type { Ports } from '../commands/ports.js';
 import type { SigningKeyDocument } from '../read-model/documents.js';
 
+/** DPoP (RFC 9449): the key the request proved, and whether the refresh token is bound to it too (a public client's). */
+export interface TokenBinding {
+  jkt?: string;
+  bindRefreshToken?: boolean;
+}
+
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -25,15 +31,15 @@ export interface TokenResponse {
 export class TokenIssuer {
   constructor(private readonly ports: Ports) {}
 
-  private newAccessToken(grantId: string): NewAccessToken {
+  private newAccessToken(grantId: string, defaultAudience: string, jkt: string | undefined): NewAccessToken {
     const key = this.ports.readModel.activeSigningKey();
     if (!key) throw new TemporarilyUnavailable('no active signing key');
-    return { jti: `${grantId}.${randomToken(16)}`, kid: key.kid, audience: this.ports.config.resourceServerUrl, ttlSeconds: this.ports.config.accessTokenTtlSeconds };
+    return { jti: `${grantId}.${randomToken(16)}`, kid: key.kid, defaultAudience, ttlSeconds: this.ports.config.accessTokenTtlSeconds, ...(jkt ? { jkt } : {}) };
   }
 
-  private newRefreshToken(grantId: string): { token: string; hash: string; ttlSeconds: number } {
+  private newRefreshToken(grantId: string, jkt: string | undefined): { token: string; hash: string; ttlSeconds: number; jkt?: string } {
     const token = `${grantId}.${randomToken(32)}`;
-    return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds };
+    return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds, ...(jkt ? { jkt } : {}) };
   }
 
   /**
@@ -54,21 +60,22 @@ export class TokenIssuer {
   /**
    * Decides on the grant's stream with a fresh access token (and refresh token if asked, and
    * with `idTokenAlg` what an ID token would be signed with), appends, then signs and answers.
+   * `defaultAudience`: whom the token is for if neither grant nor request names a resource.
    */
   async issue(
     grantId: string,
     context: CommandContext,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken | undefined) => GrantCommand,
-    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg'] } = {},
+    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg']; defaultAudience: string } & TokenBinding,
   ): Promise<TokenResponse> {
-    const { idTokenAlg, ...decideOptions } = options;
-    const refresh = withRefreshToken ? this.newRefreshToken(grantId) : undefined;
+    const { idTokenAlg, defaultAudience, jkt, bindRefreshToken, ...decideOptions } = options;
+    const refresh = withRefreshToken ? this.newRefreshToken(grantId, bindRefreshToken ? jkt : undefined) : undefined;
     // Only grants that can act for a user (code, refresh) may come with an ID token.
     const idToken = idTokenAlg ? this.newIdToken(idTokenAlg) : undefined;
     let decided: Decision<GrantState>;
     try {
-      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId), refresh, idToken), context, {
+      decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId, defaultAudience, jkt), refresh, idToken), context, {
         ...decideOptions,
         refuseIf: this.refuseDisabledHolder,
       });
@@ -85,7 +92,7 @@ export class TokenIssuer {
     const issued = events.find((e) => e.type === 'AccessTokenIssued')!.data as AccessTokenIssued['data'];
     const response: TokenResponse = {
       access_token: await this.ports.signer.sign(accessTokenClaims(this.ports.config.issuer, issued), issued.kid),
-      token_type: 'Bearer',
+      token_type: issued.jkt ? 'DPoP' : 'Bearer',
       expires_in: Math.round((Date.parse(issued.expiresAt) - Date.parse(issued.issuedAt)) / 1000),
       scope: formatScope(issued.scopes),
     };
@@ -107,6 +114,8 @@ export function accessTokenClaims(issuer: string, issued: AccessTokenIssued['dat
     jti: issued.jti,
     iat: Math.floor(Date.parse(issued.issuedAt) / 1000),
     exp: Math.floor(Date.parse(issued.expiresAt) / 1000),
+    // RFC 9449 section 6.1: bound to the key of the DPoP proof it was requested with.
+    ...(issued.jkt ? { cnf: { jkt: issued.jkt } } : {}),
   };
 }
 

@@ -3,16 +3,39 @@ import { InvalidRequest } from '../domain/oauth-errors.js';
 
 export const MAX_FORM_BYTES = 16 * 1024;
 
-/** Parameters of a request: each at most once (RFC 6749 section 3.1), as OAuth requires. */
+/**
+ * Parameters of a request: each at most once (RFC 6749 section 3.1), as OAuth requires,
+ * but for those an extension lets repeat (RFC 8707's `resource`): read them with valuesOf.
+ */
 export type Params = Record<string, string>;
 
-/** Turns URLSearchParams into single values, refusing any parameter that appears twice. */
-export function singleValued(search: URLSearchParams): Params {
-  const params: Params = Object.create(null);
-  for (const [name, value] of search) {
-    if (name in params) throw new InvalidRequest(`parameter ${name} must not be repeated`);
+/** The values of repeated parameters, beside the first one kept in the parameters themselves. */
+const repeatedValues = new WeakMap<Params, Record<string, string[]>>();
+
+/** Parameters that may appear more than once: `resource` (RFC 8707 section 2). */
+export const REPEATABLE: ReadonlySet<string> = new Set(['resource']);
+const NONE: ReadonlySet<string> = new Set();
+
+/** Every value of a parameter, in order: none, one, or several where it may repeat. */
+export function valuesOf(params: Params, name: string): string[] {
+  return repeatedValues.get(params)?.[name] ?? (name in params ? [params[name]] : []);
+}
+
+function add(params: Params, name: string, value: string, repeatable: ReadonlySet<string>): void {
+  if (!(name in params)) {
     params[name] = value;
+    return;
   }
+  if (!repeatable.has(name)) throw new InvalidRequest(`parameter ${name} must not be repeated`);
+  let repeated = repeatedValues.get(params);
+  if (!repeated) repeatedValues.set(params, (repeated = Object.create(null) as Record<string, string[]>));
+  (repeated[name] ??= [params[name]]).push(value);
+}
+
+/** Turns URLSearchParams into single values, refusing any parameter that appears twice (unless it may). */
+export function singleValued(search: URLSearchParams, repeatable: ReadonlySet<string> = NONE): Params {
+  const params: Params = Object.create(null);
+  for (const [name, value] of search) add(params, name, value, repeatable);
   return params;
 }
 
@@ -23,13 +46,13 @@ export const queryParams = (ctx: Context): Params => parseForm(ctx.querystring);
  * Reads an application/x-www-form-urlencoded body, bounded in size. Anything else is
  * refused: OAuth endpoints take forms only (RFC 6749 section 3.2).
  */
-export async function formParams(ctx: Context): Promise<Params> {
+export async function formParams(ctx: Context, repeatable: ReadonlySet<string> = NONE): Promise<Params> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
     throw new InvalidRequest('the body must be application/x-www-form-urlencoded');
   }
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > MAX_FORM_BYTES) throw new PayloadTooLarge();
-  return parseForm(await readBody(ctx.req));
+  return parseForm(await readBody(ctx.req), repeatable);
 }
 
 /**
@@ -37,16 +60,15 @@ export async function formParams(ctx: Context): Promise<Params> {
  * on the token, introspection and revocation endpoints that cost more than the rest of
  * reading the form. Anything unusual (a malformed %-escape) goes to URLSearchParams.
  */
-export function parseForm(text: string): Params {
+export function parseForm(text: string, repeatable: ReadonlySet<string> = NONE): Params {
   const params: Params = Object.create(null);
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = decodeFormPart(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decodeFormPart(pair.slice(eq + 1));
-    if (name === undefined || value === undefined) return singleValued(bodyParams(text));
-    if (name in params) throw new InvalidRequest(`parameter ${name} must not be repeated`);
-    params[name] = value;
+    if (name === undefined || value === undefined) return singleValued(bodyParams(text), repeatable);
+    add(params, name, value, repeatable);
   }
   return params;
 }

@@ -1,6 +1,8 @@
 import { decodeProtectedHeader, importJWK, jwtVerify, errors as joseErrors, type CryptoKey, type JWTPayload } from 'jose';
 import type { TokenReadModel } from '../read-model/read-model.js';
-import { InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
+import { InvalidDpopProof, InvalidRequest, InvalidToken } from '../domain/oauth-errors.js';
+import { sha256 } from '../domain/crypto.js';
+import type { PresentationProofs } from './dpop-presentation.js';
 import { parseScope } from '../domain/scope.js';
 import { grantIdOf } from '../domain/token-ids.js';
 import { SIGNING_ALG } from './signing-keys.js';
@@ -11,10 +13,19 @@ export interface ValidatedToken {
   scopes: string[];
   jti: string;
   claims: JWTPayload;
+  /** The thumbprint of the key a DPoP-bound token is bound to (cnf.jkt, RFC 9449 section 6). */
+  jkt?: string;
 }
 
-/** RFC 6750 section 2.1: `Bearer` and a b64token. */
-const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
+/** The request a token came with, as a DPoP proof must match it: the proof header, method and URL. */
+export interface PresentedWith {
+  dpop: string | undefined;
+  htm: string;
+  htu: string;
+}
+
+/** RFC 6750 section 2.1 and RFC 9449 section 7.1: `Bearer` or `DPoP`, and a b64token. */
+const AUTHORIZATION = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * Validates RFC 9068 access tokens locally: the key comes from the signing-key
@@ -38,17 +49,38 @@ export class AccessTokenValidator {
   constructor(
     private readonly readModel: TokenReadModel,
     private readonly issuer: string,
-    private readonly audience: string,
+    /** Its own resource indicator at a resource server; undefined at the authorization server, which reads its tokens for every audience. */
+    private readonly audience: string | undefined,
     private readonly clockToleranceSeconds = 30,
     private readonly cacheSize = 10_000,
+    /** Checks the proofs DPoP-bound tokens come with; absent: DPoP is refused. */
+    private readonly proofs?: PresentationProofs,
   ) {}
 
-  /** Undefined header: no credentials at all (RFC 6750 section 3.1 asks for a bare challenge). */
-  async validate(authorization: string | undefined): Promise<ValidatedToken> {
+  /**
+   * A token as presented to a protected resource. Undefined header: no credentials at all
+   * (RFC 6750 section 3.1 asks for a bare challenge). A DPoP-bound token only with the
+   * DPoP scheme and a proof by its key for this request (RFC 9449 section 7); a bearer
+   * token only as Bearer.
+   */
+  async validate(authorization: string | undefined, request?: PresentedWith): Promise<ValidatedToken> {
     if (!authorization) throw new MissingToken('no access token');
-    const match = BEARER.exec(authorization.trim());
-    if (!match) throw new InvalidRequest('the Authorization header must be "Bearer <access token>"');
-    const token = match[1];
+    const match = AUTHORIZATION.exec(authorization.trim());
+    if (!match) throw new InvalidRequest('the Authorization header must be "Bearer <access token>" or "DPoP <access token>"');
+    const dpop = match[1].toLowerCase() === 'dpop';
+    const token = await this.verify(match[2]);
+    if (!dpop) {
+      if (token.jkt !== undefined) throw new InvalidToken('this access token is bound to a key: present it with DPoP and a proof');
+      return token;
+    }
+    if (token.jkt === undefined) throw new InvalidToken('this access token is not DPoP-bound: present it as Bearer');
+    if (!request || !this.proofs) throw new InvalidDpopProof('DPoP is not accepted here');
+    await this.proofs.check(request.dpop, { htm: request.htm, htu: request.htu, accessTokenHash: sha256(match[2]), jkt: token.jkt });
+    return token;
+  }
+
+  /** The token itself: signature, claims, status; not how it was presented (revocation and introspection read tokens so). */
+  async verify(token: string): Promise<ValidatedToken> {
 
     const cached = this.verified.get(token);
     if (cached) {
@@ -76,7 +108,7 @@ export class AccessTokenValidator {
     try {
       ({ payload: claims } = await jwtVerify(token, await key, {
         issuer: this.issuer,
-        audience: this.audience,
+        ...(this.audience === undefined ? {} : { audience: this.audience }),
         algorithms: [SIGNING_ALG],
         typ: 'at+jwt',
         clockTolerance: this.clockToleranceSeconds,
@@ -104,12 +136,14 @@ export class AccessTokenValidator {
       throw new InvalidToken('the access token has been revoked: its user or client is disabled');
     }
 
+    const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
     return {
       sub: String(claims.sub),
       clientId: String(claims.client_id),
       scopes: parseScope(typeof claims.scope === 'string' ? claims.scope : undefined),
       jti,
       claims,
+      ...(typeof jkt === 'string' ? { jkt } : {}),
     };
   }
 

@@ -38,11 +38,21 @@ export interface SigningKeyDocument {
   retireAfter: string | null;
 }
 
+/** A resource server tokens may be issued for (RFC 8707): its URI is their `aud`. */
+export interface ResourceServerDocument {
+  uri: string;
+  name: string;
+  scopes: string[];
+  disabled?: true;
+}
+
 /** A grant a user gave a client, while it can still act. */
 export interface UserGrant {
   grantId: string;
   clientId: string;
   scopes: string[];
+  /** The resource servers it may get tokens for (RFC 8707); absent on grants from before. */
+  resources?: string[];
   grantedAt: string;
   /**
    * Until when the grant can still act: the latest expiry of its code, refresh tokens and

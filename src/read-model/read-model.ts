@@ -1,4 +1,4 @@
-import type { ClientDocument, PendingBackChannelLogout, RecentAuthorization, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
+import type { ClientDocument, ResourceServerDocument, PendingBackChannelLogout, RecentAuthorization, SigningKeyDocument, UserDocument, UserGrant, UserSignInSession } from './documents.js';
 
 /**
  * What validating an access token asks of the read side, at the authorization server
@@ -33,6 +33,9 @@ export interface ReadModel extends TokenReadModel {
   /** When the client was first issued an access token; undefined if it never was (unused). */
   firstTokenIssuedTo(clientId: string): string | undefined;
   userByUsername(username: string): UserDocument | undefined;
+  /** A registered resource server, by its URI (the resource indicator), disabled or not. */
+  resourceServer(uri: string): ResourceServerDocument | undefined;
+  resourceServers(): ResourceServerDocument[];
   signingKeys(): SigningKeyDocument[];
   /** Every key that verifies now: announced before it signs, kept until its tokens expired. */
   verificationKeys(): SigningKeyDocument[];

@@ -13,6 +13,8 @@ import { securityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../observability/logger.js';
 import { AccessTokenValidator, type ValidatedToken } from '../keys/access-token-validator.js';
 import { ItemsStore } from './items.js';
+import { PresentationProofs } from '../keys/dpop-presentation.js';
+import { protectedResourceMetadataRoute, protectedResourceMetadataUrl } from './protected-resource-metadata.js';
 
 const REALM = 'resource-server';
 
@@ -28,7 +30,11 @@ export function createResourceServerApp(
   readiness: Record<string, ReadinessCheck>,
   metrics?: Metrics,
 ): Koa {
-  const validator = new AccessTokenValidator(readModel, issuer, audience);
+  // Its identity is its resource indicator: tokens for another resource server are refused here.
+  const validator = new AccessTokenValidator(readModel, issuer, audience, undefined, undefined, new PresentationProofs());
+  // The URL a DPoP proof names (htu): this server's public origin, as its resource indicator has it.
+  const origin = new URL(audience).origin;
+  const resourceMetadata = protectedResourceMetadataUrl(audience);
   const items = new ItemsStore();
   const app = new Koa();
   app.silent = true;
@@ -37,10 +43,10 @@ export function createResourceServerApp(
   const protect = (scope: string) => async (ctx: Context, next: () => Promise<unknown>) => {
     let token: ValidatedToken;
     try {
-      token = await validator.validate(ctx.get('authorization') || undefined);
+      token = await validator.validate(ctx.get('authorization') || undefined, { dpop: ctx.get('dpop') || undefined, htm: ctx.method, htu: `${origin}${ctx.path}` });
       if (!token.scopes.includes(scope)) throw new InsufficientScope(`this resource needs the ${scope} scope`);
     } catch (error) {
-      if (error instanceof OAuthError) return answerBearerError(ctx, REALM, error, scope);
+      if (error instanceof OAuthError) return answerBearerError(ctx, REALM, error, { scope, resourceMetadata });
       throw error;
     }
     ctx.state.token = token;
@@ -48,6 +54,7 @@ export function createResourceServerApp(
   };
 
   healthRoutes(router, readiness);
+  protectedResourceMetadataRoute(router, audience, issuer, 'Profile and items API');
   /**
    * The user a token acts for; none for a client's own token (client_credentials: its
    * `sub` is its client_id, RFC 9068 section 5), whatever user that id might also name.
@@ -70,7 +77,13 @@ export function createResourceServerApp(
   app.use(requestLog(logger, 'resource-server', metrics));
   app.use(securityHeaders());
   // A bearer token is the API's one credential, so any origin may read what it answers to one.
-  app.use(cors([{ paths: (path) => path.startsWith('/api/'), methods: ['GET'], headers: ['authorization'], expose: ['WWW-Authenticate'], anyOrigin: true }]));
+  app.use(
+    cors([
+      { paths: (path) => path.startsWith('/api/'), methods: ['GET'], headers: ['authorization', 'dpop'], expose: ['WWW-Authenticate', 'DPoP-Nonce'], anyOrigin: true },
+      // Public metadata a browser-based agent reads after a 401 (RFC 9728).
+      { paths: (path) => path.startsWith('/.well-known/oauth-protected-resource'), methods: ['GET'], headers: [], anyOrigin: true },
+    ]),
+  );
   app.use(async (ctx, next) => {
     try {
       await next();

@@ -1,3 +1,6 @@
+import { ResourceServers } from '../grants/resource-indicators.js';
+import { EndpointProofs } from '../gateway/token-endpoint-proofs.js';
+import { DPoPNonces } from '../keys/dpop-nonces.js';
 import type { CommandBus } from '@nestjs/cqrs';
 import { LAG_COUNTED_UP_TO, ProjectionRunner } from '../../projections/projection-runner.js';
 import { AdminService } from '../admin/admin-service.js';
@@ -112,7 +115,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
   const registration = openClientRegistration(config, { admin, commandBus, ports }, SCOPES_SUPPORTED);
-  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics, resourceServers: new ResourceServers(ports.readModel, config), endpointProofs: new EndpointProofs(ports, config.issuer, config.dpopNonce === 'required' ? new DPoPNonces(secrets.serverKey('dpop-nonce')) : undefined) }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? await store.countAfter(relay.publishedPosition, LAG_COUNTED_UP_TO) : 0]];

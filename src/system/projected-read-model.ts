@@ -8,7 +8,7 @@ import { liveSignInSessionsOf, signInSessionsOf } from '../../projections/sign-i
 import { activeSigningKey, verifies, type SigningKeyDocument } from '../../projections/signing-keys.projection.js';
 import { isRevoked, type TokenStatusDocument } from '../../projections/token-status.projection.js';
 import { userKey, type UserDocument } from '../../projections/users.projection.js';
-import type { ClientDocument, ClientUsageDocument } from '../read-model/documents.js';
+import type { ClientDocument, ClientUsageDocument, ResourceServerDocument } from '../read-model/documents.js';
 import type { ReadModel } from '../read-model/read-model.js';
 
 /**
@@ -33,6 +33,14 @@ export class ProjectedReadModel implements ReadModel {
 
   clients(): ClientDocument[] {
     return this.store.entries('clients').map(([, doc]) => doc as ClientDocument);
+  }
+
+  resourceServer(uri: string): ResourceServerDocument | undefined {
+    return this.store.get<ResourceServerDocument>('resource-servers', uri);
+  }
+
+  resourceServers(): ResourceServerDocument[] {
+    return this.store.entries('resource-servers').map(([, doc]) => doc as ResourceServerDocument);
   }
 
   firstTokenIssuedTo(clientId: string): string | undefined {

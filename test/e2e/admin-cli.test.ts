@@ -83,6 +83,25 @@ describe('oauth-admin, the command line', () => {
     expect(await runAdmin(['keys', 'rotate', '--alg', 'HS256'], env, captureIo())).toBe(2);
   });
 
+  it('registers, lists and disables resource servers, and clients bound to them (RFC 8707)', async () => {
+    const uri = 'https://calendar.example/api';
+    expect(await runAdmin(['resource', 'add', '--uri', uri, '--name', 'Calendar', '--scope', 'calendar:read calendar:write'], env, captureIo())).toBe(0);
+    const list = captureIo();
+    await runAdmin(['resource', 'list'], env, list);
+    expect(list.out_).toContain(`${uri}\tcalendar:read calendar:write\tCalendar`);
+    const bad = captureIo();
+    expect(await runAdmin(['resource', 'add', '--uri', `${uri}#x`, '--name', 'Bad', '--scope', 'a'], env, bad)).toBe(1);
+    expect(bad.err_.join('\n')).toMatch(/without query or fragment/);
+    expect(await runAdmin(['client', 'add', '--id', 'planner', '--name', 'Planner', '--redirect-uri', 'https://p.example/cb', '--resource', uri], env, captureIo())).toBe(0);
+    const badClient = captureIo();
+    expect(await runAdmin(['client', 'add', '--id', 'planner2', '--name', 'P', '--redirect-uri', 'https://p.example/cb', '--resource', 'calendar'], env, badClient)).toBe(1);
+    expect(badClient.err_.join('\n')).toMatch(/resources must be absolute/);
+    expect(await runAdmin(['resource', 'disable', '--uri', uri], env, captureIo())).toBe(0);
+    const after = captureIo();
+    await runAdmin(['resource', 'list'], env, after);
+    expect(after.out_).toContain(`${uri}\tcalendar:read calendar:write\tCalendar\tdisabled`);
+  });
+
   it('registers a machine client for client_credentials', async () => {
     const io = captureIo();
     expect(await runAdmin(['client', 'add', '--id', 'robot', '--name', 'Robot', '--redirect-uri', 'https://r.example/cb', '--grant-type', 'client_credentials'], env, io)).toBe(0);

@@ -61,7 +61,7 @@ describe('the event catalog (AsyncAPI 3.0)', () => {
 });
 
 describe('schema evolution', () => {
-  it('replays an AccessTokenIssued written under schema version 1 as version 2', async () => {
+  it('replays an AccessTokenIssued written under schema version 1 as the current version', async () => {
     const grantId = randomUUID();
     const raw = openRawEventStore(loadConfig({ DATA_DIR: dir.path }));
     const v1 = {
@@ -73,7 +73,7 @@ describe('schema evolution', () => {
 
     const store = openEventStore(loadConfig({ DATA_DIR: dir.path }));
     const [read] = await store.readStream(`grant-${grantId}`);
-    expect(read.schemaVersion).toBe(2);
+    expect(read.schemaVersion).toBe(3);
     expect(read.data).toEqual({ ...v1, grantType: 'authorization_code' });
     expect(() => checkEventData(read.type, read.data)).not.toThrow();
     // The grant decider replays it like any other (no projection reads issued tokens).

@@ -131,7 +131,8 @@ describe('resource server (RFC 6750)', () => {
   it('asks for a token when none is sent', async () => {
     const response = await call('/api/profile');
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="resource-server"');
+    // RFC 9728 section 5.1: where to learn which authorization server to ask.
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer realm="resource-server", resource_metadata="${system.config.resourceServerUrl}/.well-known/oauth-protected-resource"`);
   });
 
   it('answers 403 insufficient_scope for a token without the scope', async () => {

@@ -15,6 +15,7 @@ beforeAll(async () => {
   system = await startSystem(dir.path);
   await system.as.admin.registerUser({ username: 'alice', password: 'correct horse battery', name: 'Alice' });
   await registerWebClient(system);
+  await system.as.admin.registerResourceServer({ uri: 'https://rs.example/api', name: 'RS', scopes: ['profile'] });
   await system.as.admin.registerClient({ clientId: 'spa', name: 'SPA', clientType: 'public', redirectUris: ['http://127.0.0.1:9/spa'], scopes: ['profile'] });
   await system.as.admin.registerClient({ clientId: 'tv', name: 'TV', clientType: 'public', redirectUris: [], scopes: ['profile'], grantTypes: ['urn:ietf:params:oauth:grant-type:device_code'] });
   await system.as.readSide.waitFor(await system.as.store.headPosition());
@@ -28,7 +29,7 @@ const OAUTH_NAMES = [
   'device_code', 'user_code',
   'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'code', 'code_verifier',
   'grant_type', 'refresh_token', 'client_secret', 'client_assertion', 'client_assertion_type', 'token', 'token_type_hint', 'request',
-  'csrf', 'decision', 'username', 'password', 'grant',
+  'csrf', 'decision', 'username', 'password', 'grant', 'resource',
 ];
 const KNOWN_VALUES = [
   'urn:ietf:params:oauth:grant-type:device_code', 'tv', 'BCDF-GHJK', 'bcdfghjk',
@@ -36,6 +37,7 @@ const KNOWN_VALUES = [
   'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'approve', 'deny', 'alice',
   '00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
   'eyJhbGciOiJub25lIn0.e30.', 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  'https://rs.example/api', 'https://rs.example/api#f', 'https://rs.example/api?q=1',
 ];
 
 const value = fc.oneof(
@@ -77,7 +79,7 @@ const body = fc.oneof(
 const ENDPOINTS: Array<{ method: 'GET' | 'POST'; path: string; server: 'as' | 'rs' }> = [
   ...['/authorize', '/login', '/consent', '/account', '/.well-known/oauth-authorization-server', '/jwks.json', '/token', '/healthz', '/readyz', '/events/asyncapi.json', '/audit/history', '/audit/grants-at', '/logout', '/userinfo', '/.well-known/openid-configuration', '/end_session', '/device', '/device/approve'].map((path) => ({ method: 'GET' as const, path, server: 'as' as const })),
   ...['/token', '/revoke', '/introspect', '/login', '/consent', '/account/login', '/account/grants/revoke', '/account/sign-in-sessions/end', '/account/logout', '/authorize', '/logout', '/userinfo', '/end_session', '/device_authorization', '/device', '/device/approve'].map((path) => ({ method: 'POST' as const, path, server: 'as' as const })),
-  ...['/api/profile', '/api/items', '/healthz'].map((path) => ({ method: 'GET' as const, path, server: 'rs' as const })),
+  ...['/api/profile', '/api/items', '/healthz', '/.well-known/oauth-protected-resource'].map((path) => ({ method: 'GET' as const, path, server: 'rs' as const })),
   { method: 'POST', path: '/api/profile', server: 'rs' },
 ];
 

@@ -40,6 +40,7 @@ describe.each([['embedded', false], ['NATS', true]])('projections and restarts, 
     system = await startSystem(dir.path, { natsUrl: nats?.url });
     await system.as.admin.registerUser({ ...alice, name: 'Alice' });
     secret = (await registerWebClient(system)).clientSecret!;
+    await system.as.admin.registerResourceServer({ uri: 'https://calendar.example/api', name: 'Calendar', scopes: ['calendar'] });
     await system.as.readSide.waitFor(await system.as.store.headPosition());
     const flows = [];
     for (let i = 0; i < 3; i++) flows.push(await runCodeFlow(system.config.issuer, client(), alice, 'profile'));

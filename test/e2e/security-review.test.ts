@@ -136,7 +136,8 @@ describe('3. a signed-in browser cannot grow the store at line rate', () => {
   it('bounds authorizations per user and client, and per user, at the redirect URI, across instances', async () => {
     const erin = await newUser('erin');
     const browser = new UserAgent();
-    const second = await startSystem(dir.path, { env: { AUTHORIZATION_LIMIT_PER_CLIENT: '4', AUTHORIZATION_LIMIT_PER_USER: '6' } });
+    // Instances of one deployment share its configuration: the resource server they issue tokens for among it.
+    const second = await startSystem(dir.path, { env: { AUTHORIZATION_LIMIT_PER_CLIENT: '4', AUTHORIZATION_LIMIT_PER_USER: '6', RS_URL: system.config.resourceServerUrl } });
     try {
       // The first authorization asks for consent; the next ones are remembered.
       const { url } = await authorizationUrl(as, web, 'profile');

@@ -141,7 +141,7 @@ describe('cross-origin reads (CORS)', () => {
     const preflight = await fetch(`${issuer}/token`, from('http://127.0.0.1', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }));
     expect(preflight.status).toBe(204);
     expect(Object.fromEntries([...preflight.headers].filter(([k]) => k.startsWith('access-control-')))).toEqual({
-      'access-control-allow-origin': 'http://127.0.0.1', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600',
+      'access-control-allow-origin': 'http://127.0.0.1', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type, dpop', 'access-control-max-age': '600',
     });
     for (const path of ['/.well-known/oauth-authorization-server', '/jwks.json']) {
       const answer = await fetch(`${issuer}${path}`, from('https://anyone.example'));
@@ -154,7 +154,7 @@ describe('cross-origin reads (CORS)', () => {
     expect((await fetch(`${issuer}/account`, from('https://anyone.example'))).headers.get('access-control-allow-origin')).toBeNull();
     const api = await fetch(`${system.config.resourceServerUrl}/api/profile`, from('https://anyone.example', { method: 'OPTIONS', headers: { 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } }));
     expect(api.status).toBe(204);
-    expect(api.headers.get('access-control-allow-headers')).toBe('authorization');
+    expect(api.headers.get('access-control-allow-headers')).toBe('authorization, dpop');
     const unauthorized = await fetch(`${system.config.resourceServerUrl}/api/profile`, from('https://anyone.example'));
     expect(unauthorized.status).toBe(401);
     expect(unauthorized.headers.get('access-control-allow-origin')).toBe('*');

@@ -169,7 +169,7 @@ describe('sign-in sessions', () => {
       const grantId = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString()).jti.split('.')[0];
       const grant = await streamOf(`grant-${grantId}`);
       expect(grant.map((e) => e.type).slice(0, 4)).toEqual(['AuthorizationRequested', 'UserAuthenticated', 'ConsentGranted', 'AuthorizationCodeIssued']);
-      expect(grant[2]).toMatchObject({ schemaVersion: 2, data: { userId: rita.userId, clientId: client.clientId, scopes: ['profile'], rememberedFrom: latest } });
+      expect(grant[2]).toMatchObject({ schemaVersion: 3, data: { userId: rita.userId, clientId: client.clientId, scopes: ['profile'], rememberedFrom: latest } });
       latest = grantId;
     }
   });

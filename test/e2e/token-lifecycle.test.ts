@@ -190,7 +190,7 @@ describe('users manage their grants', () => {
     expect(login.status).toBe(303);
     const page = await (await browser.get(location(login, issuer).toString())).text();
     expect(page.match(/data-client="other"/g)).toHaveLength(1);
-    expect(page).toMatch(/data-client="other"><td>Other<\/td><td><code>profile<\/code><\/td><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    expect(page).toMatch(/data-client="other"><td>Other<\/td><td><code>profile<\/code><\/td><td class="services">Resource server<\/td><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
 
     const row = page.slice(page.indexOf('data-client="other"'));
     const revokeForm = hiddenFields(row.slice(0, row.indexOf('</form>')));

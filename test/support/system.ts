@@ -10,6 +10,8 @@ export interface TestSystem {
   config: Config;
   as: AuthorizationServer;
   rs: ResourceServer;
+  /** The in-process bus between them (undefined with NATS): another resource server can follow it too. */
+  bus?: InProcessEventBus;
   logLines: string[];
   close(): Promise<void>;
 }
@@ -43,6 +45,7 @@ export async function startSystem(dataDir: string, options: { natsUrl?: string; 
     config,
     as,
     rs,
+    bus,
     logLines,
     async close() {
       await rs.close();

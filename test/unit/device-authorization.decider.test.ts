@@ -2,7 +2,7 @@ import { sha256 } from '../../src/domain/crypto.js';
 import type { GrantEvent } from '../../src/domain/events.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../src/domain/events/event-schema.js';
 import { grantDecider, type GrantCommand } from '../../src/domain/grant.js';
-import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, InvalidRequest, SlowDown } from '../../src/domain/oauth-errors.js';
+import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, InvalidRequest, InvalidTarget, SlowDown } from '../../src/domain/oauth-errors.js';
 import { given } from '../support/given-when-then.js';
 
 const t0 = new Date('2026-11-22T10:00:00.000Z');
@@ -29,7 +29,7 @@ const approve = (overrides: Partial<Extract<GrantCommand, { kind: 'ApproveDevice
 const deny: GrantCommand = { kind: 'DenyDeviceAuthorization', userCodeHash, signedIn, now: at(60) };
 const poll = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemDeviceCode' }>> = {}): GrantCommand => ({
   kind: 'RedeemDeviceCode', deviceCodeHash: sha256(deviceCode), clientId: 'tv', now: at(120),
-  token: { jti: 'g1.a1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300, kid: 'k2' }, ...overrides,
+  token: { jti: 'g1.a1', kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300, kid: 'k2' }, ...overrides,
 });
 
 describe('device authorization grant decider (RFC 8628)', () => {
@@ -114,5 +114,20 @@ describe('device authorization grant decider (RFC 8628)', () => {
       given(grantDecider, [codeGrant]).when(poll()).thenRefuses(InvalidGrant);
       given(grantDecider, [codeGrant]).when(approve()).thenRefuses(InvalidRequest);
     });
+  });
+});
+
+describe('device grants and resource indicators (RFC 8707)', () => {
+  const withResources: GrantEvent = { ...requested, data: { ...requested.data, resources: ['https://a.example', 'https://b.example'] } } as GrantEvent;
+  const consentedAt: GrantEvent = { ...consented, data: { ...consented.data, resources: ['https://a.example', 'https://b.example'] } } as GrantEvent;
+  it('the consent holds the resources the device asked for', () => {
+    expect(grantDecider.decide(approve(), [withResources].reduce(grantDecider.evolve, grantDecider.initialState))[1]).toEqual(consentedAt);
+  });
+  it('a token is for them, or for some of them, never for another', () => {
+    const state = [withResources, authenticated, consentedAt, approved].reduce(grantDecider.evolve, grantDecider.initialState);
+    const audienceOf = (events: GrantEvent[]) => (events.find((e) => e.type === 'AccessTokenIssued')!.data as { audience: unknown }).audience;
+    expect(audienceOf(grantDecider.decide(poll(), state))).toEqual(['https://a.example', 'https://b.example']);
+    expect(audienceOf(grantDecider.decide(poll({ resources: ['https://b.example'] }), state))).toBe('https://b.example');
+    given(grantDecider, [withResources, authenticated, consentedAt, approved]).when(poll({ resources: ['https://c.example'] })).thenRefuses(InvalidTarget);
   });
 });

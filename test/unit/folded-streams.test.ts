@@ -146,7 +146,7 @@ describe('folded streams with snapshots', () => {
     let state: GrantState = events.reduce(grantDecider.evolve, grantDecider.initialState);
     const refresh = (i: number, now: Date): GrantCommand => ({
       kind: 'RefreshAccessToken', refreshTokenHash: sha256(`g1.r${i}`), clientId: 'app', scopes: undefined, now,
-      token: { jti: `g1.a${i}`, kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256(`g1.r${i + 1}`), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300, kid: 'k1' },
+      token: { jti: `g1.a${i}`, kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256(`g1.r${i + 1}`), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300, kid: 'k1' },
     });
     for (let i = 0; i < 200; i++) for (const event of grantDecider.decide(refresh(i, at(60 + i * 600)), state)) state = grantDecider.evolve(state, event);
     state = grantDecider.evolve(state, { type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.a199', by: 'client:app' } });

@@ -26,7 +26,7 @@ const redeemed: GrantEvent = { type: 'AuthorizationCodeRedeemed', data: { grantI
 
 const redeem = (overrides: Partial<Extract<GrantCommand, { kind: 'RedeemAuthorizationCode' }>> = {}): GrantCommand => ({
   kind: 'RedeemAuthorizationCode', codeHash: sha256(code), clientId: 'app', redirectUri: 'https://app.example/cb',
-  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
+  codeVerifier: verifier, now: at(60), token: { jti: 'j1', kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
 });
 
 describe('grant decider', () => {
@@ -137,7 +137,7 @@ describe('grant decider: tokens after the code', () => {
   const rotated: GrantEvent = { type: 'RefreshTokenRotated', data: { grantId: 'g1', previousTokenHash: sha256('g1.r1') } };
   const refreshWith = (token: string, overrides: Partial<Extract<GrantCommand, { kind: 'RefreshAccessToken' }>> = {}): GrantCommand => ({
     kind: 'RefreshAccessToken', refreshTokenHash: sha256(token), clientId: 'app', scopes: undefined, now: at(120),
-    token: { jti: 'g1.j2', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
+    token: { jti: 'g1.j2', kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 }, refreshToken: { hash: sha256('g1.r2'), ttlSeconds: 86_400 }, idToken: { ttlSeconds: 300, kid: 'k1' }, ...overrides,
   });
   // When the grant's one access token (j1) expires: after then, nobody needs to remember the revocation.
   const revokedFor = (reason: string) => ({
@@ -222,7 +222,7 @@ describe('grant decider: tokens after the code', () => {
     for (let i = 1; i <= refreshes; i++) {
       const command = refreshWith(`g1.r${i}`, {
         now: at(60 + i * 600),
-        token: { jti: `g1.a${i}`, kid: 'k1', audience: 'https://rs', ttlSeconds: 300 },
+        token: { jti: `g1.a${i}`, kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 },
         refreshToken: { hash: sha256(`g1.r${i + 1}`), ttlSeconds: 86_400 },
       });
       for (const event of grantDecider.decide(command, state)) state = grantDecider.evolve(state, event);
@@ -289,7 +289,7 @@ describe('grant decider: tokens after the code', () => {
   });
 
   it('issues a client_credentials token on a new grant only', () => {
-    const token = { jti: 'g2.j', kid: 'k1', audience: 'https://rs', ttlSeconds: 300 };
+    const token = { jti: 'g2.j', kid: 'k1', defaultAudience: 'https://rs', ttlSeconds: 300 };
     given(grantDecider, []).when({ kind: 'IssueClientCredentialsToken', grantId: 'g2', clientId: 'machine', scopes: ['items:read'], now: t0, token }).then([
       { type: 'AccessTokenIssued', data: { grantId: 'g2', grantType: 'client_credentials', jti: 'g2.j', kid: 'k1', clientId: 'machine', userId: null, audience: 'https://rs', scopes: ['items:read'], issuedAt: t0.toISOString(), expiresAt: at(300).toISOString() } },
     ]);

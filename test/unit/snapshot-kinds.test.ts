@@ -36,7 +36,7 @@ describe('snapshot kinds follow the rules they fold', () => {
     }
     history.push({ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.a69', by: 'client:app' } });
     const state: GrantState = history.reduce(grantDecider.evolve, grantDecider.initialState);
-    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/3', 'iY7kW0MolWYgwFtaiops1vwBrppijtbcJEViz5gXHa0']);
+    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/4', 'TtnLZbtD7zKi9ZuyRGbRi9pxwBHybyLq0i0B3NRlzE8']);
   });
 
   it('login attempts', () => {

@@ -21,6 +21,7 @@ export const deviceAuthorizationEvents = {
       userCodeHash: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'HMAC-SHA-256 of the user code under a server key, base64url' }),
       expiresAt: Iso,
       interval: Type.Integer({ minimum: 1, description: 'seconds the device must wait between polls (RFC 8628 section 3.2)' }),
+      resources: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'the resource servers its tokens may be for (RFC 8707): those asked for, or the client\'s default' })),
     }),
   }),
   DeviceCodeApproved: define({

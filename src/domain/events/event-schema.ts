@@ -9,7 +9,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 
 export interface EventDefinition<Data extends TSchema = TSchema> {
   /** The stream category, also the middle token of the NATS subject. */
-  category: 'client' | 'assertion' | 'user' | 'login' | 'session' | 'signingkey' | 'grant' | 'logout';
+  category: 'client' | 'assertion' | 'user' | 'login' | 'session' | 'signingkey' | 'grant' | 'logout' | 'resource' | 'dpop';
   schemaVersion: number;
   description: string;
   data: Data;

@@ -6,7 +6,7 @@ export const grantEvents = {
   // grant-<grantId>: one authorization, from the request to every token issued under it
   AuthorizationRequested: define({
     category: 'grant',
-    schemaVersion: 2,
+    schemaVersion: 3,
     description: 'Step 1: a client asked for authorization (code flow with PKCE). Recorded with the sign-in and the user\'s decision, in the same append: a request nobody decides leaves no event.',
     data: Type.Object({
       grantId: Id,
@@ -21,9 +21,13 @@ export const grantEvents = {
       expiresAt: Iso,
       // OpenID Connect Core 3.1.2.1: echoed in the ID token, to bind it to the client's session.
       nonce: Type.Optional(Type.String({ description: 'the OpenID Connect nonce the client sent' })),
+      resources: Type.Optional(
+        Type.Array(Type.String(), { minItems: 1, description: 'the resource servers its tokens may be for (RFC 8707): those asked for, or the client\'s default; absent on grants from before' }),
+      ),
+      dpopJkt: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the DPoP key the code is bound to (dpop_jkt, RFC 9449 section 10): only a proof by it redeems the code' })),
     }),
-    // Version 2 added nonce: version 1 events are valid version 2 as they are.
-    upcasters: { 1: (data) => data },
+    // Version 2 added nonce, version 3 resources and dpopJkt: older events are valid version 3 as they are.
+    upcasters: { 1: (data) => data, 2: (data) => data },
   }),
   UserAuthenticated: define({
     category: 'grant',
@@ -44,7 +48,7 @@ export const grantEvents = {
   }),
   ConsentGranted: define({
     category: 'grant',
-    schemaVersion: 2,
+    schemaVersion: 3,
     description:
       'Step 2: the user allowed the client these scopes: on the consent page, or earlier in a grant still standing (rememberedFrom) when the browser was already signed in.',
     data: Type.Object({
@@ -54,9 +58,10 @@ export const grantEvents = {
       scopes: Scopes,
       // The grant whose consent stood in for the consent page: the user gave it these scopes and has not revoked it.
       rememberedFrom: Type.Optional(Id),
+      resources: Type.Optional(Type.Array(Type.String(), { description: 'the resource servers the scopes were allowed at (RFC 8707)' })),
     }),
-    // Version 1 knew only the consent page: its events are valid version 2 as they are.
-    upcasters: { 1: (data) => data },
+    // Version 1 knew only the consent page, version 2 no resources: their events are valid version 3 as they are.
+    upcasters: { 1: (data) => data, 2: (data) => data },
   }),
   ConsentDenied: define({
     category: 'grant',
@@ -80,8 +85,8 @@ export const grantEvents = {
   }),
   AccessTokenIssued: define({
     category: 'grant',
-    schemaVersion: 2,
     description: 'Step 5: an RFC 9068 access token was issued (its jti, never the token).',
+    schemaVersion: 3,
     data: Type.Object({
       grantId: Id,
       grantType: GrantTypeSchema,
@@ -89,13 +94,15 @@ export const grantEvents = {
       kid: Id,
       clientId: Id,
       userId: Type.Union([Id, Type.Null()], { description: 'null for client_credentials' }),
-      audience: Type.String(),
+      audience: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 2 })], { description: 'its aud: the resource server it is for, or several (RFC 8707)' }),
+      jkt: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the thumbprint of the key it is bound to (DPoP, RFC 9449: its cnf.jkt)' })),
       scopes: Scopes,
       issuedAt: Iso,
       expiresAt: Iso,
     }),
     // Version 1 came before refresh tokens and client_credentials: every token was from a code.
-    upcasters: { 1: (data) => ({ ...data, grantType: 'authorization_code' }) },
+    // Version 2 knew one audience only: its events are valid version 3 as they are.
+    upcasters: { 1: (data) => ({ ...data, grantType: 'authorization_code' }), 2: (data) => data },
   }),
   IdTokenIssued: define({
     category: 'grant',
@@ -114,11 +121,11 @@ export const grantEvents = {
   }),
   RefreshTokenIssued: define({
     category: 'grant',
-    schemaVersion: 2,
+    schemaVersion: 3,
     description: 'A refresh token was issued (only its hash is recorded).',
-    data: Type.Object({ grantId: Id, tokenHash: Sha256, expiresAt: Iso, userId: Type.Optional(Type.String({ minLength: 1, description: 'whose grant: the read side follows how long it lives' })) }),
-    // Version 2 added userId: version 1 events are valid version 2 without it.
-    upcasters: { 1: (data) => data },
+    data: Type.Object({ grantId: Id, tokenHash: Sha256, expiresAt: Iso, userId: Type.Optional(Type.String({ minLength: 1, description: 'whose grant: the read side follows how long it lives' })), jkt: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'a public client\'s refresh token is bound to the DPoP key it was issued to (RFC 9449 section 5)' })) }),
+    // Version 2 added userId, version 3 jkt: older events are valid version 3 without them.
+    upcasters: { 1: (data) => data, 2: (data) => data },
   }),
   RefreshTokenRotated: define({
     category: 'grant',

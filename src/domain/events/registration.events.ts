@@ -36,6 +36,10 @@ export const registrationEvents = {
       postLogoutRedirectUris: Type.Optional(Type.Array(Type.String(), { description: 'where RP-initiated logout may send the browser back (exact match)' })),
       backchannelLogoutUri: Type.Optional(Type.String({ description: 'where back-channel logout tokens are posted (OpenID Connect Back-Channel Logout)' })),
       backchannelLogoutSessionRequired: Type.Optional(Type.Boolean({ description: 'whether its logout tokens must carry sid' })),
+      resources: Type.Optional(
+        Type.Array(Type.String(), { description: 'the resource servers (RFC 8707 resource indicators) it may ask tokens for, the first its default; absent: any registered one, the server\'s default first' }),
+      ),
+      dpopBoundAccessTokens: Type.Optional(Type.Boolean({ description: 'its access tokens must be DPoP-bound: a token request without a proof is refused (RFC 9449 section 5.2)' })),
     }),
   }),
 

@@ -5,6 +5,7 @@ import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, I
 import { later, type DeviceGrantCommand, type SignedIn } from './grant-commands.js';
 import { accessTokenIssued, idTokenIssued, userAuthenticated } from './grant-events.js';
 import type { DeviceRequest, GrantState } from './grant-state.js';
+import { tokenAudience } from './token.decisions.js';
 
 type Command<K extends DeviceGrantCommand['kind']> = Extract<DeviceGrantCommand, { kind: K }>;
 
@@ -20,8 +21,8 @@ export const badDeviceCode = () => new InvalidGrant('the device code is invalid 
 export function decideRequestDeviceAuthorization(command: Command<'RequestDeviceAuthorization'>, state: GrantState): GrantEvent[] {
   // The grant's id comes from its user code (see src/commands/device-authorization.commands.ts): a stream already there means the code is taken.
   if (state.status !== 'none') throw new InvalidRequest('grant already exists');
-  const { grantId, clientId, scopes, deviceCodeHash, userCodeHash, now, ttlSeconds, intervalSeconds } = command;
-  return [{ type: 'DeviceAuthorizationRequested', data: { grantId, clientId, scopes, deviceCodeHash, userCodeHash, expiresAt: later(now, ttlSeconds), interval: intervalSeconds } }];
+  const { grantId, clientId, scopes, deviceCodeHash, userCodeHash, now, ttlSeconds, intervalSeconds, resources } = command;
+  return [{ type: 'DeviceAuthorizationRequested', data: { grantId, clientId, scopes, deviceCodeHash, userCodeHash, expiresAt: later(now, ttlSeconds), interval: intervalSeconds, ...(resources ? { resources } : {}) } }];
 }
 
 /** Whether a user code may still decide this grant: a device's request waiting for the user, the code its own, not expired. */
@@ -44,7 +45,7 @@ export function decideApproveDeviceAuthorization(command: Command<'ApproveDevice
   const { userId } = command.signedIn;
   return [
     signedInFor(state, command.signedIn),
-    { type: 'ConsentGranted', data: { grantId, userId, clientId: state.clientId!, scopes: state.scopes } },
+    { type: 'ConsentGranted', data: { grantId, userId, clientId: state.clientId!, scopes: state.scopes, ...(device.resources ? { resources: device.resources } : {}) } },
     { type: 'DeviceCodeApproved', data: { grantId, userId, expiresAt: device.expiresAt } },
   ];
 }
@@ -76,11 +77,14 @@ export function decideRedeemDeviceCode(command: Command<'RedeemDeviceCode'>, sta
   if (state.status !== 'device_approved' || !state.userId) throw badDeviceCode();
   const events: GrantEvent[] = [
     { type: 'DeviceCodeRedeemed', data: { grantId, clientId: command.clientId } },
-    accessTokenIssued(state, DEVICE_CODE_GRANT_TYPE, state.scopes, command.token, now),
+    accessTokenIssued(state, DEVICE_CODE_GRANT_TYPE, state.scopes, command.token, now, tokenAudience(device.resources, command.resources, command.token.defaultAudience)),
     ...idTokenIssued(state, state.scopes, command.token, command.idToken, now),
   ];
   if (command.refreshToken) {
-    events.push({ type: 'RefreshTokenIssued', data: { grantId, tokenHash: command.refreshToken.hash, expiresAt: later(now, command.refreshToken.ttlSeconds), userId: state.userId } });
+    events.push({
+      type: 'RefreshTokenIssued',
+      data: { grantId, tokenHash: command.refreshToken.hash, expiresAt: later(now, command.refreshToken.ttlSeconds), userId: state.userId, ...(command.refreshToken.jkt ? { jkt: command.refreshToken.jkt } : {}) },
+    });
   }
   return events;
 }

@@ -6,8 +6,11 @@ import type { AuthorizationRequested, GrantRevoked } from '../events.js';
 export interface NewAccessToken {
   jti: string;
   kid: string;
-  audience: string;
+  /** Who the token is for when neither the grant nor the request names a resource: the client's default. */
+  defaultAudience: string;
   ttlSeconds: number;
+  /** The DPoP key the request proved (RFC 9449): the token is bound to it. */
+  jkt?: string;
 }
 /** An ID token comes with the access token when the grant has `openid`: it lives this long. */
 export interface NewIdToken {
@@ -18,6 +21,8 @@ export interface NewIdToken {
 export interface NewRefreshToken {
   hash: string;
   ttlSeconds: number;
+  /** A public client's refresh token is bound to the DPoP key it proved (RFC 9449 section 5). */
+  jkt?: string;
 }
 
 /** Who signed in for an authorization, as UserAuthenticated records it. */
@@ -67,6 +72,8 @@ export type GrantCommand =
       clientId: string;
       redirectUri: string | undefined;
       codeVerifier: string;
+      /** RFC 8707 resource parameters at the token endpoint: some of those granted, for this token. */
+      resources?: string[];
       now: Date;
       token: NewAccessToken;
       /** Absent when the client may not refresh. */
@@ -79,12 +86,14 @@ export type GrantCommand =
       clientId: string;
       /** A narrower scope than granted, or undefined for the same (RFC 6749 section 6). */
       scopes: string[] | undefined;
+      /** RFC 8707 resource parameters at the token endpoint: some of those granted, for this token. */
+      resources?: string[];
       now: Date;
       token: NewAccessToken;
       refreshToken: NewRefreshToken;
       idToken: NewIdToken;
     }
-  | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; now: Date; token: NewAccessToken }
+  | { kind: 'IssueClientCredentialsToken'; grantId: string; clientId: string; scopes: string[]; resources?: string[]; now: Date; token: NewAccessToken }
   | { kind: 'RevokeAccessToken'; jti: string; clientId: string; by: string; now: Date }
   | { kind: 'RevokeRefreshToken'; refreshTokenHash: string; clientId: string; by: string }
   | { kind: 'RevokeGrant'; reason: GrantRevoked['data']['reason']; by: string; userId?: string }
@@ -97,6 +106,8 @@ export type DeviceGrantCommand =
       grantId: string;
       clientId: string;
       scopes: string[];
+      /** RFC 8707: the resource servers asked for, or the client's default. */
+      resources?: string[];
       deviceCodeHash: string;
       userCodeHash: string;
       now: Date;
@@ -109,6 +120,8 @@ export type DeviceGrantCommand =
       kind: 'RedeemDeviceCode';
       deviceCodeHash: string;
       clientId: string;
+      /** RFC 8707 resource parameters at the token endpoint: some of those granted, for this token. */
+      resources?: string[];
       now: Date;
       /**
        * This instance's memory of the device's last poll and the interval it must now keep

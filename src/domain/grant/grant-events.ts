@@ -10,13 +10,13 @@ import type { GrantState } from './grant-state.js';
 
 /** Step 2 done and step 3: the consent on record, and the code issued for it. */
 export function consentAndCode(
-  request: Pick<AuthorizationRequested['data'], 'grantId' | 'clientId' | 'scopes'>,
+  request: Pick<AuthorizationRequested['data'], 'grantId' | 'clientId' | 'scopes' | 'resources'>,
   userId: string,
   codeHash: string,
   expiresAt: string,
   rememberedFrom?: string,
 ): GrantEvent[] {
-  const consent = { grantId: request.grantId, userId, clientId: request.clientId, scopes: request.scopes, ...(rememberedFrom ? { rememberedFrom } : {}) };
+  const consent = { grantId: request.grantId, userId, clientId: request.clientId, scopes: request.scopes, ...(request.resources ? { resources: request.resources } : {}), ...(rememberedFrom ? { rememberedFrom } : {}) };
   return [
     { type: 'ConsentGranted', data: consent },
     { type: 'AuthorizationCodeIssued', data: { grantId: request.grantId, codeHash, expiresAt, userId } },
@@ -73,6 +73,7 @@ export function accessTokenIssued(
   scopes: string[],
   token: NewAccessToken,
   now: Date,
+  audience: string | string[] = token.defaultAudience,
 ): AccessTokenIssued {
   return {
     type: 'AccessTokenIssued',
@@ -83,7 +84,8 @@ export function accessTokenIssued(
       kid: token.kid,
       clientId: state.clientId!,
       userId: state.userId,
-      audience: token.audience,
+      audience,
+      ...(token.jkt ? { jkt: token.jkt } : {}),
       scopes,
       issuedAt: now.toISOString(),
       expiresAt: later(now, token.ttlSeconds),

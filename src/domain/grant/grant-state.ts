@@ -15,7 +15,7 @@ export interface AccessTokenState {
 }
 
 /** A device's request (RFC 8628): its codes' hashes, until when they are good, and how often it may poll. */
-export type DeviceRequest = Pick<DeviceAuthorizationRequested['data'], 'deviceCodeHash' | 'userCodeHash' | 'expiresAt' | 'interval'>;
+export type DeviceRequest = Pick<DeviceAuthorizationRequested['data'], 'deviceCodeHash' | 'userCodeHash' | 'expiresAt' | 'interval' | 'resources'>;
 
 export interface GrantState {
   status: 'none' | 'requested' | 'device_pending' | 'authenticated' | 'denied' | 'code_issued' | 'device_approved' | 'redeemed' | 'client_credentials';
@@ -33,6 +33,8 @@ export interface GrantState {
   codeExpiresAt: string | null;
   refreshTokenHash: string | null;
   refreshTokenExpiresAt: string | null;
+  /** The DPoP key the current refresh token is bound to (a public client's, RFC 9449 section 5): only a proof by it refreshes. */
+  refreshTokenJkt: string | null;
   /**
    * Hashes of refresh tokens already rotated, each with the time it would have expired:
    * presenting one again before then means it was stolen. After then it is only expired.
@@ -59,6 +61,7 @@ export const initialGrantState: GrantState = {
   codeExpiresAt: null,
   refreshTokenHash: null,
   refreshTokenExpiresAt: null,
+  refreshTokenJkt: null,
   spentRefreshTokenHashes: emptyGrowOnlyMap(),
   accessTokens: emptyGrowOnlyMap(),
   revokedAccessTokens: emptyGrowOnlyMap(),
@@ -87,8 +90,8 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
     case 'DeviceCodeRedeemed':
       return { ...state, status: 'redeemed' };
     case 'DeviceAuthorizationRequested': {
-      const { grantId, clientId, scopes, deviceCodeHash, userCodeHash, expiresAt, interval } = event.data;
-      return { ...state, status: 'device_pending', grantId, clientId, scopes, device: { deviceCodeHash, userCodeHash, expiresAt, interval } };
+      const { grantId, clientId, scopes, deviceCodeHash, userCodeHash, expiresAt, interval, resources } = event.data;
+      return { ...state, status: 'device_pending', grantId, clientId, scopes, device: { deviceCodeHash, userCodeHash, expiresAt, interval, ...(resources ? { resources } : {}) } };
     }
     case 'DeviceCodeApproved':
       return { ...state, status: 'device_approved' };
@@ -100,7 +103,7 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
       return forgetExpired({ ...state, ...base, accessTokens: putIn(state.accessTokens, token.jti, token.expiresAt) }, token.issuedAt);
     }
     case 'RefreshTokenIssued':
-      return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt };
+      return { ...state, refreshTokenHash: event.data.tokenHash, refreshTokenExpiresAt: event.data.expiresAt, refreshTokenJkt: event.data.jkt ?? null };
     case 'RefreshTokenRotated':
       return {
         ...state,
@@ -157,7 +160,7 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
  * (test/unit/snapshot-kinds.test.ts fails until the kind changes with the rule).
  */
 export const grantSnapshot: SnapshotCodec<GrantState> = {
-  kind: 'grant/3',
+  kind: 'grant/4',
   encode: (state): EncodedGrantState => ({
     ...state,
     spentRefreshTokenHashes: [...entriesOf(state.spentRefreshTokenHashes)],

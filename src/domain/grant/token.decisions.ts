@@ -1,7 +1,7 @@
 import { constantTimeEqual } from '../crypto.js';
 import type { GrantEvent } from '../events.js';
 import { getIn } from '../grow-only-map.js';
-import { InvalidGrant, InvalidRequest, InvalidScope } from '../oauth-errors.js';
+import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../oauth-errors.js';
 import { verifiesS256 } from '../pkce.js';
 import { later, type GrantCommand } from './grant-commands.js';
 import { accessTokenIssued, badCode, badRefreshToken, idTokenIssued, revokeAndRefuse } from './grant-events.js';
@@ -26,15 +26,17 @@ export function decideRedeemAuthorizationCode(command: Command<'RedeemAuthorizat
     : command.redirectUri === undefined || command.redirectUri === request.redirectUri;
   if (!redirectOk) throw new InvalidGrant('redirect_uri does not match the authorization request');
   if (!verifiesS256(command.codeVerifier, request.codeChallenge)) throw new InvalidGrant('code_verifier does not match the code_challenge');
+  // RFC 9449 section 10: a code bound with dpop_jkt is redeemed only with a proof by that key.
+  if (request.dpopJkt !== undefined && request.dpopJkt !== command.token.jkt) throw new InvalidGrant('the code is bound to another DPoP key');
   const events: GrantEvent[] = [
     { type: 'AuthorizationCodeRedeemed', data: { grantId: request.grantId, clientId: request.clientId } },
-    accessTokenIssued(state, 'authorization_code', state.scopes, command.token, command.now),
+    accessTokenIssued(state, 'authorization_code', state.scopes, command.token, command.now, tokenAudience(request.resources, command.resources, command.token.defaultAudience)),
     ...idTokenIssued(state, state.scopes, command.token, command.idToken, command.now),
   ];
   if (command.refreshToken) {
     events.push({
       type: 'RefreshTokenIssued',
-      data: { grantId: request.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), userId: state.userId },
+      data: { grantId: request.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), userId: state.userId, ...(command.refreshToken.jkt ? { jkt: command.refreshToken.jkt } : {}) },
     });
   }
   return events;
@@ -58,16 +60,20 @@ export function decideRefreshAccessToken(command: Command<'RefreshAccessToken'>,
   if (state.revoked || !state.refreshTokenHash || !state.refreshTokenExpiresAt) throw badRefreshToken();
   if (!constantTimeEqual(state.refreshTokenHash, command.refreshTokenHash)) throw badRefreshToken();
   if (command.now.toISOString() >= state.refreshTokenExpiresAt) throw badRefreshToken();
+  // RFC 9449 section 5: a bound refresh token refreshes only with a proof by its key, and its successor stays bound to it.
+  if (state.refreshTokenJkt !== null && state.refreshTokenJkt !== command.token.jkt) throw new InvalidGrant('the refresh token is bound to another DPoP key');
+  const boundTo = state.refreshTokenJkt ?? command.refreshToken.jkt;
   const scopes = command.scopes ?? state.scopes;
   const wider = scopes.filter((s) => !state.scopes.includes(s));
   if (wider.length > 0) throw new InvalidScope(`scope exceeds what was granted: ${wider.join(' ')}`);
+  const audience = tokenAudience(state.request?.resources, command.resources, command.token.defaultAudience);
   return [
     { type: 'RefreshTokenRotated', data: { grantId: state.grantId, previousTokenHash: state.refreshTokenHash } },
     {
       type: 'RefreshTokenIssued',
-      data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), ...(state.userId ? { userId: state.userId } : {}) },
+      data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), ...(state.userId ? { userId: state.userId } : {}), ...(boundTo ? { jkt: boundTo } : {}) },
     },
-    accessTokenIssued(state, 'refresh_token', scopes, command.token, command.now),
+    accessTokenIssued(state, 'refresh_token', scopes, command.token, command.now, audience),
     // OpenID Connect Core 12.2: a refresh may bring a new ID token, for the same user and sign-in.
     ...idTokenIssued(state, scopes, command.token, command.idToken, command.now),
   ];
@@ -76,5 +82,18 @@ export function decideRefreshAccessToken(command: Command<'RefreshAccessToken'>,
 /** RFC 6749 section 4.4: each token a grant of its own, under an id made for it. */
 export function decideIssueClientCredentialsToken(command: Command<'IssueClientCredentialsToken'>, state: GrantState): GrantEvent[] {
   if (state.status !== 'none') throw new InvalidRequest('grant already exists');
-  return [accessTokenIssued({ grantId: command.grantId, clientId: command.clientId, userId: null }, 'client_credentials', command.scopes, command.token, command.now)];
+  return [accessTokenIssued({ grantId: command.grantId, clientId: command.clientId, userId: null }, 'client_credentials', command.scopes, command.token, command.now, tokenAudience(command.resources, undefined, command.token.defaultAudience))];
+}
+
+/**
+ * Whom an access token is for (RFC 8707 section 2.2): the resources asked for at the token
+ * endpoint, each one of those the grant holds, or else all of them; a grant from before
+ * resource indicators holds the client's default. Narrowed per token, never widened: the
+ * grant (and its refresh token) keeps what the user consented to.
+ */
+export function tokenAudience(granted: readonly string[] | undefined, asked: readonly string[] | undefined, fallback: string): string | string[] {
+  const allowed = granted ?? [fallback];
+  const chosen = asked ?? allowed;
+  if (chosen.some((resource) => !allowed.includes(resource))) throw new InvalidTarget('the resource was not granted to this client');
+  return chosen.length === 1 ? chosen[0] : [...chosen];
 }

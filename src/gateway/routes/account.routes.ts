@@ -32,10 +32,13 @@ export function accountRoutes(router: Router, gateway: Gateway): void {
 
   /** The applications that can act for the user: their live grants, one entry per client, the most recent first. */
   const applicationsOf = (userId: string) => {
-    const byClient = new Map<string, { clientId: string; scopes: string[]; since: string; latest: string; grantIds: string[] }>();
+    const byClient = new Map<string, { clientId: string; scopes: string[]; resources: string[]; since: string; latest: string; grantIds: string[] }>();
     for (const grant of readModel.liveGrantsOf(userId, new Date())) {
-      const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
+      const app = byClient.get(grant.clientId) ?? { clientId: grant.clientId, scopes: [], resources: [], since: grant.grantedAt, latest: grant.grantedAt, grantIds: [] };
       app.scopes = [...new Set([...app.scopes, ...grant.scopes])].sort();
+      // A grant from before resource indicators acts at the client's default resource server.
+      const client = readModel.client(grant.clientId);
+      app.resources = [...new Set([...app.resources, ...(grant.resources ?? (client ? [gateway.resourceServers.defaultFor(client)] : []))])];
       if (grant.grantedAt < app.since) app.since = grant.grantedAt;
       if (grant.grantedAt > app.latest) app.latest = grant.grantedAt;
       app.grantIds.push(grant.grantId);
@@ -86,8 +89,8 @@ ${loginFailureNotice(failure)}
       'Your account',
       html`<h1>Applications that can act for you</h1><p class="muted">Signed in as ${user?.username ?? userId}</p>
 ${applications.length === 0 ? html`<p id="no-grants">No application can act for you.</p>` : ''}
-<table id="grants">${applications.length ? html`<tr><th>Application</th><th>Scopes</th><th>Since</th><th></th></tr>` : ''}${applications.map(
-        (app) => html`<tr data-client="${app.clientId}"><td>${clientName(app.clientId)}</td><td><code>${app.scopes.join(' ')}</code></td><td>${utc(app.since)}</td>
+<table id="grants">${applications.length ? html`<tr><th>Application</th><th>Scopes</th><th>At</th><th>Since</th><th></th></tr>` : ''}${applications.map(
+        (app) => html`<tr data-client="${app.clientId}"><td>${clientName(app.clientId)}</td><td><code>${app.scopes.join(' ')}</code></td><td class="services">${gateway.resourceServers.namesOf(app.resources).join(', ')}</td><td>${utc(app.since)}</td>
 <td><form method="post" action="/account/grants/revoke"><input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="client" value="${app.clientId}"><button type="submit">Revoke access</button></form></td></tr>`,
       )}</table>
 <h2>Where you are signed in</h2>

@@ -10,6 +10,8 @@ import { isValidS256Challenge } from '../../domain/pkce.js';
 import { sessionMayStandIn, signInRequirements } from '../../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../../domain/redirect-uri.js';
 import { authorizationScopes } from '../../domain/scope.js';
+import { REPEATABLE } from '../../http/form.js';
+import { requestedResources } from '../../grants/resource-indicators.js';
 import { redirectToClient } from '../authorization-response.js';
 import { sessionHash } from '../browser-session.js';
 import { errorPage } from '../errors.js';
@@ -26,7 +28,10 @@ import { MAX_SEALED_LENGTH, sealHeldAuthorization } from '../held-authorization.
 /** Ample for a nonce, a return path and a signature; the shortest bound any browser puts on a URL is far above. */
 export const MAX_STATE_LENGTH = 2048;
 
-const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'nonce']);
+const AUTHORIZATION_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'nonce', 'resource', 'dpop_jkt']);
+
+/** A JWK SHA-256 thumbprint (RFC 7638), base64url. */
+const JWK_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 
 /** The longest `nonce`: it goes on record and into the ID token. */
 export const MAX_NONCE_LENGTH = 512;
@@ -72,7 +77,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       const scope = single('scope');
       const codeChallenge = single('code_challenge');
       const codeChallengeMethod = single('code_challenge_method');
-      for (const name of new Set(search.keys())) single(name);
+      for (const name of new Set(search.keys())) if (!REPEATABLE.has(name)) single(name);
 
       // Every recorded authorization keeps its state for ever: kilobytes of it are not a client's to spend.
       if (state !== undefined && state.length > MAX_STATE_LENGTH) throw new InvalidRequest(`state must be at most ${MAX_STATE_LENGTH} characters`);
@@ -85,6 +90,13 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       if (codeChallengeMethod !== 'S256') throw new InvalidRequest('code_challenge_method must be S256');
       if (!isValidS256Challenge(codeChallenge)) throw new InvalidRequest('code_challenge is not a valid S256 challenge');
       const scopes = authorizationScopes(scope, client.scopes);
+      // RFC 8707: the grant holds the resource servers asked for, or the client's default, and its tokens are for them.
+      const asked = requestedResources(search.getAll('resource'));
+      if (asked) gateway.resourceServers.check(client, asked, scopes);
+      const resources = asked ?? [gateway.resourceServers.defaultFor(client)];
+      // RFC 9449 section 10: the code will be redeemed only with a DPoP proof by this key.
+      const dpopJkt = single('dpop_jkt');
+      if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt)) throw new InvalidRequest('dpop_jkt must be a JWK SHA-256 thumbprint');
 
       const requirements = signInRequirements(single('prompt'), single('max_age'));
       const context = contextOf(ctx);
@@ -107,6 +119,8 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
             codeChallengeMethod: 'S256',
             browserSessionHash: sessionHash(session),
             ...(nonce !== undefined ? { nonce } : {}),
+            resources,
+            ...(dpopJkt !== undefined ? { dpopJkt } : {}),
           },
           signInSessionId === undefined ? undefined : { id: signInSessionId, maxAgeSeconds: requirements.maxAgeSeconds },
           consent,

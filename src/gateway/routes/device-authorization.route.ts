@@ -4,7 +4,8 @@ import { DEVICE_CODE_GRANT_TYPE } from '../../domain/events/event-schema.js';
 import { TooManyDeviceRequests } from '../../credentials/device-limits.js';
 import { UnauthorizedClient } from '../../domain/oauth-errors.js';
 import { authorizationScopes } from '../../domain/scope.js';
-import { formParams } from '../../http/form.js';
+import { formParams, REPEATABLE, valuesOf } from '../../http/form.js';
+import { requestedResources } from '../../grants/resource-indicators.js';
 import { countedAs } from '../client-registration.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
@@ -21,10 +22,14 @@ export const VERIFICATION_PATH = '/device';
 export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void {
   const { issuer } = gateway.ports.config;
   router.post('/device_authorization', async (ctx) => {
-    const params = await formParams(ctx);
+    const params = await formParams(ctx, REPEATABLE);
     const client = await gateway.clients.authenticate(ctx, params);
     if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) throw new UnauthorizedClient('this client may not use the device authorization grant');
     const scopes = authorizationScopes(params.scope, client.scopes);
+    // RFC 8707, as at /authorize: the grant holds the resource servers asked for, or the client's default.
+    const asked = requestedResources(valuesOf(params, 'resource'));
+    if (asked) gateway.resourceServers.check(client, asked, scopes);
+    const resources = asked ?? [gateway.resourceServers.defaultFor(client)];
     try {
       // Counted once the request is good: only what would be recorded counts.
       gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
@@ -32,7 +37,7 @@ export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void
       if (error instanceof TooManyDeviceRequests) ctx.set('Retry-After', String(error.retryAfterSeconds));
       throw error;
     }
-    const answer = await gateway.commandBus.execute(new RequestDeviceAuthorization(client.clientId, scopes, contextOf(ctx)));
+    const answer = await gateway.commandBus.execute(new RequestDeviceAuthorization(client.clientId, scopes, resources, contextOf(ctx)));
     const verificationUri = `${issuer}${VERIFICATION_PATH}`;
     ctx.body = {
       device_code: answer.deviceCode,

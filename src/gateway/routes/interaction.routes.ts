@@ -140,6 +140,7 @@ ${loginFailureNotice(failure)}
 <p class="muted">Signed in as ${held.signedIn!.username}</p>
 <p>${client.name} will be able to:</p>
 <ul class="scopes">${request.scopes.map((s) => html`<li>${SCOPE_DESCRIPTIONS[s] ?? s} <code>${s}</code></li>`)}</ul>
+${request.resources ? html`<p>at ${gateway.resourceServers.namesOf(request.resources).map((name, i) => html`${i > 0 ? ', ' : ''}<strong class="resource">${name}</strong>`)}</p>` : ''}
 <form method="post" action="/consent">
 <input type="hidden" name="request" value="${sealed}"><input type="hidden" name="csrf" value="${csrf}">
 <button type="submit" name="decision" value="approve">Allow</button><button type="submit" name="decision" value="deny">Deny</button>

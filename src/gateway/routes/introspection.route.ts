@@ -47,7 +47,9 @@ export function introspectionRoute(router: Router, gateway: Gateway, validator: 
       const { claims } = presented;
       ctx.body = {
         active: true,
-        token_type: 'Bearer',
+        // RFC 9449 section 6.2: a bound token says so, and to which key.
+        token_type: claims.cnf ? 'DPoP' : 'Bearer',
+        ...(claims.cnf ? { cnf: claims.cnf } : {}),
         scope: claims.scope,
         client_id: claims.client_id,
         username: usernameOf(presented.grant.userId),

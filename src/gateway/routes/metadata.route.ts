@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { DEVICE_CODE_GRANT_TYPE } from '../../domain/events/event-schema.js';
 import { ASSERTION_ALGORITHMS } from '../client-authentication.js';
 import type { Gateway } from '../gateway-context.js';
+import { DPOP_ALGORITHMS } from '../../domain/dpop-proof.js';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'] as const;
 
@@ -32,6 +33,7 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     introspection_endpoint_auth_methods_supported: TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'none'),
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     code_challenge_methods_supported: ['S256'],
+    dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
     authorization_response_iss_parameter_supported: true,
     scopes_supported: scopesSupported,
     // OpenID Connect Discovery 1.0 section 3: the same document serves both, so the two can never disagree.

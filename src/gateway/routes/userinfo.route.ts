@@ -21,7 +21,7 @@ export function userInfoRoute(router: Router, gateway: Gateway, validator: Acces
   const { readModel } = gateway.ports;
   const answer = async (ctx: Context) => {
     try {
-      const token = await validator.validate(ctx.get('authorization') || undefined);
+      const token = await validator.validate(ctx.get('authorization') || undefined, { dpop: ctx.get('dpop') || undefined, htm: ctx.method, htu: `${gateway.ports.config.issuer}/userinfo` });
       if (!(await accessTokenLive(gateway, token.jti))) throw new InvalidToken('the access token has been revoked');
       if (!token.scopes.includes('openid')) throw new InsufficientScope('this endpoint needs the openid scope');
       // A client's own token (client_credentials) names no user.
@@ -34,7 +34,7 @@ export function userInfoRoute(router: Router, gateway: Gateway, validator: Acces
       };
     } catch (error) {
       if (!(error instanceof OAuthError)) throw error;
-      answerBearerError(ctx, REALM, error, error instanceof InsufficientScope ? 'openid' : undefined);
+      answerBearerError(ctx, REALM, error, { scope: error instanceof InsufficientScope ? 'openid' : undefined });
     }
   };
   router.get('/userinfo', answer);
