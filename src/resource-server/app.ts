@@ -79,7 +79,7 @@ export function createResourceServerApp(
   // A bearer token is the API's one credential, so any origin may read what it answers to one.
   app.use(
     cors([
-      { paths: (path) => path.startsWith('/api/'), methods: ['GET'], headers: ['authorization', 'dpop'], expose: ['WWW-Authenticate', 'DPoP-Nonce'], anyOrigin: true },
+      { paths: (path) => path.startsWith('/api/'), methods: ['GET'], headers: ['authorization', 'dpop'], expose: ['WWW-Authenticate'], anyOrigin: true },
       // Public metadata a browser-based agent reads after a 401 (RFC 9728).
       { paths: (path) => path.startsWith('/.well-known/oauth-protected-resource'), methods: ['GET'], headers: [], anyOrigin: true },
     ]),
