@@ -34,6 +34,10 @@ export interface NewClient {
   resources?: string[];
   /** Every token request must carry a DPoP proof (RFC 9449 section 5.2). */
   dpopBoundAccessTokens?: boolean;
+  /** It may start an authorization only with a pushed request (RFC 9126). */
+  requirePushedAuthorizationRequests?: boolean;
+  /** The FAPI 2.0 Security Profile: pushed requests, DPoP, private_key_jwt, short codes (docs/dpop-and-par.md). */
+  securityProfile?: 'fapi2';
   /** A client that registered itself (RFC 7591): how, and the pages about it it named. */
   registration?: Pick<ClientRegistered['data'], 'dynamicRegistration' | 'initialAccessTokenId' | 'clientUri' | 'logoUri' | 'tosUri' | 'policyUri'>;
 }
@@ -70,6 +74,8 @@ export class AdminService {
           ...(client.backchannelLogoutSessionRequired !== undefined ? { backchannelLogoutSessionRequired: client.backchannelLogoutSessionRequired } : {}),
           ...(client.resources?.length ? { resources: client.resources } : {}),
           ...(client.dpopBoundAccessTokens ? { dpopBoundAccessTokens: true } : {}),
+          ...(client.requirePushedAuthorizationRequests ? { requirePushedAuthorizationRequests: true } : {}),
+          ...(client.securityProfile ? { securityProfile: client.securityProfile } : {}),
           ...client.registration,
         },
         context,

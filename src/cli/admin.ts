@@ -25,6 +25,8 @@ const HELPS = {
                          [--resource <uri> ...]           the resource servers it may ask tokens for, its default first
                                                           (default: any registered one, the server's RS_URL first)
                          [--dpop-bound]                   its access tokens must be DPoP-bound (RFC 9449)
+                         [--require-par]                  it must push its authorization requests (RFC 9126)
+                         [--fapi2]                        the FAPI 2.0 Security Profile (needs --auth-method private_key_jwt)
   oauth-admin client list
   oauth-admin client rotate-secret --id <client_id>     a new secret, shown once; the old one stops working
   oauth-admin client disable --id <client_id>           it may no longer authorize or get tokens
@@ -114,6 +116,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         uri: { type: 'string' },
         resource: { type: 'string', multiple: true },
         'dpop-bound': { type: 'boolean' },
+        'require-par': { type: 'boolean' },
+        fapi2: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -164,6 +168,8 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
           backchannelLogoutSessionRequired: parsed['backchannel-logout-session-required'] as boolean | undefined,
           resources: parsed.resource as string[] | undefined,
           dpopBoundAccessTokens: parsed['dpop-bound'] as boolean | undefined,
+          requirePushedAuthorizationRequests: parsed['require-par'] as boolean | undefined,
+          securityProfile: parsed.fapi2 ? 'fapi2' : undefined,
         });
         io.out(`registered client ${result.clientId}`);
         if (result.clientSecret) io.out(`client_secret: ${result.clientSecret}\n(shown once; only its hash is kept)`);

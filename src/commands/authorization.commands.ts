@@ -177,6 +177,11 @@ export class GrantConsentHandler implements ICommandHandler<GrantConsent> {
 }
 
 /** Consent given, on the consent page or remembered: the whole authorization goes on record with its code. */
+/** FAPI 2.0 Security Profile section 5.3.2.1: a FAPI client's codes live at most 60 seconds, whatever the server's setting. */
+export const FAPI2_MAX_CODE_SECONDS = 60;
+const codeLifetime = (ports: Ports, clientId: string) =>
+  ports.readModel.client(clientId)?.securityProfile === 'fapi2' ? Math.min(ports.config.authorizationCodeTtlSeconds, FAPI2_MAX_CODE_SECONDS) : ports.config.authorizationCodeTtlSeconds;
+
 async function decideConsent(
   ports: Ports,
   held: Required<HeldAuthorization>,
@@ -195,7 +200,7 @@ async function decideConsent(
       browserSessionHash,
       codeHash: sha256(code),
       now: context.now,
-      codeTtlSeconds: ports.config.authorizationCodeTtlSeconds,
+      codeTtlSeconds: codeLifetime(ports, held.request.clientId),
       ...(rememberedFrom ? { rememberedFrom } : {}),
     },
     context,

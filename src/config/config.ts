@@ -49,6 +49,8 @@ export interface Config {
   maxSignInSessionsPerUser: number;
   /** DPoP (RFC 9449 section 8): whether proofs at the token endpoint must carry the server's nonce. */
   dpopNonce: 'required' | 'off';
+  /** RFC 9126 section 5: every client must push its authorization requests. */
+  requirePushedAuthorizationRequests: boolean;
   /** RFC 8628: how long a device code and its user code are good, and the seconds a device waits between polls. */
   deviceCodeTtlSeconds: number;
   deviceCodeIntervalSeconds: number;
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     authorizationLimitPerUser: whole('authorizations')('AUTHORIZATION_LIMIT_PER_USER', 100, 1_000_000),
     maxSignInSessionsPerUser: whole('sessions')('MAX_SIGN_IN_SESSIONS_PER_USER', 10, 1000),
     dpopNonce: (env.DPOP_NONCE || 'required') as Config['dpopNonce'],
+    requirePushedAuthorizationRequests: env.REQUIRE_PUSHED_AUTHORIZATION_REQUESTS === 'true',
     deviceCodeTtlSeconds: seconds('DEVICE_CODE_TTL', 600, 1800),
     deviceCodeIntervalSeconds: seconds('DEVICE_CODE_INTERVAL', 5, 60),
     backChannelLogout: {
@@ -197,7 +200,7 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
   }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
-  for (const name of ['SEED_DEMO', 'TRUST_PROXY']) {
+  for (const name of ['SEED_DEMO', 'TRUST_PROXY', 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS']) {
     if (env[name] !== undefined && !['true', 'false'].includes(env[name]!)) problems.push(`${name} must be true or false, got "${env[name]}"`);
   }
   if (problems.length > 0) throw new ConfigError(problems);

@@ -123,6 +123,8 @@ export function parseClientMetadata(body: unknown, offer: RegistrationOffer): Cl
   if (name !== undefined && (name.trim() === '' || /[\u0000-\u001f\u007f]/.test(name))) throw refuse('client_name must be printable text');
   const dpopBound = field('dpop_bound_access_tokens');
   if (dpopBound !== undefined && typeof dpopBound !== 'boolean') throw refuse('dpop_bound_access_tokens must be true or false');
+  const mustPush = field('require_pushed_authorization_requests');
+  if (mustPush !== undefined && typeof mustPush !== 'boolean') throw refuse('require_pushed_authorization_requests must be true or false');
   const alg = optionalString(field('id_token_signed_response_alg'), 'id_token_signed_response_alg');
   if (alg !== undefined && !(ID_TOKEN_ALGS as readonly string[]).includes(alg)) throw refuse(`id_token_signed_response_alg must be one of ${ID_TOKEN_ALGS.join(', ')}`);
 
@@ -136,6 +138,7 @@ export function parseClientMetadata(body: unknown, offer: RegistrationOffer): Cl
     ...(jwks ? { jwks } : {}),
     ...(alg ? { idTokenSignedResponseAlg: alg as (typeof ID_TOKEN_ALGS)[number] } : {}),
     ...(dpopBound === true ? { dpopBoundAccessTokens: true } : {}),
+    ...(mustPush === true ? { requirePushedAuthorizationRequests: true } : {}),
     ...(postLogoutRedirectUris?.length ? { postLogoutRedirectUris } : {}),
     ...webPage(field, 'client_uri', 'clientUri'),
     ...webPage(field, 'logo_uri', 'logoUri'),
@@ -158,6 +161,7 @@ export function clientMetadataResponse(client: ClientRegistered['data']): Record
     ...(client.idTokenSignedResponseAlg ? { id_token_signed_response_alg: client.idTokenSignedResponseAlg } : {}),
     ...(client.postLogoutRedirectUris ? { post_logout_redirect_uris: client.postLogoutRedirectUris } : {}),
     ...(client.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
+    ...(client.requirePushedAuthorizationRequests ? { require_pushed_authorization_requests: true } : {}),
     ...(client.clientUri ? { client_uri: client.clientUri } : {}),
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
     ...(client.tosUri ? { tos_uri: client.tosUri } : {}),

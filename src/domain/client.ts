@@ -133,6 +133,8 @@ function checkRegistration(client: ClientRegistered['data']): void {
   if ((client.clientType === 'public') !== (client.tokenEndpointAuthMethod === 'none')) {
     throw new InvalidRequest('public clients, and only they, authenticate with "none"');
   }
+  // FAPI 2.0 Security Profile section 5.3.3.4: confidential clients, authenticated with private_key_jwt (or mTLS, not offered here).
+  if (client.securityProfile === 'fapi2' && client.tokenEndpointAuthMethod !== 'private_key_jwt') throw new InvalidRequest('a FAPI 2.0 client authenticates with private_key_jwt');
   if (client.clientType === 'public' && client.grantTypes.includes('client_credentials')) {
     throw new InvalidRequest('a public client cannot use client_credentials: it cannot keep a secret');
   }

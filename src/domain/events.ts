@@ -57,6 +57,7 @@ export type BackChannelLogoutFailed = EventOf<'BackChannelLogoutFailed'>;
 export type BackChannelLogoutEvent = BackChannelLogoutDelivered | BackChannelLogoutFailed;
 export type RefreshTokenIssued = EventOf<'RefreshTokenIssued'>;
 export type RefreshTokenRotated = EventOf<'RefreshTokenRotated'>;
+export type RefreshTokenRetried = EventOf<'RefreshTokenRetried'>;
 export type RefreshTokenReuseDetected = EventOf<'RefreshTokenReuseDetected'>;
 export type AuthorizationCodeReplayDetected = EventOf<'AuthorizationCodeReplayDetected'>;
 export type TokenRevoked = EventOf<'TokenRevoked'>;
@@ -82,6 +83,7 @@ export type GrantEvent =
   | IdTokenIssued
   | RefreshTokenIssued
   | RefreshTokenRotated
+  | RefreshTokenRetried
   | RefreshTokenReuseDetected
   | AuthorizationCodeReplayDetected
   | TokenRevoked

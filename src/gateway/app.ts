@@ -25,6 +25,7 @@ import { revocationRoute } from './routes/revocation.route.js';
 import { introspectionRoute } from './routes/introspection.route.js';
 import { userInfoRoute } from './routes/userinfo.route.js';
 import { PresentationProofs } from '../keys/dpop-presentation.js';
+import { pushedAuthorizationRoute } from './routes/pushed-authorization.route.js';
 import { AccessTokenValidator } from '../keys/access-token-validator.js';
 
 /** The authorization server's HTTP face: thin routes that turn each flow step into a command. */
@@ -41,6 +42,7 @@ export function createGatewayApp(gateway: Gateway, scopesSupported: readonly str
   metadataRoute(router, gateway, scopesSupported);
   jwksRoute(router, gateway);
   authorizeRoute(router, gateway);
+  pushedAuthorizationRoute(router, gateway);
   interactionRoutes(router, gateway);
   signOutRoutes(router, gateway);
   endSessionRoute(router, gateway);

@@ -18,6 +18,8 @@ export interface Gateway {
   browser: BrowserCookies;
   /** Seals the authorizations browsers hold until the user decides (held-authorization.ts). */
   authorizationRequestKey: Buffer;
+  /** Seals pushed authorization requests into their request_uri (pushed-authorization-request.ts). */
+  pushedRequestKey: Buffer;
   logger: Logger;
   clients: ClientAuthenticator;
   /** What a `resource` parameter (RFC 8707) may name. */

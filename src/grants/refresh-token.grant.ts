@@ -11,6 +11,13 @@ import { requestedResources } from './resource-indicators.js';
 import { idTokenAlgOf, requestedScope, type IdTokenAlg, type TokenAudience, type TokenGrant } from './token-grant.js';
 import { TokenIssuer, type TokenBinding, type TokenResponse } from './token-issuer.js';
 
+/**
+ * How long a FAPI 2.0 client may ask again for a refresh whose answer it lost (FAPI 2.0
+ * Security Profile 5.3.2.1): long enough for a client's retry, short enough that a stolen
+ * spent token is still caught as reuse after it.
+ */
+export const FAPI2_REFRESH_RETRY_SECONDS = 30;
+
 const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
 
 /** RFC 6749 section 6: a new access token, and a new refresh token in place of the one presented. */
@@ -27,6 +34,8 @@ export class RefreshAccessToken extends Command<TokenResponse> {
     readonly audience: TokenAudience,
     readonly binding: TokenBinding,
     readonly context: CommandContext,
+    /** A FAPI 2.0 client's: how long a refresh whose answer was lost may be asked again. */
+    readonly retryWindowSeconds?: number,
   ) {
     super();
     this.grantId = grantIdOfToken(refreshToken, badRefreshToken);
@@ -46,12 +55,19 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       clientId: command.clientId,
       scopes: command.scopes,
       resources: command.audience.resources,
+      ...(command.retryWindowSeconds !== undefined ? { retryWindowSeconds: command.retryWindowSeconds } : {}),
       now: command.context.now,
       token,
       refreshToken: refreshToken!,
       // Given: this grant passes idTokenAlg.
       idToken: idToken!,
-    }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
+    }), {
+      idTokenAlg: command.idTokenAlg,
+      defaultAudience: command.audience.defaultAudience,
+      ...command.binding,
+      // The successor of a retryable client's token is made from it, so a retry can be answered with it again.
+      ...(command.retryWindowSeconds !== undefined ? { successorOf: command.refreshToken } : {}),
+    });
   }
 }
 
@@ -60,7 +76,7 @@ export const refreshTokenGrant: TokenGrant = {
   command(params, client, context, resourceServers, binding) {
     if (!params.refresh_token) throw new InvalidRequest('refresh_token is required');
     const audience = { resources: requestedResources(valuesOf(params, 'resource')), defaultAudience: resourceServers.defaultFor(client) };
-    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), idTokenAlgOf(client), audience, binding, context);
+    return new RefreshAccessToken(params.refresh_token, client.clientId, requestedScope(params), idTokenAlgOf(client), audience, binding, context, client.securityProfile === 'fapi2' ? FAPI2_REFRESH_RETRY_SECONDS : undefined);
   },
   handlers: [RefreshAccessTokenHandler],
 };

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { CommandContext } from '../cqrs/command-context.js';
 import { ConcurrencyConflict, decideAndAppend, type DecideOptions, type Decision } from '../cqrs/decide-and-append.js';
 import { randomToken, sha256 } from '../domain/crypto.js';
@@ -37,8 +38,13 @@ export class TokenIssuer {
     return { jti: `${grantId}.${randomToken(16)}`, kid: key.kid, defaultAudience, ttlSeconds: this.ports.config.accessTokenTtlSeconds, ...(jkt ? { jkt } : {}) };
   }
 
-  private newRefreshToken(grantId: string, jkt: string | undefined): { token: string; hash: string; ttlSeconds: number; jkt?: string } {
-    const token = `${grantId}.${randomToken(32)}`;
+  /**
+   * A new refresh token: random, or for a client that may retry a refresh (FAPI 2.0), made
+   * from the token it replaces under a key of the server's own, so that the same successor
+   * can be given again without being stored anywhere.
+   */
+  private newRefreshToken(grantId: string, jkt: string | undefined, successorOf: string | undefined): { token: string; hash: string; ttlSeconds: number; jkt?: string } {
+    const token = `${grantId}.${successorOf === undefined ? randomToken(32) : createHmac('sha256', this.ports.secrets.serverKey('refresh-successor')).update(successorOf).digest('base64url')}`;
     return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds, ...(jkt ? { jkt } : {}) };
   }
 
@@ -67,10 +73,10 @@ export class TokenIssuer {
     context: CommandContext,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken | undefined) => GrantCommand,
-    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg']; defaultAudience: string } & TokenBinding,
+    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg']; defaultAudience: string; successorOf?: string } & TokenBinding,
   ): Promise<TokenResponse> {
-    const { idTokenAlg, defaultAudience, jkt, bindRefreshToken, ...decideOptions } = options;
-    const refresh = withRefreshToken ? this.newRefreshToken(grantId, bindRefreshToken ? jkt : undefined) : undefined;
+    const { idTokenAlg, defaultAudience, jkt, bindRefreshToken, successorOf, ...decideOptions } = options;
+    const refresh = withRefreshToken ? this.newRefreshToken(grantId, bindRefreshToken ? jkt : undefined, successorOf) : undefined;
     // Only grants that can act for a user (code, refresh) may come with an ID token.
     const idToken = idTokenAlg ? this.newIdToken(idTokenAlg) : undefined;
     let decided: Decision<GrantState>;
@@ -96,7 +102,8 @@ export class TokenIssuer {
       expires_in: Math.round((Date.parse(issued.expiresAt) - Date.parse(issued.issuedAt)) / 1000),
       scope: formatScope(issued.scopes),
     };
-    if (refreshToken && events.some((e) => e.type === 'RefreshTokenIssued')) response.refresh_token = refreshToken;
+    // A retried refresh (FAPI 2.0) answers with the successor it gave before, made again.
+    if (refreshToken && events.some((e) => e.type === 'RefreshTokenIssued' || e.type === 'RefreshTokenRetried')) response.refresh_token = refreshToken;
     const idToken = events.find((e) => e.type === 'IdTokenIssued')?.data as IdTokenIssued['data'] | undefined;
     if (idToken) response.id_token = await this.ports.signer.sign(idTokenClaims(this.ports.config.issuer, idToken, state, issued.grantType), idToken.kid, 'JWT');
     return response;

@@ -115,7 +115,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
   const registration = openClientRegistration(config, { admin, commandBus, ports }, SCOPES_SUPPORTED);
-  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), logger, clients, metrics, resourceServers: new ResourceServers(ports.readModel, config), endpointProofs: new EndpointProofs(ports, config.issuer, config.dpopNonce === 'required' ? new DPoPNonces(secrets.serverKey('dpop-nonce')) : undefined) }, SCOPES_SUPPORTED, readiness);
+  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), pushedRequestKey: secrets.serverKey('pushed-authorization-request'), logger, clients, metrics, resourceServers: new ResourceServers(ports.readModel, config), endpointProofs: new EndpointProofs(ports, config.issuer, config.dpopNonce === 'required' ? new DPoPNonces(secrets.serverKey('dpop-nonce')) : undefined) }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? await store.countAfter(relay.publishedPosition, LAG_COUNTED_UP_TO) : 0]];

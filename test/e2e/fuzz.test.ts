@@ -29,7 +29,7 @@ const OAUTH_NAMES = [
   'device_code', 'user_code',
   'response_type', 'client_id', 'redirect_uri', 'scope', 'state', 'code_challenge', 'code_challenge_method', 'code', 'code_verifier',
   'grant_type', 'refresh_token', 'client_secret', 'client_assertion', 'client_assertion_type', 'token', 'token_type_hint', 'request',
-  'csrf', 'decision', 'username', 'password', 'grant', 'resource',
+  'csrf', 'decision', 'username', 'password', 'grant', 'resource', 'request_uri', 'dpop_jkt',
 ];
 const KNOWN_VALUES = [
   'urn:ietf:params:oauth:grant-type:device_code', 'tv', 'BCDF-GHJK', 'bcdfghjk',
@@ -62,9 +62,11 @@ const headers = fc.record(
       fc.constantFrom('web:%', '%E0%A4%A:x', 'spa:%zz', ':', 'web:').map((v) => `Basic ${Buffer.from(v).toString('base64')}`),
       headerValue.map((v) => `Basic ${Buffer.from(v).toString('base64')}`),
       headerValue.map((v) => `Bearer ${v}`),
+      headerValue.map((v) => `DPoP ${v}`),
       headerValue,
     ),
     cookie: fc.oneof(headerValue, headerValue.map((v) => `as_session=${v}; as_account=${v}`)),
+    dpop: fc.oneof(headerValue, fc.constantFrom('eyJhbGciOiJub25lIiwidHlwIjoiZHBvcCtqd3QifQ.e30.', 'a.b.c', 'x,y')),
     'x-request-id': headerValue,
   },
   { requiredKeys: ['content-type'] },
@@ -78,7 +80,7 @@ const body = fc.oneof(
 
 const ENDPOINTS: Array<{ method: 'GET' | 'POST'; path: string; server: 'as' | 'rs' }> = [
   ...['/authorize', '/login', '/consent', '/account', '/.well-known/oauth-authorization-server', '/jwks.json', '/token', '/healthz', '/readyz', '/events/asyncapi.json', '/audit/history', '/audit/grants-at', '/logout', '/userinfo', '/.well-known/openid-configuration', '/end_session', '/device', '/device/approve'].map((path) => ({ method: 'GET' as const, path, server: 'as' as const })),
-  ...['/token', '/revoke', '/introspect', '/login', '/consent', '/account/login', '/account/grants/revoke', '/account/sign-in-sessions/end', '/account/logout', '/authorize', '/logout', '/userinfo', '/end_session', '/device_authorization', '/device', '/device/approve'].map((path) => ({ method: 'POST' as const, path, server: 'as' as const })),
+  ...['/token', '/revoke', '/introspect', '/login', '/consent', '/account/login', '/account/grants/revoke', '/account/sign-in-sessions/end', '/account/logout', '/authorize', '/logout', '/userinfo', '/end_session', '/device_authorization', '/device', '/device/approve', '/par'].map((path) => ({ method: 'POST' as const, path, server: 'as' as const })),
   ...['/api/profile', '/api/items', '/healthz', '/.well-known/oauth-protected-resource'].map((path) => ({ method: 'GET' as const, path, server: 'rs' as const })),
   { method: 'POST', path: '/api/profile', server: 'rs' },
 ];

@@ -36,7 +36,7 @@ describe('snapshot kinds follow the rules they fold', () => {
     }
     history.push({ type: 'TokenRevoked', data: { grantId: 'g1', jti: 'g1.a69', by: 'client:app' } });
     const state: GrantState = history.reduce(grantDecider.evolve, grantDecider.initialState);
-    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/4', 'TtnLZbtD7zKi9ZuyRGbRi9pxwBHybyLq0i0B3NRlzE8']);
+    expect([grantDecider.snapshot!.kind, digest(grantDecider.snapshot!.encode(state))]).toEqual(['grant/5', '1XIOsLLGocQ8jD0Vo2Wz_wt6zj87EAyhvKEywfquUCo']);
   });
 
   it('login attempts', () => {

@@ -129,8 +129,25 @@ export const grantEvents = {
   }),
   RefreshTokenRotated: define({
     category: 'grant',
-    schemaVersion: 1,
+    schemaVersion: 2,
     description: 'The presented refresh token is spent; its successor was issued in the same append.',
+    data: Type.Object({
+      grantId: Id,
+      previousTokenHash: Sha256,
+      retry: Type.Optional(
+        Type.Object(
+          { until: Iso, jkt: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$' })) },
+          { description: 'a FAPI 2.0 client may present the spent token once more until then, with this DPoP key, and get the same successor (FAPI 2.0 Security Profile 5.3.2.1)' },
+        ),
+      ),
+    }),
+    // Version 2 added retry: version 1 events are valid version 2 without it.
+    upcasters: { 1: (data) => data },
+  }),
+  RefreshTokenRetried: define({
+    category: 'grant',
+    schemaVersion: 1,
+    description: 'A FAPI 2.0 client presented the refresh token it had just spent, within its retry window and with the same DPoP key: it was answered with the same successor and a new access token, once.',
     data: Type.Object({ grantId: Id, previousTokenHash: Sha256 }),
   }),
   RefreshTokenReuseDetected: define({

@@ -40,6 +40,10 @@ export const registrationEvents = {
         Type.Array(Type.String(), { description: 'the resource servers (RFC 8707 resource indicators) it may ask tokens for, the first its default; absent: any registered one, the server\'s default first' }),
       ),
       dpopBoundAccessTokens: Type.Optional(Type.Boolean({ description: 'its access tokens must be DPoP-bound: a token request without a proof is refused (RFC 9449 section 5.2)' })),
+      requirePushedAuthorizationRequests: Type.Optional(Type.Boolean({ description: 'it may start an authorization only with a pushed request (RFC 9126 section 6)' })),
+      securityProfile: Type.Optional(
+        Type.Literal('fapi2', { description: 'FAPI 2.0 Security Profile: pushed requests, DPoP-bound tokens, private_key_jwt, 60-second codes, a safe refresh retry' }),
+      ),
     }),
   }),
 

@@ -86,6 +86,8 @@ export type GrantCommand =
       clientId: string;
       /** A narrower scope than granted, or undefined for the same (RFC 6749 section 6). */
       scopes: string[] | undefined;
+      /** A FAPI 2.0 client's: how long its spent token may be retried (its successor is derived from it, so the same one can be given again). */
+      retryWindowSeconds?: number;
       /** RFC 8707 resource parameters at the token endpoint: some of those granted, for this token. */
       resources?: string[];
       now: Date;

@@ -35,6 +35,8 @@ export interface GrantState {
   refreshTokenExpiresAt: string | null;
   /** The DPoP key the current refresh token is bound to (a public client's, RFC 9449 section 5): only a proof by it refreshes. */
   refreshTokenJkt: string | null;
+  /** A FAPI 2.0 client's last rotation: its spent token may be presented once more, until then, with that key (RFC 9700's reuse rule set aside for it alone). */
+  refreshRetry: { previousTokenHash: string; until: string; jkt: string | null; used: boolean } | null;
   /**
    * Hashes of refresh tokens already rotated, each with the time it would have expired:
    * presenting one again before then means it was stolen. After then it is only expired.
@@ -62,6 +64,7 @@ export const initialGrantState: GrantState = {
   refreshTokenHash: null,
   refreshTokenExpiresAt: null,
   refreshTokenJkt: null,
+  refreshRetry: null,
   spentRefreshTokenHashes: emptyGrowOnlyMap(),
   accessTokens: emptyGrowOnlyMap(),
   revokedAccessTokens: emptyGrowOnlyMap(),
@@ -111,7 +114,10 @@ export function evolveGrant(state: GrantState, event: GrantEvent): GrantState {
         refreshTokenExpiresAt: null,
         // An empty expiry (a rotation with none known) is already past: expired, never reuse.
         spentRefreshTokenHashes: putIn(state.spentRefreshTokenHashes, event.data.previousTokenHash, state.refreshTokenExpiresAt ?? ''),
+        refreshRetry: event.data.retry ? { previousTokenHash: event.data.previousTokenHash, until: event.data.retry.until, jkt: event.data.retry.jkt ?? null, used: false } : null,
       };
+    case 'RefreshTokenRetried':
+      return state.refreshRetry ? { ...state, refreshRetry: { ...state.refreshRetry, used: true } } : state;
     case 'IdTokenIssued':
     case 'RefreshTokenReuseDetected':
     case 'AuthorizationCodeReplayDetected':
@@ -160,7 +166,7 @@ type EncodedGrantState = Omit<GrantState, 'spentRefreshTokenHashes' | 'accessTok
  * (test/unit/snapshot-kinds.test.ts fails until the kind changes with the rule).
  */
 export const grantSnapshot: SnapshotCodec<GrantState> = {
-  kind: 'grant/4',
+  kind: 'grant/5',
   encode: (state): EncodedGrantState => ({
     ...state,
     spentRefreshTokenHashes: [...entriesOf(state.spentRefreshTokenHashes)],

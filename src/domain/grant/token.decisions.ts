@@ -6,6 +6,7 @@ import { verifiesS256 } from '../pkce.js';
 import { later, type GrantCommand } from './grant-commands.js';
 import { accessTokenIssued, badCode, badRefreshToken, idTokenIssued, revokeAndRefuse } from './grant-events.js';
 import type { GrantState } from './grant-state.js';
+import { retryOfSpentToken } from './refresh-retry.decisions.js';
 
 type Command<K extends GrantCommand['kind']> = Extract<GrantCommand, { kind: K }>;
 
@@ -48,6 +49,8 @@ export function decideRefreshAccessToken(command: Command<'RefreshAccessToken'>,
   // A map lookup, not a constant-time comparison with each: these are SHA-256 hashes of
   // 256-bit random tokens, so timing could only hint at a hash, never at a token.
   const spentUntil = getIn(state.spentRefreshTokenHashes, command.refreshTokenHash);
+  const retried = spentUntil === undefined ? undefined : retryOfSpentToken(command, state);
+  if (retried) return retried;
   // Whether or not the state has forgotten it yet, a spent token past its expiry is only expired.
   if (spentUntil !== undefined && command.now.toISOString() < spentUntil) {
     revokeAndRefuse(
@@ -68,7 +71,14 @@ export function decideRefreshAccessToken(command: Command<'RefreshAccessToken'>,
   if (wider.length > 0) throw new InvalidScope(`scope exceeds what was granted: ${wider.join(' ')}`);
   const audience = tokenAudience(state.request?.resources, command.resources, command.token.defaultAudience);
   return [
-    { type: 'RefreshTokenRotated', data: { grantId: state.grantId, previousTokenHash: state.refreshTokenHash } },
+    {
+      type: 'RefreshTokenRotated',
+      data: {
+        grantId: state.grantId,
+        previousTokenHash: state.refreshTokenHash,
+        ...(command.retryWindowSeconds !== undefined ? { retry: { until: later(command.now, command.retryWindowSeconds), ...(command.token.jkt ? { jkt: command.token.jkt } : {}) } } : {}),
+      },
+    },
     {
       type: 'RefreshTokenIssued',
       data: { grantId: state.grantId, tokenHash: command.refreshToken.hash, expiresAt: later(command.now, command.refreshToken.ttlSeconds), ...(state.userId ? { userId: state.userId } : {}), ...(boundTo ? { jkt: boundTo } : {}) },

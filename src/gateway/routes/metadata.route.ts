@@ -34,6 +34,9 @@ export function metadataRoute(router: Router, gateway: Gateway, scopesSupported:
     introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGORITHMS,
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: DPOP_ALGORITHMS,
+    // RFC 9126 section 5.
+    pushed_authorization_request_endpoint: `${issuer}/par`,
+    require_pushed_authorization_requests: gateway.ports.config.requirePushedAuthorizationRequests,
     authorization_response_iss_parameter_supported: true,
     scopes_supported: scopesSupported,
     // OpenID Connect Discovery 1.0 section 3: the same document serves both, so the two can never disagree.

@@ -23,7 +23,7 @@ export function tokenRoute(router: Router, gateway: Gateway): void {
     if (!client.grantTypes.includes(grant.grantType)) throw new UnauthorizedClient(`this client may not use the ${grantType} grant`);
     // RFC 9449: a proof, if sent, binds the tokens to its key; a client registered for DPoP must send one.
     const jkt = await gateway.endpointProofs.keyOf(ctx, '/token');
-    if (jkt === undefined && client.dpopBoundAccessTokens) throw new InvalidDpopProof('this client\'s tokens are DPoP-bound: send a DPoP proof');
+    if (jkt === undefined && (client.dpopBoundAccessTokens || client.securityProfile === 'fapi2')) throw new InvalidDpopProof('this client\'s tokens are DPoP-bound: send a DPoP proof');
     ctx.body = await gateway.commandBus.execute(grant.command(params, client, contextOf(ctx), gateway.resourceServers, bindingOf(client, jkt)));
   });
 }
