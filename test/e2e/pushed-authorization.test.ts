@@ -73,6 +73,9 @@ describe('pushed authorization requests (RFC 9126)', () => {
     const params = oauth.validateAuthResponse(as, web, callback, 's1');
     const tokens = await oauth.processAuthorizationCodeResponse(as, web, await oauth.authorizationCodeGrantRequest(as, web, oauth.ClientSecretBasic(webSecret), params, redirectUri, verifier, insecure));
     expect(decodeJwt(tokens.access_token).client_id).toBe('web');
+    // On record: the request was pushed (auditors see which authorizations came through /par).
+    const requested = (await system.as.store.readAll(0, 100_000)).filter((e) => e.type === 'AuthorizationRequested').pop()!;
+    expect(requested.data).toMatchObject({ clientId: 'web', pushed: true });
 
     // Used once: the same request_uri again gives no second code.
     const again = location(await browser.get(authorizeWith('web', pushed.request_uri).toString()), issuer);

@@ -25,8 +25,9 @@ export const grantEvents = {
         Type.Array(Type.String(), { minItems: 1, description: 'the resource servers its tokens may be for (RFC 8707): those asked for, or the client\'s default; absent on grants from before' }),
       ),
       dpopJkt: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'the DPoP key the code is bound to (dpop_jkt, RFC 9449 section 10): only a proof by it redeems the code' })),
+      pushed: Type.Optional(Type.Literal(true, { description: 'the client pushed the request first, with its authentication (RFC 9126)' })),
     }),
-    // Version 2 added nonce, version 3 resources and dpopJkt: older events are valid version 3 as they are.
+    // Version 2 added nonce, version 3 resources, dpopJkt and pushed: older events are valid version 3 as they are.
     upcasters: { 1: (data) => data, 2: (data) => data },
   }),
   UserAuthenticated: define({

@@ -75,6 +75,7 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
             state: state ?? null,
             browserSessionHash: sessionHash(session),
             ...asked,
+            ...(pushedId !== undefined ? { pushed: true as const } : {}),
           },
           signInSessionId === undefined ? undefined : { id: signInSessionId, maxAgeSeconds: requirements.maxAgeSeconds },
           consent,
