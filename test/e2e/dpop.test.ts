@@ -5,7 +5,7 @@ import { tempDir } from '../../src/dev/temp-dir.js';
 import { InProcessEventBus } from '../../src/event-bus/in-process-event-bus.js';
 import { startAuthorizationServer } from '../../src/system/authorization-server.js';
 import { freePort } from '../support/free-port.js';
-import { authorizationUrl, signInAndDecide, type FlowClient } from '../support/oauth-flow.js';
+import { authorizationUrl, signInAndDecide, withNonceRetry, type FlowClient } from '../support/oauth-flow.js';
 import { memoryLogger, startSystem, type TestSystem } from '../support/system.js';
 import { UserAgent } from '../support/user-agent.js';
 
@@ -41,15 +41,6 @@ afterAll(async () => {
   dir.remove();
 });
 
-/** Once with the nonce the server hands out: oauth4webapi remembers it in the handle. */
-async function withNonceRetry<T>(request: () => Promise<Response>, process: (response: Response) => Promise<T>): Promise<T> {
-  try {
-    return await process(await request());
-  } catch (error) {
-    if (!oauth.isDPoPNonceError(error)) throw error;
-    return process(await request());
-  }
-}
 
 const machineToken = (dpop: oauth.DPoPHandle) =>
   withNonceRetry(

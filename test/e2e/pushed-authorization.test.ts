@@ -2,7 +2,7 @@ import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { sealPushedRequest } from '../../src/gateway/pushed-authorization-request.js';
-import { signInAndDecide } from '../support/oauth-flow.js';
+import { signInAndDecide, withNonceRetry } from '../support/oauth-flow.js';
 import { startSystem, type TestSystem } from '../support/system.js';
 import { location, UserAgent } from '../support/user-agent.js';
 
@@ -49,14 +49,6 @@ const pkce = async () => {
 };
 const authorizeWith = (clientId: string, requestUri: string) => new URL(`${issuer}/authorize?${new URLSearchParams({ client_id: clientId, request_uri: requestUri })}`);
 
-async function withNonceRetry<T>(request: () => Promise<Response>, process: (response: Response) => Promise<T>): Promise<T> {
-  try {
-    return await process(await request());
-  } catch (error) {
-    if (!oauth.isDPoPNonceError(error)) throw error;
-    return process(await request());
-  }
-}
 
 describe('pushed authorization requests (RFC 9126)', () => {
   it('are advertised, and a pushed request starts an authorization that ends in tokens', async () => {

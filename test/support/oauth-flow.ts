@@ -62,3 +62,13 @@ export async function runCodeFlow(issuer: string, client: FlowClient, credential
   const tokens = await oauth.processAuthorizationCodeResponse(as, oauthClient, response);
   return { as, tokens, code: params.get('code')!, callback };
 }
+
+/** A DPoP request once more with the nonce the server handed out (RFC 9449 section 8): oauth4webapi keeps it in its handle. */
+export async function withNonceRetry<T>(request: () => Promise<Response>, process: (response: Response) => Promise<T>): Promise<T> {
+  try {
+    return await process(await request());
+  } catch (error) {
+    if (!oauth.isDPoPNonceError(error)) throw error;
+    return process(await request());
+  }
+}
