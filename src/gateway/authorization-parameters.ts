@@ -70,9 +70,10 @@ export function readAuthorizationParameters(search: URLSearchParams, client: Cli
   if (!isValidS256Challenge(codeChallenge)) throw new InvalidRequest('code_challenge is not a valid S256 challenge');
   const scopes = authorizationScopes(scope, client.scopes);
   // RFC 8707: the grant holds the resource servers asked for, or the client's default, and its tokens are for them.
+  // The default is checked too: a disabled resource server gets no new grant.
   const asked = requestedResources(search.getAll('resource'));
-  if (asked) resourceServers.check(client, asked, scopes);
   const resources = asked ?? [resourceServers.defaultFor(client)];
+  resourceServers.check(client, resources, asked ? scopes : undefined);
   // RFC 9449 section 10: the code will be redeemed only with a DPoP proof by this key.
   const dpopJkt = single('dpop_jkt');
   if (dpopJkt !== undefined && !JWK_THUMBPRINT.test(dpopJkt)) throw new InvalidRequest('dpop_jkt must be a JWK SHA-256 thumbprint');

@@ -54,7 +54,7 @@ export class RedeemAuthorizationCodeHandler implements ICommandHandler<RedeemAut
       refreshToken,
       // Given: this grant passes idTokenAlg.
       idToken: idToken!,
-    }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
+    }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, resources: command.audience.resources, ...command.binding });
   }
 }
 

@@ -59,7 +59,7 @@ export class RedeemDeviceCodeHandler implements ICommandHandler<RedeemDeviceCode
         refreshToken,
         // Given: this grant passes idTokenAlg.
         idToken: idToken!,
-      }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, ...command.binding });
+      }), { idTokenAlg: command.idTokenAlg, defaultAudience: command.audience.defaultAudience, resources: command.audience.resources, ...command.binding });
       this.polling.forget(grantId);
       return response;
     } catch (error) {

@@ -63,7 +63,7 @@ export class RefreshAccessTokenHandler implements ICommandHandler<RefreshAccessT
       idToken: idToken!,
     }), {
       idTokenAlg: command.idTokenAlg,
-      defaultAudience: command.audience.defaultAudience,
+      defaultAudience: command.audience.defaultAudience, resources: command.audience.resources,
       ...command.binding,
       // The successor of a retryable client's token is made from it, so a retry can be answered with it again.
       ...(command.retryWindowSeconds !== undefined ? { successorOf: command.refreshToken } : {}),

@@ -4,7 +4,8 @@ import { ConcurrencyConflict, decideAndAppend, type DecideOptions, type Decision
 import { randomToken, sha256 } from '../domain/crypto.js';
 import { streams, type AccessTokenIssued, type IdTokenIssued } from '../domain/events.js';
 import { grantDecider, type GrantCommand, type GrantState, type NewAccessToken, type NewIdToken, type NewRefreshToken } from '../domain/grant.js';
-import { InvalidGrant, TemporarilyUnavailable } from '../domain/oauth-errors.js';
+import { InvalidGrant, InvalidTarget, TemporarilyUnavailable } from '../domain/oauth-errors.js';
+import { ResourceServers } from './resource-indicators.js';
 import { formatScope } from '../domain/scope.js';
 import type { Ports } from '../commands/ports.js';
 import type { SigningKeyDocument } from '../read-model/documents.js';
@@ -30,7 +31,10 @@ export interface TokenResponse {
  * response. If the append failed, no token exists.
  */
 export class TokenIssuer {
-  constructor(private readonly ports: Ports) {}
+  private readonly resourceServers: ResourceServers;
+  constructor(private readonly ports: Ports) {
+    this.resourceServers = new ResourceServers(ports.readModel, ports.config);
+  }
 
   private newAccessToken(grantId: string, defaultAudience: string, jkt: string | undefined): NewAccessToken {
     const key = this.ports.readModel.activeSigningKey();
@@ -56,6 +60,15 @@ export class TokenIssuer {
     if (this.ports.readModel.holderDisabled(state.userId, state.clientId)) throw new InvalidGrant('the grant\'s user or client is disabled');
   };
 
+  /**
+   * No new token for a resource server disabled since the grant was given (RFC 8707): the
+   * resources asked for, else all the grant holds. The client may still narrow to the others.
+   */
+  private refuseDisabledResources(state: GrantState, asked: readonly string[] | undefined): void {
+    const resources = asked ?? state.request?.resources ?? state.device?.resources;
+    if (resources?.some((uri) => this.resourceServers.find(uri) === undefined)) throw new InvalidTarget('a resource server this token would be for is disabled');
+  }
+
   /** The ID token a grant with `openid` gets: its lifetime, and the active key of the client's algorithm. */
   private newIdToken(alg: SigningKeyDocument['alg']): NewIdToken {
     const key = this.ports.readModel.activeSigningKey(alg);
@@ -73,9 +86,9 @@ export class TokenIssuer {
     context: CommandContext,
     withRefreshToken: boolean,
     decision: (token: NewAccessToken, refreshToken: NewRefreshToken | undefined, idToken: NewIdToken | undefined) => GrantCommand,
-    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg']; defaultAudience: string; successorOf?: string } & TokenBinding,
+    options: DecideOptions<GrantState> & { idTokenAlg?: SigningKeyDocument['alg']; defaultAudience: string; successorOf?: string; resources?: string[] } & TokenBinding,
   ): Promise<TokenResponse> {
-    const { idTokenAlg, defaultAudience, jkt, bindRefreshToken, successorOf, ...decideOptions } = options;
+    const { idTokenAlg, defaultAudience, jkt, bindRefreshToken, successorOf, resources, ...decideOptions } = options;
     const refresh = withRefreshToken ? this.newRefreshToken(grantId, bindRefreshToken ? jkt : undefined, successorOf) : undefined;
     // Only grants that can act for a user (code, refresh) may come with an ID token.
     const idToken = idTokenAlg ? this.newIdToken(idTokenAlg) : undefined;
@@ -83,7 +96,10 @@ export class TokenIssuer {
     try {
       decided = await decideAndAppend(this.ports.streams, streams.grant(grantId), grantDecider, decision(this.newAccessToken(grantId, defaultAudience, jkt), refresh, idToken), context, {
         ...decideOptions,
-        refuseIf: this.refuseDisabledHolder,
+        refuseIf: (state) => {
+          this.refuseDisabledHolder(state);
+          this.refuseDisabledResources(state, resources);
+        },
       });
     } catch (error) {
       // Lost every race for this code or refresh token against concurrent requests: for the

@@ -175,6 +175,22 @@ describe('resource indicators (RFC 8707) and protected resource metadata (RFC 97
     expect(requests.map((event) => (event.data as { resources?: string[] }).resources)).toEqual([[secondUrl]]);
   });
 
+  it('disabling a resource server stops new tokens for it, even under grants given before; the others still come', async () => {
+    const uri = 'https://soon-gone.example/api';
+    await system.as.admin.registerResourceServer({ uri, name: 'Soon gone', scopes: ['items:read'] });
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const { response } = await codeFlow([uri, secondUrl], 'items:read offline_access');
+    const tokens = await oauth.processAuthorizationCodeResponse(as, { client_id: agent.clientId }, response);
+    await system.as.admin.disableResourceServer(uri);
+    await system.as.readSide.waitFor(await system.as.store.headPosition());
+    const refresh = (resource: string[], token: string) =>
+      oauth.refreshTokenGrantRequest(as, { client_id: agent.clientId }, clientAuth(agent), token, { ...insecure, additionalParameters: resource.map((r) => ['resource', r]) });
+    const refused = await refresh([], tokens.refresh_token!);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_target' });
+    const narrowed = await oauth.processRefreshTokenResponse(as, { client_id: agent.clientId }, await refresh([secondUrl], tokens.refresh_token!));
+    expect(decodeJwt(narrowed.access_token).aud).toBe(secondUrl);
+  });
+
   it('a disabled resource server gets no new tokens', async () => {
     const uri = 'https://retired.example/api';
     await system.as.admin.registerResourceServer({ uri, name: 'Retired', scopes: ['items:read'] });

@@ -28,8 +28,8 @@ export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void
     const scopes = authorizationScopes(params.scope, client.scopes);
     // RFC 8707, as at /authorize: the grant holds the resource servers asked for, or the client's default.
     const asked = requestedResources(valuesOf(params, 'resource'));
-    if (asked) gateway.resourceServers.check(client, asked, scopes);
     const resources = asked ?? [gateway.resourceServers.defaultFor(client)];
+    gateway.resourceServers.check(client, resources, asked ? scopes : undefined);
     try {
       // Counted once the request is good: only what would be recorded counts.
       gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
