@@ -182,6 +182,18 @@ describe('DPoP-bound access tokens (RFC 9449)', () => {
     }
   });
 
+  it('puts no proof, token or key material in any event: thumbprints only', async () => {
+    const keyPair = await oauth.generateKeyPair('ES256', { extractable: true });
+    const dpop = oauth.DPoP({}, keyPair);
+    const tokens = await machineToken(dpop);
+    const publicJwk = await exportJWK(keyPair.publicKey);
+    const recorded = JSON.stringify(await system.as.store.readAll(0, 1_000_000));
+    expect(recorded).toContain(await dpop.calculateThumbprint());
+    for (const secret of [tokens.access_token, publicJwk.x!, publicJwk.y!, (await exportJWK(keyPair.privateKey)).d!]) expect(recorded).not.toContain(secret);
+    // No JWT at all: a proof or a token would start with a base64url JSON header.
+    expect(recorded).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.eyJ/);
+  });
+
   it('a client registered for DPoP-bound tokens must send a proof', async () => {
     const response = await fetch(`${system.config.issuer}/token`, {
       method: 'POST',
