@@ -3,18 +3,29 @@ import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { AppendTooLargeError, WrongExpectedVersionError, type EventStore } from '../../src/event-store/event-store.js';
 import { EventStoreDbEventStore } from '../../src/event-store/eventstoredb-event-store.js';
 import { MemoryEventStore } from '../../src/event-store/memory-event-store.js';
+import { PostgresEventStore } from '../../src/event-store/postgres-event-store.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite-event-store.js';
 import { checkLink, chainHash } from '../../src/event-store/tamper-evidence.js';
 import { anEvent, uniqueStream } from '../support/events.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
+import { startPostgres, type PrivatePostgres } from '../support/postgres.js';
 import { waitFor } from '../support/wait-for.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
+// One PostgreSQL server for the file, its stores sharing one database as processes would.
+let postgres: PrivatePostgres | undefined;
+let postgresUrl = '';
+beforeAll(async () => {
+  postgres = await startPostgres();
+  postgresUrl = await postgres.createDatabase('contract');
+});
+afterAll(() => postgres?.stop());
 
 const adapters: Array<[string, (() => EventStore) | undefined]> = [
   ['memory', () => new MemoryEventStore({ pollMs: 20 })],
   ['sqlite', () => new SqliteEventStore(join(dir.path, `${Math.random()}.sqlite`), { pollMs: 20 })],
+  ['postgresql', () => new PostgresEventStore(postgresUrl)],
   process.env.EVENTSTOREDB_URL
     ? ['eventstoredb', () => new EventStoreDbEventStore(process.env.EVENTSTOREDB_URL!)]
     : ['eventstoredb (SKIPPED: EVENTSTOREDB_URL is not set; no EventStoreDB server can run on this machine)', undefined],

@@ -1,0 +1,178 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { NewEvent, RecordedEvent } from './event-envelope.js';
+import {
+  checkAppendSize,
+  checkExpectedRevision,
+  WrongExpectedVersionError,
+  type AppendResult,
+  type BatchHandler,
+  type EventStore,
+  type ExpectedRevision,
+  type Subscription,
+} from './event-store.js';
+import { followLog, type FollowOptions } from './follow-log.js';
+import { AppendListener } from './postgres-listener.js';
+import { fromRow, INSERT_APPEND, LOCK_AND_READ_LAST, SCHEMA, SCHEMA_LOCK, type EventRow } from './postgres-schema.js';
+import { canonicalJson, chainHash } from './tamper-evidence.js';
+
+export interface PostgresEventStoreOptions extends FollowOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+/**
+ * PostgreSQL through `pg` (docs/postgresql.md). Every append locks the one row of
+ * `event_log_head` first, so appends commit one after another, from every process: a
+ * follower reading `position > after` can never pass a lower position that commits later
+ * (the gap problem), and positions stay dense, so `audit verify` finds a removed event as
+ * on SQLite. Followers are woken by LISTEN/NOTIFY and poll as a fallback.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly pool: pg.Pool;
+  private readonly listener: AppendListener;
+  /** Appends of this process wake its followers at once, without the round trip of a notification. */
+  private readonly local = new EventEmitter().setMaxListeners(0);
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private schema: Promise<void> | undefined;
+
+  constructor(connectionString: string, private readonly options: PostgresEventStoreOptions = {}) {
+    this.pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+    // An idle connection dropped by the server must not take the process down; the next query opens another.
+    this.pool.on('error', (error) => options.log?.error('a PostgreSQL connection of the event store was lost', { error: error.message }));
+    this.listener = new AppendListener({ connectionString }, options.retryMs ?? 500, options.log);
+    this.listener.appended.on('append', () => this.local.emit('append'));
+  }
+
+  /** Creates the tables on first use, and again after a failed try (the server may not have been up). */
+  private ready(): Promise<void> {
+    this.schema ??= this.transaction(async (client) => {
+      await client.query(SCHEMA_LOCK);
+      await client.query(SCHEMA);
+    }).catch((error: unknown) => {
+      this.schema = undefined;
+      throw error;
+    });
+    return this.schema;
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    const appending = this.appendNow(stream, events, expected);
+    this.inFlight.add(appending);
+    const forget = () => this.inFlight.delete(appending);
+    appending.then(forget, forget);
+    return appending;
+  }
+
+  private async appendNow(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
+    // Stored as canonical JSON: the same text the chain hash covers, serialised once; refused before any round trip.
+    const datas = events.map((event) => canonicalJson(event.data));
+    checkAppendSize(stream, events, datas);
+    await this.ready();
+    let result: AppendResult;
+    try {
+      result = await this.transaction(async (client) => {
+        const { rows } = await client.query<{ head: string; revision: number | null; hash: string | null }>(LOCK_AND_READ_LAST, [stream]);
+        const head = Number(rows[0].head);
+        const last = rows[0].revision ?? undefined;
+        checkExpectedRevision(stream, expected, last);
+        let revision = last ?? -1;
+        let previousHash = rows[0].hash;
+        const columns: unknown[][] = Array.from({ length: 10 }, () => []);
+        for (const [i, event] of events.entries()) {
+          revision += 1;
+          previousHash = chainHash(previousHash, { ...event, stream, revision }, datas[i]);
+          const row = [head + i + 1, event.id, revision, event.type, event.schemaVersion, event.time, event.correlationId, event.causationId, datas[i], previousHash];
+          row.forEach((value, column) => columns[column].push(value));
+        }
+        const position = head + events.length;
+        if (events.length > 0) await client.query(INSERT_APPEND, [position, String(position), stream, ...columns]);
+        return { revision, position };
+      });
+    } catch (error) {
+      throw await this.refusal(error, stream, expected);
+    }
+    if (events.length > 0) this.local.emit('append');
+    return result;
+  }
+
+  /** The unique (stream, revision) constraint is the last line against a racing writer; the head lock should never let one through. */
+  private async refusal(error: unknown, stream: string, expected: ExpectedRevision): Promise<unknown> {
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    if (code !== '23505' || constraint !== 'events_stream_revision') return error;
+    const [last] = await this.readLast(stream);
+    return new WrongExpectedVersionError(stream, expected, last?.revision ?? 'no_stream');
+  }
+
+  private async readLast(stream: string): Promise<RecordedEvent[]> {
+    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1', [stream]);
+    return rows.map(fromRow);
+  }
+
+  async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
+    await this.ready();
+    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision', [stream, fromRevision]);
+    return rows.map(fromRow);
+  }
+
+  async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
+    await this.ready();
+    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2', [after, limit]);
+    return rows.map(fromRow);
+  }
+
+  async headPosition(): Promise<number> {
+    await this.ready();
+    const { rows } = await this.pool.query<{ head: string | null }>('SELECT max(position) AS head FROM events');
+    return Number(rows[0].head ?? 0);
+  }
+
+  /** Positions are dense here (the head lock hands them out one after another): a difference of positions is a count. */
+  async countAfter(position: number, _atMost?: number): Promise<number> {
+    return Math.max(0, (await this.headPosition()) - position);
+  }
+
+  /** What `event_log_head` says was given out: a log ending below it lost its newest events. */
+  async highestPositionAssigned(): Promise<number> {
+    await this.ready();
+    const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM event_log_head WHERE one');
+    return Number(rows[0]?.position ?? 0);
+  }
+
+  subscribeAll(after: number, handler: BatchHandler): Subscription {
+    this.listener.start();
+    // Notifications wake followers; the poll is only the fallback for a lost LISTEN connection.
+    return followLog((a, l) => this.readAll(a, l), after, handler, this.local, { pollMs: 1000, ...this.options });
+  }
+
+  /** A primary that lets this user insert: a standby or a read-only grant would refuse every append. */
+  async checkWritable(): Promise<void> {
+    await this.ready();
+    const { rows } = await this.pool.query<{ writable: boolean }>(
+      "SELECT NOT pg_is_in_recovery() AND has_table_privilege('events', 'INSERT') AND has_table_privilege('event_log_head', 'UPDATE') AS writable",
+    );
+    if (!rows[0]?.writable) throw new Error('the PostgreSQL event store is read-only here (a standby, or a user without INSERT on events)');
+  }
+
+  async close(): Promise<void> {
+    // Appends already asked for are committed (or refused), never dropped.
+    await Promise.allSettled([...this.inFlight]);
+    await this.listener.close();
+    await this.pool.end();
+  }
+}
