@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Service } from './config/config.js';
 import { hostsOf } from './event-store/eventstoredb-connection-string.js';
+import { databaseOf } from './event-store/postgres-url.js';
 import { createDemoClientApp } from './demo-client/app.js';
 import { pinoLogger } from './observability/logger.js';
 import { createAdminApp } from './observability/admin-server.js';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     'Event-sourced OAuth 2.0 authorization server is running',
-    `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${hostsOf(config.eventStoreDbUrl)}` : `SQLite in ${config.dataDir}`}`,
+    `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${hostsOf(config.eventStoreDbUrl)}` : config.databaseUrl ? `PostgreSQL ${databaseOf(config.databaseUrl)}` : `SQLite in ${config.dataDir}`}`,
     `  event bus:            ${config.natsUrl ? `NATS JetStream ${config.natsUrl}` : 'in-process'}`,
   ];
   if (admin) lines.push(`  metrics (Prometheus): http://${config.host}:${config.adminPort}/metrics`);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isValidScopeToken } from '../domain/scope.js';
 import { connectionStringProblem } from '../event-store/eventstoredb-connection-string.js';
+import { databaseUrlProblem } from '../event-store/postgres-url.js';
 
 export interface Config {
   dataDir: string;
@@ -14,6 +15,8 @@ export interface Config {
   adminPort: number;
   demoClientUrl: string;
   eventStoreDbUrl: string | null;
+  /** PostgreSQL as the record (docs/postgresql.md). */
+  databaseUrl: string | null;
   natsUrl: string | null;
   accessTokenTtlSeconds: number;
   /** How long an OpenID Connect ID token is valid. */
@@ -146,6 +149,11 @@ export function loadConfig(env: Env = process.env): Config {
       if (problem) problems.push(`EVENTSTOREDB_URL ${problem}`);
       return raw || null;
     })(env.EVENTSTOREDB_URL),
+    databaseUrl: ((raw) => {
+      const problem = raw ? databaseUrlProblem(raw) : undefined;
+      if (problem) problems.push(`DATABASE_URL ${problem}`);
+      return raw || null;
+    })(env.DATABASE_URL),
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     idTokenTtlSeconds: seconds('ID_TOKEN_TTL', 3600, 86_400),
@@ -199,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.services.includes('demo-client') && !config.services.includes('authorization-server')) {
     problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
   }
+  if (config.eventStoreDbUrl && config.databaseUrl) problems.push('EVENTSTOREDB_URL and DATABASE_URL are both set: the record lives in one store, so set one');
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
   for (const name of ['SEED_DEMO', 'TRUST_PROXY', 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS']) {
     if (env[name] !== undefined && !['true', 'false'].includes(env[name]!)) problems.push(`${name} must be true or false, got "${env[name]}"`);

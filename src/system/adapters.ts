@@ -6,17 +6,21 @@ import type { EventBus } from '../event-bus/event-bus.js';
 import { InProcessEventBus } from '../event-bus/in-process-event-bus.js';
 import type { EventStore } from '../event-store/event-store.js';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb-event-store.js';
+import { PostgresEventStore } from '../event-store/postgres-event-store.js';
 import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { UpcastingEventStore } from '../event-store/upcasting-event-store.js';
 import { upcast } from '../domain/event-catalog.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
- * EventStoreDB when its connection string is set, otherwise the SQLite file in the data directory: events as written.
+ * EventStoreDB or PostgreSQL when its connection string is set (config.ts refuses both),
+ * otherwise the SQLite file in the data directory: events as written.
  * `log` hears of a follower that cannot read the store.
  */
 export function openRawEventStore(config: Config, log?: Pick<Logger, 'error' | 'info'>): EventStore {
-  return config.eventStoreDbUrl ? new EventStoreDbEventStore(config.eventStoreDbUrl, { log }) : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { log });
+  if (config.eventStoreDbUrl) return new EventStoreDbEventStore(config.eventStoreDbUrl, { log });
+  if (config.databaseUrl) return new PostgresEventStore(config.databaseUrl, { log });
+  return new SqliteEventStore(join(config.dataDir, 'events.sqlite'), { log });
 }
 
 /** The store as the application reads it: every event lifted to its current schema version. */
