@@ -60,7 +60,7 @@ const HELP = `oauth-admin: manage the authorization server's clients, users and 
 
 ${Object.values(HELPS).join('\n\n')}
 
-It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL), so it
+It writes to the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL, DATABASE_URL), so it
 works while the server runs. Secrets are printed once and kept only as hashes. Prefer
 --password-stdin: a --password shows in the process list. Each command takes --help.`;
 

@@ -23,7 +23,7 @@ Usage:
                                                                           rebuild from the store; compare with the live copy
 
 Projections: ${projectionRegistry.map((p) => p.name).join(', ')}.
-Reads the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL).`;
+Reads the store the server is configured with (DATA_DIR, EVENTSTOREDB_URL, DATABASE_URL).`;
 
 class UsageError extends Error {}
 
