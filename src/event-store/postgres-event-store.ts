@@ -3,7 +3,6 @@ import pg from 'pg';
 import type { NewEvent, RecordedEvent } from './event-envelope.js';
 import {
   checkAppendSize,
-  checkExpectedRevision,
   WrongExpectedVersionError,
   type AppendResult,
   type BatchHandler,
@@ -13,8 +12,9 @@ import {
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
 import { AppendListener } from './postgres-listener.js';
-import { fromRow, INSERT_APPEND, LOCK_AND_READ_LAST, SCHEMA, SCHEMA_LOCK, type EventRow } from './postgres-schema.js';
-import { canonicalJson, chainHash } from './tamper-evidence.js';
+import { commitAppends, type Outcome, type PendingAppend } from './postgres-append.js';
+import { fromRow, SCHEMA, SCHEMA_LOCK, type EventRow } from './postgres-schema.js';
+import { canonicalJson } from './tamper-evidence.js';
 
 export interface PostgresEventStoreOptions extends FollowOptions {
   /** Connections in the pool (default 10). */
@@ -34,6 +34,7 @@ export class PostgresEventStore implements EventStore {
   /** Appends of this process wake its followers at once, without the round trip of a notification. */
   private readonly local = new EventEmitter().setMaxListeners(0);
   private readonly inFlight = new Set<Promise<unknown>>();
+  private queue: Array<PendingAppend & { resolve(result: AppendResult): void; reject(error: unknown): void }> = [];
   private schema: Promise<void> | undefined;
 
   constructor(connectionString: string, private readonly options: PostgresEventStoreOptions = {}) {
@@ -71,51 +72,65 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
+  /**
+   * Appends asked for in the same turn of the event loop are committed together (group
+   * commit, as on SQLite): the head lock is taken once per group, not once per append.
+   */
   append(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
-    const appending = this.appendNow(stream, events, expected);
-    this.inFlight.add(appending);
-    const forget = () => this.inFlight.delete(appending);
-    appending.then(forget, forget);
-    return appending;
-  }
-
-  private async appendNow(stream: string, events: NewEvent[], expected: ExpectedRevision): Promise<AppendResult> {
     // Stored as canonical JSON: the same text the chain hash covers, serialised once; refused before any round trip.
     const datas = events.map((event) => canonicalJson(event.data));
-    checkAppendSize(stream, events, datas);
-    await this.ready();
-    let result: AppendResult;
     try {
-      result = await this.transaction(async (client) => {
-        const { rows } = await client.query<{ head: string; revision: number | null; hash: string | null }>(LOCK_AND_READ_LAST, [stream]);
-        const head = Number(rows[0].head);
-        const last = rows[0].revision ?? undefined;
-        checkExpectedRevision(stream, expected, last);
-        let revision = last ?? -1;
-        let previousHash = rows[0].hash;
-        const columns: unknown[][] = Array.from({ length: 10 }, () => []);
-        for (const [i, event] of events.entries()) {
-          revision += 1;
-          previousHash = chainHash(previousHash, { ...event, stream, revision }, datas[i]);
-          const row = [head + i + 1, event.id, revision, event.type, event.schemaVersion, event.time, event.correlationId, event.causationId, datas[i], previousHash];
-          row.forEach((value, column) => columns[column].push(value));
-        }
-        const position = head + events.length;
-        if (events.length > 0) await client.query(INSERT_APPEND, [position, String(position), stream, ...columns]);
-        return { revision, position };
-      });
+      checkAppendSize(stream, events, datas);
     } catch (error) {
-      throw await this.refusal(error, stream, expected);
+      return Promise.reject(error);
     }
-    if (events.length > 0) this.local.emit('append');
-    return result;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ stream, events, datas, expected, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.track(this.flush()));
+    });
+  }
+
+  private track(flushing: Promise<void>): void {
+    this.inFlight.add(flushing);
+    void flushing.finally(() => this.inFlight.delete(flushing));
+  }
+
+  private async flush(): Promise<void> {
+    const pending = this.queue;
+    this.queue = [];
+    let outcomes: Outcome[];
+    try {
+      await this.ready();
+      outcomes = await this.transaction((client) => commitAppends(client, pending));
+    } catch {
+      // Nothing of the group is recorded. Commit each on its own, so that what broke the
+      // group (a duplicate event id, say) fails only the appends it concerns.
+      outcomes = await Promise.all(
+        pending.map((append) =>
+          this.ready()
+            .then(() => this.transaction((client) => commitAppends(client, [append])))
+            .then(([outcome]) => outcome, (error: unknown) => ({ error })),
+        ),
+      );
+    }
+    let appended = false;
+    for (const [i, outcome] of outcomes.entries()) {
+      const append = pending[i];
+      if ('error' in outcome) {
+        append.reject(await this.refusal(outcome.error, append.stream, append.expected));
+      } else {
+        appended ||= append.events.length > 0;
+        append.resolve(outcome.result);
+      }
+    }
+    if (appended) this.local.emit('append');
   }
 
   /** The unique (stream, revision) constraint is the last line against a racing writer; the head lock should never let one through. */
   private async refusal(error: unknown, stream: string, expected: ExpectedRevision): Promise<unknown> {
     const { code, constraint } = error as { code?: string; constraint?: string };
     if (code !== '23505' || constraint !== 'events_stream_revision') return error;
-    const [last] = await this.readLast(stream);
+    const [last] = await this.readLast(stream).catch(() => []);
     return new WrongExpectedVersionError(stream, expected, last?.revision ?? 'no_stream');
   }
 
@@ -171,6 +186,7 @@ export class PostgresEventStore implements EventStore {
 
   async close(): Promise<void> {
     // Appends already asked for are committed (or refused), never dropped.
+    if (this.queue.length > 0) this.track(this.flush());
     await Promise.allSettled([...this.inFlight]);
     await this.listener.close();
     await this.pool.end();

@@ -65,13 +65,13 @@ export const fromRow = (row: EventRow): RecordedEvent => ({
   hash: row.hash,
 });
 
-/** Every event of one append in one statement: the rows, the new head, and the notification. */
-export const INSERT_APPEND = `
+/** Every event of a group of appends in one statement: the rows, the new head, and the notification. */
+export const INSERT_APPENDS = `
   WITH inserted AS (
     INSERT INTO events (position, id, stream, revision, type, schema_version, time, correlation_id, causation_id, data, hash)
-    SELECT p, i, $3, r, t, v, tm, c, ca, d::json, h
-    FROM unnest($4::bigint[], $5::text[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
-      AS e(p, i, r, t, v, tm, c, ca, d, h)
+    SELECT p, i, s, r, t, v, tm, c, ca, d::json, h
+    FROM unnest($3::bigint[], $4::text[], $5::text[], $6::int[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+      AS e(p, i, s, r, t, v, tm, c, ca, d, h)
     RETURNING 1
   ), head AS (
     UPDATE event_log_head SET position = $1 WHERE one
@@ -79,11 +79,14 @@ export const INSERT_APPEND = `
   SELECT pg_notify('${APPENDED_CHANNEL}', $2), (SELECT count(*) FROM inserted) AS inserted
 `;
 
-/** Locks the head (so appends take turns) and reads the stream's last event under that lock. */
-export const LOCK_AND_READ_LAST = `
-  SELECT h.position AS head, l.revision, l.hash
-  FROM event_log_head h
-  LEFT JOIN LATERAL (SELECT revision, hash FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1) l ON true
-  WHERE h.one
-  FOR UPDATE OF h
+/** Appends take turns on this row lock, held until their commit. */
+export const LOCK_HEAD = 'SELECT position FROM event_log_head WHERE one FOR UPDATE';
+
+/**
+ * Each stream's last event. A statement of its own after LOCK_HEAD: under READ COMMITTED it
+ * takes a fresh snapshot, which holds what the lock's previous holder committed (a join in
+ * the locking statement would read events as they were before it waited for the lock).
+ */
+export const READ_LASTS = `
+  SELECT DISTINCT ON (stream) stream, revision, hash FROM events WHERE stream = ANY($1::text[]) ORDER BY stream, revision DESC
 `;
