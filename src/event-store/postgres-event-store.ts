@@ -13,7 +13,7 @@ import {
 import { followLog, type FollowOptions } from './follow-log.js';
 import { AppendListener } from './postgres-listener.js';
 import { commitAppends, type Outcome, type PendingAppend } from './postgres-append.js';
-import { fromRow, SCHEMA, SCHEMA_LOCK, type EventRow } from './postgres-schema.js';
+import { fromRow, SCHEMA, SCHEMA_LOCK, TABLES_EXIST, type EventRow } from './postgres-schema.js';
 import { canonicalJson } from './tamper-evidence.js';
 
 export interface PostgresEventStoreOptions extends FollowOptions {
@@ -45,9 +45,14 @@ export class PostgresEventStore implements EventStore {
     this.listener.appended.on('append', () => this.local.emit('append'));
   }
 
-  /** Creates the tables on first use, and again after a failed try (the server may not have been up). */
+  /**
+   * Creates the tables on first use, and tries again after a failure (the server may not have
+   * been up). Tables already there are left alone: a user without CREATE on the schema (the
+   * default since PostgreSQL 15) can run the server once someone else made them.
+   */
   private ready(): Promise<void> {
     this.schema ??= this.transaction(async (client) => {
+      if ((await client.query<{ made: boolean }>(TABLES_EXIST)).rows[0].made) return;
       await client.query(SCHEMA_LOCK);
       await client.query(SCHEMA);
     }).catch((error: unknown) => {

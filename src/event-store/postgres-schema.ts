@@ -32,6 +32,8 @@ export const SCHEMA = `
   INSERT INTO event_log_head (one, position) VALUES (true, 0) ON CONFLICT DO NOTHING;
 `;
 
+export const TABLES_EXIST = "SELECT to_regclass('events') IS NOT NULL AND to_regclass('event_log_head') IS NOT NULL AS made";
+
 /** Two processes creating the tables at once would collide in the catalog: one at a time. */
 export const SCHEMA_LOCK = 'SELECT pg_advisory_xact_lock(7413002911)';
 

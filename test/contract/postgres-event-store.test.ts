@@ -175,6 +175,19 @@ describe('oauth-audit verify over PostgreSQL', () => {
   });
 });
 
+describe('PostgreSQL readiness', () => {
+  it('is writable for the owner of the tables, and not for a user who may only read them', async () => {
+    const url = await server.createDatabase('rights');
+    const owner = open(url);
+    await owner.checkWritable();
+    await server.query('rights', 'CREATE ROLE reader LOGIN; GRANT SELECT ON events, event_log_head TO reader');
+    const reader = open(url.replace('postgres@', 'reader@'));
+    expect(await reader.headPosition()).toBe(0);
+    await expect(reader.checkWritable()).rejects.toThrow(/read-only here/);
+    await expect(reader.append(uniqueStream(), [anEvent()], 'no_stream')).rejects.toThrow(/permission denied/);
+  });
+});
+
 describe('DATABASE_URL', () => {
   it('selects the PostgreSQL record, and is refused beside EVENTSTOREDB_URL or when it is not a postgres URL, without echoing a password', async () => {
     const url = server.url();
