@@ -31,7 +31,7 @@ export interface PostgresEventStoreOptions extends FollowOptions {
 export class PostgresEventStore implements EventStore {
   private readonly pool: pg.Pool;
   private readonly listener: AppendListener;
-  /** Appends of this process wake its followers at once, without the round trip of a notification. */
+  /** Wakes this store's followers: at once for its own appends, on a notification for other processes'. */
   private readonly local = new EventEmitter().setMaxListeners(0);
   private readonly inFlight = new Set<Promise<unknown>>();
   private queue: Array<PendingAppend & { resolve(result: AppendResult): void; reject(error: unknown): void }> = [];
@@ -103,6 +103,8 @@ export class PostgresEventStore implements EventStore {
   private async flush(): Promise<void> {
     const pending = this.queue;
     this.queue = [];
+    // close() may have committed this turn's appends already.
+    if (pending.length === 0) return;
     let outcomes: Outcome[];
     try {
       await this.ready();

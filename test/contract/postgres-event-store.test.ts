@@ -26,7 +26,7 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-describe('PostgreSQL event store under concurrent writers', () => {
+describe('PostgreSQL appends, from many writers at once', () => {
   it('gives a follower every committed event exactly once and in position order, equal to the table', async () => {
     const url = await server.createDatabase('many_writers');
     // Four stores stand for four server processes, each with its own pool; the follower is a fifth.
@@ -103,6 +103,16 @@ describe('PostgreSQL event store under concurrent writers', () => {
     const all = await store.readAll(0, 100);
     expect(all.map((e) => e.position)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     expect(await store.highestPositionAssigned()).toBe(14);
+  });
+
+  it('commits what was asked for before a close', async () => {
+    const url = await server.createDatabase('closing');
+    const store = new PostgresEventStore(url);
+    const stream = uniqueStream();
+    const appended = store.append(stream, [anEvent()], 'no_stream');
+    await store.close();
+    await expect(appended).resolves.toMatchObject({ revision: 0, position: 1 });
+    expect(await open(url).readStream(stream)).toHaveLength(1);
   });
 });
 
