@@ -15,6 +15,23 @@ describe('configuration from the environment', () => {
       .toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', eventStoreDbUrl: 'esdb://db:2113?tls=false', issuer: 'https://as.example', authorizationServerPort: 8080 });
   });
 
+  it('takes PostgreSQL as the record by DATABASE_URL, never beside EVENTSTOREDB_URL, and names a bad one without echoing it', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/oauth' }).databaseUrl).toBe('postgresql://u:p@db.example:5432/oauth');
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+      return '';
+    };
+    expect(problems({ DATABASE_URL: 'postgres://db/oauth', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false' })).toMatch(/EVENTSTOREDB_URL and DATABASE_URL are both set/);
+    const wrong = problems({ DATABASE_URL: 'mysql://admin:hunter2@db:3306/oauth' });
+    expect(wrong).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+    expect(wrong).not.toContain('hunter2');
+    expect(problems({ DATABASE_URL: 'not a url hunter2' })).toMatch(/^DATABASE_URL must be .*not echoed/);
+  });
+
   it('runs all services by default, and refuses a lone resource server without NATS', () => {
     expect(loadConfig({}).services).toEqual(['authorization-server', 'resource-server', 'demo-client']);
     expect(loadConfig({ SERVICES: 'resource-server', NATS_URL: 'nats://n:4222' }).services).toEqual(['resource-server']);
