@@ -14,15 +14,22 @@
  *   the access token.
  * - refresh: one code flow per loop for a refresh token (before the clock starts), then
  *   refresh grants back to back, each with the refresh token the previous answer rotated to.
+ * - dpop-client-credentials: DPoP-bound client_credentials tokens (RFC 9449), a fresh proof
+ *   per request with one key per loop, carrying the nonce of the last answer; a loop's
+ *   first request (before the clock starts) learns the nonce.
+ * - dpop-resource: one DPoP-bound token per loop (before the clock starts), by
+ *   client_credentials or by a code flow (`dpopGrant`), then GET `resourceUrl` back to back
+ *   with it, a fresh proof with `ath` per request.
  *
  * The browser part is generic (follow redirects, fill the one form on the page), so the
  * same code drives this server and node-oidc-provider.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { accessTokenHash, DPoPProofMaker } from './dpop-proof-maker.js';
 
 interface Options {
-  workload: 'code-flow' | 'code-flow-signed-in' | 'oidc-signed-in' | 'refresh';
+  workload: 'code-flow' | 'code-flow-signed-in' | 'oidc-signed-in' | 'refresh' | 'dpop-client-credentials' | 'dpop-resource';
   issuer: string;
   authorizePath: string;
   clientId: string;
@@ -31,6 +38,9 @@ interface Options {
   scope: string;
   /** Where UserInfo is (oidc-signed-in). */
   userinfoPath?: string;
+  /** The protected resource the dpop-resource workload calls, and how its token is granted. */
+  resourceUrl?: string;
+  dpopGrant?: 'client_credentials' | 'authorization_code';
   users: Array<{ username: string; password: string }>;
   concurrency: number;
   duration: number;
@@ -41,6 +51,7 @@ interface Answer {
   location: string | undefined;
   cookies: string[];
   body: string;
+  dpopNonce: string | undefined;
 }
 
 const options = JSON.parse(process.argv[2]) as Options;
@@ -53,7 +64,7 @@ function send(method: string, url: URL, headers: Record<string, string>, body?: 
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [], body: text }));
+      res.on('end', () => resolve({ status: res.statusCode!, location: res.headers.location, cookies: res.headers['set-cookie'] ?? [], body: text, dpopNonce: res.headers['dpop-nonce'] as string | undefined }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -137,6 +148,48 @@ async function openIdSignIn(user: Options['users'][number], browser: Browser | u
   if (userinfo.status !== 200 || !JSON.parse(userinfo.body).sub) throw new Error(`userinfo answered ${userinfo.status}: ${userinfo.body}`);
 }
 
+/** A token request with a fresh DPoP proof; asked for a (newer) nonce (use_dpop_nonce), once more with it. */
+async function dpopToken(proofs: DPoPProofMaker, params: Record<string, string>): Promise<{ access_token: string }> {
+  const url = new URL('/token', options.issuer);
+  for (let attempt = 0; ; attempt++) {
+    const answer = await send('POST', url, { authorization: basic, dpop: proofs.proof('POST', url.href) }, new URLSearchParams(params).toString());
+    proofs.heard(answer.dpopNonce);
+    if (answer.status === 200) {
+      const tokens = JSON.parse(answer.body) as { access_token: string; token_type: string };
+      if (tokens.token_type.toLowerCase() !== 'dpop') throw new Error(`a ${tokens.token_type} token, not a DPoP-bound one`);
+      return tokens;
+    }
+    if (attempt > 0 || answer.status !== 400 || (JSON.parse(answer.body) as { error: string }).error !== 'use_dpop_nonce') {
+      throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
+    }
+  }
+}
+
+interface BoundToken {
+  proofs: DPoPProofMaker;
+  token: string;
+  ath: string;
+}
+
+/** A loop's key and a token bound to it, taken before the clock starts (and with it the server's nonce). */
+async function dpopBoundToken(user: Options['users'][number]): Promise<BoundToken> {
+  const proofs = new DPoPProofMaker();
+  let params: Record<string, string> = { grant_type: 'client_credentials', scope: options.scope };
+  if (options.dpopGrant === 'authorization_code') {
+    const { code, verifier } = await authorize(user);
+    params = { grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier };
+  }
+  const { access_token: token } = await dpopToken(proofs, params);
+  return { proofs, token, ath: accessTokenHash(token) };
+}
+
+/** The token presented to the resource with the DPoP scheme and a fresh proof for this request. */
+async function presentBoundToken({ proofs, token, ath }: BoundToken): Promise<void> {
+  const url = new URL(options.resourceUrl!);
+  const answer = await send('GET', url, { authorization: `DPoP ${token}`, dpop: proofs.proof('GET', url.href, ath) });
+  if (answer.status !== 200) throw new Error(`${url.pathname} answered ${answer.status}: ${answer.body}`);
+}
+
 const codeFlow = async (user: Options['users'][number], browser?: Browser, extra?: Record<string, string>) => {
   const { code, verifier } = await authorize(user, browser, extra);
   return token({ grant_type: 'authorization_code', code, redirect_uri: options.redirectUri, code_verifier: verifier });
@@ -166,7 +219,7 @@ async function signedInBrowser(user: Options['users'][number]): Promise<Browser>
   return browser;
 }
 
-async function loop(index: number, refreshToken: string | undefined, browser: Browser | undefined): Promise<void> {
+async function loop(index: number, refreshToken: string | undefined, browser: Browser | undefined, bound: BoundToken | undefined): Promise<void> {
   const user = options.users[index % options.users.length];
   while (running) {
     try {
@@ -176,6 +229,10 @@ async function loop(index: number, refreshToken: string | undefined, browser: Br
         if (!(await codeFlow(user, browser, { prompt: 'consent' })).access_token) throw new Error('no access token');
       } else if (options.workload === 'oidc-signed-in') {
         await openIdSignIn(user, browser);
+      } else if (options.workload === 'dpop-client-credentials') {
+        await dpopToken(bound!.proofs, { grant_type: 'client_credentials', scope: options.scope });
+      } else if (options.workload === 'dpop-resource') {
+        await presentBoundToken(bound!);
       } else {
         refreshToken ??= await firstRefreshToken(user);
         const answer = await token({ grant_type: 'refresh_token', refresh_token: refreshToken });
@@ -193,11 +250,12 @@ async function loop(index: number, refreshToken: string | undefined, browser: Br
 const users = Array.from({ length: options.concurrency }, (_, i) => options.users[i % options.users.length]);
 const initial = options.workload === 'refresh' ? await Promise.all(users.map(firstRefreshToken)) : [];
 const browsers = options.workload === 'code-flow-signed-in' || options.workload === 'oidc-signed-in' ? await Promise.all(users.map(signedInBrowser)) : [];
+const bound = options.workload.startsWith('dpop-') ? await Promise.all(users.map(dpopBoundToken)) : [];
 // The bench reads the servers' CPU clocks from here on: what came before is set-up.
 console.log('started');
 const cpuAtStart = process.cpuUsage();
 const started = performance.now();
-const loops = users.map((_, i) => loop(i, initial[i], browsers[i]));
+const loops = users.map((_, i) => loop(i, initial[i], browsers[i], bound[i]));
 await new Promise((r) => setTimeout(r, options.duration * 1000));
 running = false;
 const seconds = (performance.now() - started) / 1000;

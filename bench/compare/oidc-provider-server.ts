@@ -6,7 +6,10 @@
  * `node oidc-provider-server.js <port> <jwk> <jwt|opaque|oidc> <users as JSON: {name: scrypt hash}>`.
  * In `oidc` mode it is the OpenID Provider of the OpenID Connect row: no resource indicators,
  * so the access token is for its UserInfo, and the accounts have profile claims.
+ * DPoP (RFC 9449) as ours has it by default: a nonce of its own required at the token
+ * endpoint, none asked for where a bound token is presented (its UserInfo).
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
 import { verifyPassword } from '../../src/credentials/password.js';
@@ -44,6 +47,7 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
+    dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: (ctx) => ctx.oidc.route === 'token' },
     resourceIndicators: {
       enabled: !oidc,
       defaultResource: () => resource,

@@ -14,6 +14,7 @@ import { hashPassword } from '../../src/credentials/password.js';
 import { loadConfig } from '../../src/config/config.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { openCommandSide } from '../../src/system/command-side.js';
+import { compareDPoP } from './dpop-rows.js';
 import { freePort, peakRssMb, resetPeakRss, startProcess } from './processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -236,6 +237,10 @@ export async function compareWithOidcProvider(): Promise<Row[]> {
       'at least 1x',
       { ours, theirs: openId, peaks: true },
     );
+    await compareDPoP(compare, {
+      flow, ours: { process: ours, issuer: asUrl, resourceServer: `http://127.0.0.1:${rsPort}`, secret: clientSecret! },
+      jwt: { process: oidc, issuer: oidcUrl, secret: oidcSecret }, openId: { process: openId, issuer: openIdUrl, secret: oidcSecret },
+    });
     const ourToken = await tokenOf(asUrl, basic);
     const theirToken = await tokenOf(opaqueUrl, oidcBasic);
     await compare(
