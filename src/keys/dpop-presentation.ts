@@ -14,7 +14,7 @@ export class PresentationProofs {
   constructor(private readonly capacity = 100_000) {}
 
   async check(header: string | undefined, expected: { htm: string; htu: string; accessTokenHash: string; jkt: string }): Promise<void> {
-    const proof = await readDPoPProof(header);
+    const proof = readDPoPProof(header);
     const nowMs = Date.now();
     checkProof(proof, { htm: expected.htm, htu: expected.htu, accessTokenHash: expected.accessTokenHash, nowSeconds: Math.floor(nowMs / 1000) });
     if (proof.jkt !== expected.jkt) throw new InvalidDpopProof('the DPoP proof is signed by another key than the token is bound to');
