@@ -28,7 +28,7 @@ export class EndpointProofs {
     if (header === '') return undefined;
     // A fresh nonce on every answer to a DPoP request, the error included (RFC 9449 section 8).
     if (this.nonces) ctx.set('DPoP-Nonce', this.nonces.current());
-    const proof = await readDPoPProof(header);
+    const proof = readDPoPProof(header);
     const nonces = this.nonces;
     checkProof(proof, { htm: ctx.method, htu: `${this.issuer}${path}`, nowSeconds: Math.floor(Date.now() / 1000), ...(nonces ? { nonceIsValid: (nonce) => nonces.isValid(nonce) } : {}) });
     const command = { kind: 'AcceptDPoPProof' as const, jkt: proof.jkt, expiresAt: new Date((proof.iat + DPOP_IAT_WINDOW_SECONDS) * 1000) };
