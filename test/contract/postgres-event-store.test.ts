@@ -1,9 +1,11 @@
+import pg from 'pg';
 import type { Io } from '../../src/cli/admin.js';
 import { runAudit } from '../../src/cli/audit.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { RecordedEvent } from '../../src/event-store/event-envelope.js';
 import { WrongExpectedVersionError, type ExpectedRevision } from '../../src/event-store/event-store.js';
 import { PostgresEventStore } from '../../src/event-store/postgres-event-store.js';
+import { chainHash } from '../../src/event-store/tamper-evidence.js';
 import { openRawEventStore } from '../../src/system/adapters.js';
 import { anEvent, uniqueStream } from '../support/events.js';
 import { startPostgres, type PrivatePostgres } from '../support/postgres.js';
@@ -103,6 +105,40 @@ describe('PostgreSQL appends, from many writers at once', () => {
     const all = await store.readAll(0, 100);
     expect(all.map((e) => e.position)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
     expect(await store.highestPositionAssigned()).toBe(14);
+  });
+
+  it('lets no append commit past a slower one that holds a lower position', async () => {
+    const url = await server.createDatabase('slow_writer');
+    const follower = open(url, { pollMs: 50 });
+    const seen: number[] = [];
+    const subscription = follower.subscribeAll(0, async (batch) => void seen.push(...batch.map((e) => e.position)));
+    expect(await follower.headPosition()).toBe(0);
+    // A slow writer in another process: it has taken position 1 and not committed yet.
+    const slow = new pg.Client({ connectionString: url });
+    await slow.connect();
+    try {
+      await slow.query('BEGIN');
+      const [{ position }] = (await slow.query<{ position: string }>('SELECT position FROM event_log_head WHERE one FOR UPDATE')).rows;
+      const event = { ...anEvent('Slow'), stream: uniqueStream(), revision: 0 };
+      await slow.query(
+        'INSERT INTO events (position, id, stream, revision, type, schema_version, time, correlation_id, data, hash) VALUES ($1, $2, $3, 0, $4, 1, $5, $6, $7, $8)',
+        [Number(position) + 1, event.id, event.stream, event.type, event.time, event.correlationId, '{}', chainHash(null, event)],
+      );
+      let fastDone = false;
+      const fast = open(url)
+        .append(uniqueStream(), [anEvent('Fast')], 'no_stream')
+        .finally(() => (fastDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect({ fastDone, seen }).toEqual({ fastDone: false, seen: [] });
+      await slow.query('UPDATE event_log_head SET position = position + 1 WHERE one');
+      await slow.query('COMMIT');
+      expect(await fast).toMatchObject({ position: 2 });
+    } finally {
+      await slow.end();
+    }
+    await waitFor(() => seen.length === 2, 'both events');
+    expect(seen).toEqual([1, 2]);
+    await subscription.stop();
   });
 
   it('commits what was asked for before a close', async () => {
