@@ -4,9 +4,8 @@ import { isValidS256Challenge } from '../domain/pkce.js';
 import { signInRequirements, type SignInRequirements } from '../domain/prompt.js';
 import { matchesRegisteredRedirectUri } from '../domain/redirect-uri.js';
 import { authorizationScopes } from '../domain/scope.js';
-import type { ResourceServers } from '../grants/resource-indicators.js';
+import { requestedResources, type ResourceServers } from '../grants/resource-indicators.js';
 import { REPEATABLE } from '../http/form.js';
-import { requestedResources } from '../grants/resource-indicators.js';
 import type { ClientDocument } from '../read-model/documents.js';
 
 /** Ample for a nonce, a return path and a signature; the shortest bound any browser puts on a URL is far above. */

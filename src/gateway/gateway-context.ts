@@ -6,7 +6,7 @@ import type { BrowserCookies } from './browser-session.js';
 import type { ClientAuthenticator } from './client-authentication.js';
 import type { ClientRegistration } from './client-registration.js';
 import type { ResourceServers } from '../grants/resource-indicators.js';
-import type { EndpointProofs } from './token-endpoint-proofs.js';
+import type { EndpointProofs } from './endpoint-proofs.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 

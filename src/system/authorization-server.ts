@@ -1,5 +1,5 @@
 import { ResourceServers } from '../grants/resource-indicators.js';
-import { EndpointProofs } from '../gateway/token-endpoint-proofs.js';
+import { EndpointProofs } from '../gateway/endpoint-proofs.js';
 import { DPoPNonces } from '../keys/dpop-nonces.js';
 import type { CommandBus } from '@nestjs/cqrs';
 import { LAG_COUNTED_UP_TO, ProjectionRunner } from '../../projections/projection-runner.js';

@@ -1,5 +1,5 @@
 import { sha256 } from '../../src/domain/crypto.js';
-import { tokenAudience } from '../../src/domain/grant/token.decisions.js';
+import { tokenAudience } from '../../src/domain/grant/grant-events.js';
 import { InvalidRequest, InvalidTarget } from '../../src/domain/oauth-errors.js';
 import { resourceServerDecider } from '../../src/domain/resource-server.js';
 import { requestedResources } from '../../src/grants/resource-indicators.js';

@@ -3,9 +3,8 @@ import { DEVICE_CODE_GRANT_TYPE } from '../events/event-schema.js';
 import type { GrantEvent } from '../events.js';
 import { AuthorizationPending, DeviceAccessDenied, ExpiredToken, InvalidGrant, InvalidRequest, SlowDown } from '../oauth-errors.js';
 import { later, type DeviceGrantCommand, type SignedIn } from './grant-commands.js';
-import { accessTokenIssued, idTokenIssued, userAuthenticated } from './grant-events.js';
+import { accessTokenIssued, idTokenIssued, tokenAudience, userAuthenticated } from './grant-events.js';
 import type { DeviceRequest, GrantState } from './grant-state.js';
-import { tokenAudience } from './token.decisions.js';
 
 type Command<K extends DeviceGrantCommand['kind']> = Extract<DeviceGrantCommand, { kind: K }>;
 

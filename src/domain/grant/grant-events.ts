@@ -2,7 +2,7 @@ import { RefusedWithEvents } from '../decider.js';
 import { constantTimeEqual } from '../crypto.js';
 import { entriesOf, type GrowOnlyMap } from '../grow-only-map.js';
 import type { AccessTokenIssued, AuthorizationRequested, GrantEvent, GrantRevoked, IdTokenIssued } from '../events.js';
-import { InvalidGrant, InvalidRequest } from '../oauth-errors.js';
+import { InvalidGrant, InvalidRequest, InvalidTarget } from '../oauth-errors.js';
 import { later, type HeldAuthorization, type NewAccessToken, type NewIdToken, type SignedIn } from './grant-commands.js';
 import type { GrantState } from './grant-state.js';
 
@@ -115,3 +115,15 @@ export function revokeAndRefuse(state: GrantState, detected: GrantEvent, reason:
 export const badCode = () => new InvalidGrant('the authorization code is invalid, expired or already used');
 export const badRefreshToken = () => new InvalidGrant('the refresh token is invalid, expired or revoked');
 
+/**
+ * Whom an access token is for (RFC 8707 section 2.2): the resources asked for at the token
+ * endpoint, each one of those the grant holds, or else all of them; a grant from before
+ * resource indicators holds the client's default. Narrowed per token, never widened: the
+ * grant (and its refresh token) keeps what the user consented to.
+ */
+export function tokenAudience(granted: readonly string[] | undefined, asked: readonly string[] | undefined, fallback: string): string | string[] {
+  const allowed = granted ?? [fallback];
+  const chosen = asked ?? allowed;
+  if (chosen.some((resource) => !allowed.includes(resource))) throw new InvalidTarget('the resource was not granted to this client');
+  return chosen.length === 1 ? chosen[0] : [...chosen];
+}

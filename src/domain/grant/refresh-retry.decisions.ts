@@ -1,6 +1,6 @@
 import type { GrantEvent } from '../events.js';
 import type { GrantCommand } from './grant-commands.js';
-import { accessTokenIssued, idTokenIssued } from './grant-events.js';
+import { accessTokenIssued, idTokenIssued, tokenAudience } from './grant-events.js';
 import type { GrantState } from './grant-state.js';
 
 type Refresh = Extract<GrantCommand, { kind: 'RefreshAccessToken' }>;
@@ -22,13 +22,8 @@ export function retryOfSpentToken(command: Refresh, state: GrantState): GrantEve
   if (state.refreshTokenHash !== command.refreshToken.hash) return undefined;
   return [
     { type: 'RefreshTokenRetried', data: { grantId: state.grantId, previousTokenHash: command.refreshTokenHash } },
-    accessTokenIssued(state, 'refresh_token', state.scopes, command.token, command.now, lastAudience(state, command)),
+    accessTokenIssued(state, 'refresh_token', state.scopes, command.token, command.now, tokenAudience(state.request?.resources, undefined, command.token.defaultAudience)),
     ...idTokenIssued(state, state.scopes, command.token, command.idToken, command.now),
   ];
 }
 
-/** A retry's token is for what the grant holds, as a refresh without `resource` would be. */
-const lastAudience = (state: GrantState, command: Refresh): string | string[] => {
-  const resources = state.request?.resources ?? [command.token.defaultAudience];
-  return resources.length === 1 ? resources[0] : [...resources];
-};

@@ -1,10 +1,10 @@
 import { constantTimeEqual } from '../crypto.js';
 import type { GrantEvent } from '../events.js';
 import { getIn } from '../grow-only-map.js';
-import { InvalidGrant, InvalidRequest, InvalidScope, InvalidTarget } from '../oauth-errors.js';
+import { InvalidGrant, InvalidRequest, InvalidScope } from '../oauth-errors.js';
 import { verifiesS256 } from '../pkce.js';
 import { later, type GrantCommand } from './grant-commands.js';
-import { accessTokenIssued, badCode, badRefreshToken, idTokenIssued, revokeAndRefuse } from './grant-events.js';
+import { accessTokenIssued, badCode, badRefreshToken, idTokenIssued, revokeAndRefuse, tokenAudience } from './grant-events.js';
 import type { GrantState } from './grant-state.js';
 import { retryOfSpentToken } from './refresh-retry.decisions.js';
 
@@ -95,15 +95,3 @@ export function decideIssueClientCredentialsToken(command: Command<'IssueClientC
   return [accessTokenIssued({ grantId: command.grantId, clientId: command.clientId, userId: null }, 'client_credentials', command.scopes, command.token, command.now, tokenAudience(command.resources, undefined, command.token.defaultAudience))];
 }
 
-/**
- * Whom an access token is for (RFC 8707 section 2.2): the resources asked for at the token
- * endpoint, each one of those the grant holds, or else all of them; a grant from before
- * resource indicators holds the client's default. Narrowed per token, never widened: the
- * grant (and its refresh token) keeps what the user consented to.
- */
-export function tokenAudience(granted: readonly string[] | undefined, asked: readonly string[] | undefined, fallback: string): string | string[] {
-  const allowed = granted ?? [fallback];
-  const chosen = asked ?? allowed;
-  if (chosen.some((resource) => !allowed.includes(resource))) throw new InvalidTarget('the resource was not granted to this client');
-  return chosen.length === 1 ? chosen[0] : [...chosen];
-}
