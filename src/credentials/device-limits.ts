@@ -1,4 +1,4 @@
-import { OAuthError } from '../domain/oauth-errors.js';
+import { TooManyRequests } from '../domain/oauth-errors.js';
 import type { AddressFailures } from './address-failures.js';
 
 /** Wrong user codes an address may enter within the window before it is refused. */
@@ -14,15 +14,6 @@ export class UserCodeGuessesThrottled extends Error {
   override readonly name = 'UserCodeGuessesThrottled';
   constructor(readonly retryAfterSeconds: number) {
     super(`too many wrong codes; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`);
-  }
-}
-
-/** Too many device authorization requests from this address lately (429, with Retry-After). */
-export class TooManyDeviceRequests extends OAuthError {
-  readonly code = 'temporarily_unavailable';
-  override readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many device authorization requests from this address; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`);
   }
 }
 
@@ -63,10 +54,10 @@ export class UserCodeGuesses {
 export class DeviceRequests {
   constructor(private readonly requests: AddressFailures) {}
 
-  /** Counts the request, or refuses it (TooManyDeviceRequests) for an address at the limit, uncounted. */
+  /** Counts the request, or refuses it (TooManyRequests) for an address at the limit, uncounted. */
   admit(address: string, now: Date): void {
     const wait = this.requests.retryAfter(address, DEVICE_REQUEST_LIMIT, now.getTime());
-    if (wait > 0) throw new TooManyDeviceRequests(wait);
+    if (wait > 0) throw new TooManyRequests('device authorization requests', wait);
     this.requests.record(address, now.getTime());
   }
 

@@ -50,6 +50,20 @@ export class AccessDenied extends OAuthError {
   readonly code = 'access_denied';
   override readonly status = 403;
 }
+/**
+ * Too many requests of one kind from one address lately: 429, RFC 6749's code for "try again
+ * later", and Retry-After (set where errors are answered, src/gateway/errors.ts).
+ */
+export class TooManyRequests extends OAuthError {
+  readonly code = 'temporarily_unavailable';
+  override readonly status = 429;
+  constructor(
+    what: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`too many ${what} from this address; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`);
+  }
+}
 export class TemporarilyUnavailable extends OAuthError {
   readonly code = 'temporarily_unavailable';
   override readonly status = 503;

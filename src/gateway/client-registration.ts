@@ -12,19 +12,11 @@ import type { CommandContext } from '../cqrs/command-context.js';
 import { clientDecider } from '../domain/client.js';
 import { clientMetadataResponse, mayRegisterOpenly, parseClientMetadata, type ClientMetadata, type RegistrationOffer } from '../domain/client-metadata.js';
 import { streams, type ClientRegistered } from '../domain/events.js';
-import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken, OAuthError } from '../domain/oauth-errors.js';
+import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest, InvalidToken, TooManyRequests } from '../domain/oauth-errors.js';
+import { countedAs } from '../http/client-address.js';
 
 /** The window open registrations are counted in, per client address. */
 export const REGISTRATION_WINDOW_MS = 3600_000;
-
-/** Too many open registrations from this address lately: 429 with Retry-After, and RFC 6749's code for "try again later". */
-export class TooManyRegistrations extends OAuthError {
-  readonly code = 'temporarily_unavailable';
-  override readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`too many client registrations from this address; try again in ${Math.ceil(retryAfterSeconds / 60)} minutes`);
-  }
-}
 
 export interface RegistrationSettings {
   policy: Exclude<DynamicRegistrationPolicy, 'off'>;
@@ -64,7 +56,7 @@ export class ClientRegistration {
     if (open) {
       if (this.settings.policy !== 'open') throw new InvalidToken('an initial access token is required to register a client');
       const wait = this.throttle.retryAfter(countedAs(address), this.settings.limitPerAddress, now.getTime());
-      if (wait > 0) throw new TooManyRegistrations(wait);
+      if (wait > 0) throw new TooManyRequests('client registrations', wait);
     }
     const metadata = parseClientMetadata(body, this.settings.offer());
     if (open && !mayRegisterOpenly(metadata)) {
@@ -154,20 +146,6 @@ export class ClientRegistration {
   private management(clientId: string, registrationAccessToken: string): Answer {
     return { registration_access_token: registrationAccessToken, registration_client_uri: `${this.settings.endpoint}/${encodeURIComponent(clientId)}` };
   }
-}
-
-/**
- * Whom an open registration is counted against: an IPv4 address as it is, an IPv6 one by
- * its /64, the block a single subscriber is usually given (RFC 6177): counted by address,
- * each of the 2^64 would have a quota of its own.
- */
-export function countedAs(address: string): string {
-  const ip = address.replace(/%.*$/, '').toLowerCase();
-  if (!ip.includes(':')) return ip;
-  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/.test(ip)) return ip.slice('::ffff:'.length);
-  const [left, right] = ip.includes('::') ? ip.split('::').map((part) => (part ? part.split(':') : [])) : [ip.split(':'), []];
-  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
 /** The pages about a client, as a registration records them (absent ones left out). */

@@ -1,6 +1,6 @@
 import type { Context, Middleware } from 'koa';
 import { ConcurrencyConflict } from '../cqrs/decide-and-append.js';
-import { InvalidRequest, OAuthError, TemporarilyUnavailable } from '../domain/oauth-errors.js';
+import { InvalidRequest, OAuthError, TemporarilyUnavailable, TooManyRequests } from '../domain/oauth-errors.js';
 import { html, showPage } from '../http/html.js';
 import { forbidCaching } from '../http/no-store.js';
 import { InvalidClientBasic } from './client-authentication.js';
@@ -43,6 +43,8 @@ export const handleErrors = (logger: Logger): Middleware => async (ctx, next) =>
     forbidCaching(ctx);
     // RFC 6749 section 5.2: a client that tried HTTP Basic and failed gets a Basic challenge.
     if (error instanceof InvalidClientBasic) ctx.set('WWW-Authenticate', 'Basic realm="oauth", charset="UTF-8"');
+    // RFC 9110 section 10.2.3: when to try again.
+    if (error instanceof TooManyRequests) ctx.set('Retry-After', String(error.retryAfterSeconds));
     ctx.body = { error: code, error_description: description };
   }
 };

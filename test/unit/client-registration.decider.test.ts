@@ -3,7 +3,7 @@ import { mayRegisterOpenly, parseClientMetadata, redirectUriKind } from '../../s
 import type { ClientRegistered } from '../../src/domain/events.js';
 import { GrantTypeSchema } from '../../src/domain/events/event-schema.js';
 import { InvalidClientMetadata, InvalidRedirectUri, InvalidRequest } from '../../src/domain/oauth-errors.js';
-import { countedAs } from '../../src/gateway/client-registration.js';
+import { countedAs } from '../../src/http/client-address.js';
 import { given } from '../support/given-when-then.js';
 
 const agent: ClientRegistered['data'] = {

@@ -1,12 +1,11 @@
 import type Router from '@koa/router';
 import { RequestDeviceAuthorization } from '../../commands/device-authorization.commands.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../../domain/events/event-schema.js';
-import { TooManyDeviceRequests } from '../../credentials/device-limits.js';
 import { UnauthorizedClient } from '../../domain/oauth-errors.js';
 import { authorizationScopes } from '../../domain/scope.js';
 import { formParams, REPEATABLE, valuesOf } from '../../http/form.js';
 import { requestedResources } from '../../grants/resource-indicators.js';
-import { countedAs } from '../client-registration.js';
+import { countedAs } from '../../http/client-address.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
 
@@ -30,13 +29,8 @@ export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void
     const asked = requestedResources(valuesOf(params, 'resource'));
     const resources = asked ?? [gateway.resourceServers.defaultFor(client)];
     gateway.resourceServers.check(client, resources, asked ? scopes : undefined);
-    try {
-      // Counted once the request is good: only what would be recorded counts.
-      gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
-    } catch (error) {
-      if (error instanceof TooManyDeviceRequests) ctx.set('Retry-After', String(error.retryAfterSeconds));
-      throw error;
-    }
+    // Counted once the request is good: only what would be recorded counts.
+    gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
     const answer = await gateway.commandBus.execute(new RequestDeviceAuthorization(client.clientId, scopes, resources, contextOf(ctx)));
     const verificationUri = `${issuer}${VERIFICATION_PATH}`;
     ctx.body = {

@@ -9,7 +9,7 @@ import { InvalidRequest } from '../../domain/oauth-errors.js';
 import { grantIdOfUserCode, normalizeUserCode, userCodeHash } from '../../domain/user-code.js';
 import { formParams, queryParams } from '../../http/form.js';
 import { html, showPage } from '../../http/html.js';
-import { countedAs } from '../client-registration.js';
+import { countedAs } from '../../http/client-address.js';
 import { loadGrant, type Gateway } from '../gateway-context.js';
 import { openHeldDeviceVerification, sealHeldDeviceVerification, type HeldDeviceVerification } from '../held-device-verification.js';
 import { contextOf } from '../request-context.js';

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidToken } from '../../domain/oauth-errors.js';
 import { jsonBody } from '../../http/json-body.js';
-import { TooManyRegistrations, type ClientRegistration } from '../client-registration.js';
+import type { ClientRegistration } from '../client-registration.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
 
@@ -27,7 +27,6 @@ export function registrationRoutes(router: Router, gateway: Gateway): void {
       await work(registration);
     } catch (error) {
       if (error instanceof InvalidToken) ctx.set('WWW-Authenticate', `Bearer error="invalid_token", error_description="${error.description.replace(/["\\]/g, '')}"`);
-      if (error instanceof TooManyRegistrations) ctx.set('Retry-After', String(error.retryAfterSeconds));
       throw error;
     }
   };
