@@ -83,7 +83,7 @@ export class AdminService {
     );
     if (client.clientType === 'public' || method === 'private_key_jwt') return { clientId: client.clientId, clientSecret: null, position };
     const secret = clientSecret ?? generateClientSecret();
-    this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
+    await this.ports.secrets.put('client_secret', client.clientId, hashClientSecret(secret));
     return { clientId: client.clientId, clientSecret: secret, position };
   }
 
@@ -93,15 +93,15 @@ export class AdminService {
    * rotation is recorded: servers cache hashes until the event says they changed.
    */
   async rotateClientSecret(clientId: string): Promise<string> {
-    const previous = this.ports.secrets.get('client_secret', clientId);
+    const previous = await this.ports.secrets.get('client_secret', clientId);
     const secret = generateClientSecret();
-    this.ports.secrets.put('client_secret', clientId, hashClientSecret(secret));
+    await this.ports.secrets.put('client_secret', clientId, hashClientSecret(secret));
     try {
       await this.commandBus.execute(new RotateClientSecret(clientId, commandContext()));
     } catch (error) {
       // Refused (unknown, public or disabled client): the secret stays as it was.
-      if (previous === undefined) this.ports.secrets.delete('client_secret', clientId);
-      else this.ports.secrets.put('client_secret', clientId, previous);
+      if (previous === undefined) await this.ports.secrets.delete('client_secret', clientId);
+      else await this.ports.secrets.put('client_secret', clientId, previous);
       throw error;
     }
     return secret;
@@ -124,8 +124,8 @@ export class AdminService {
    */
   async deleteClient(clientId: string, reason: ClientDeleted['data']['reason'], context: CommandContext = commandContext()): Promise<{ position: number }> {
     const { position } = await this.commandBus.execute(new DeleteClient(clientId, reason, context));
-    this.ports.secrets.delete('client_secret', clientId);
-    this.ports.secrets.delete('registration_access_token', clientId);
+    await this.ports.secrets.delete('client_secret', clientId);
+    await this.ports.secrets.delete('registration_access_token', clientId);
     return { position };
   }
 
@@ -191,7 +191,7 @@ export class AdminService {
     const decision = await this.commandBus.execute(
       new RegisterUser({ userId, username: user.username, name: user.name, email: user.email ?? null }, commandContext()),
     );
-    this.ports.secrets.put('password', userId, await hashPassword(user.password));
+    await this.ports.secrets.put('password', userId, await hashPassword(user.password));
     return { userId, position: decision.position };
   }
 
@@ -201,7 +201,7 @@ export class AdminService {
    */
   async rotateSigningKey(activateAfterSeconds: number, alg: SigningAlg = SIGNING_ALG): Promise<{ kid: string; activateAfter: string; position: number }> {
     const key = await generateSigningKey(alg);
-    this.ports.secrets.put('signing_key', key.kid, JSON.stringify(key.privateJwk));
+    await this.ports.secrets.put('signing_key', key.kid, JSON.stringify(key.privateJwk));
     const activateAfter = new Date(Date.now() + activateAfterSeconds * 1000).toISOString();
     const { position } = await this.commandBus.execute(
       new GenerateSigningKey({ kid: key.kid, alg, publicJwk: key.publicJwk as Record<string, unknown>, activateAfter }, commandContext()),

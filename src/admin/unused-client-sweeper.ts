@@ -1,3 +1,4 @@
+import type { Lease } from '../checkpoints/lease.js';
 import type { Logger } from '../observability/logger.js';
 import type { AdminService } from './admin-service.js';
 
@@ -13,7 +14,7 @@ export class UnusedClientSweeper {
 
   constructor(
     private readonly admin: Pick<AdminService, 'sweepUnusedClients'>,
-    private readonly lease: { tryAcquire(): boolean },
+    private readonly lease: Pick<Lease, 'tryAcquire'>,
     private readonly options: { unusedClientTtlSeconds: number; intervalMs: number },
     private readonly logger: Logger,
   ) {}
@@ -28,7 +29,7 @@ export class UnusedClientSweeper {
 
   private async sweep(): Promise<void> {
     try {
-      if (!this.lease.tryAcquire()) return;
+      if (!(await this.lease.tryAcquire())) return;
       const swept = await this.admin.sweepUnusedClients(new Date(Date.now() - this.options.unusedClientTtlSeconds * 1000));
       if (swept.length > 0) this.logger.info('deleted unused dynamically registered clients', { count: swept.length });
     } catch (error) {

@@ -13,7 +13,8 @@ export class SqliteCheckpointStore implements CheckpointStore {
     this.db.exec('CREATE TABLE IF NOT EXISTS checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)');
     this.select = this.db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE name = ?');
     this.upsert = this.db.prepare<[string, number]>(
-      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
+      // Only forward: a relay that lost its lease and finishes late cannot take it back behind its successor's.
+      'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position WHERE checkpoints.position < excluded.position',
     );
   }
 

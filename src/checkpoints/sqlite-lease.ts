@@ -1,12 +1,13 @@
 import type Database from 'better-sqlite3';
 import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
+import type { Lease } from './lease.js';
 
 /**
  * A lease in a SQLite file shared by the instances (one host, or one shared volume):
  * whoever holds it, and renews it before it runs out, is the one that may act. When the
  * holder dies its lease runs out and another instance takes it.
  */
-export class SqliteLease {
+export class SqliteLease implements Lease {
   private readonly db: Database.Database;
   private readonly take: (now: number) => boolean;
   private readonly drop: () => void;
@@ -34,11 +35,16 @@ export class SqliteLease {
   }
 
   /** Takes or renews the lease; true while this holder has it. */
-  tryAcquire(now = Date.now()): boolean {
-    return this.take(now);
+  async tryAcquire(now = Date.now()): Promise<boolean> {
+    try {
+      return this.take(now);
+    } catch {
+      // The file locked past the busy timeout: not renewed, so act as if it were lost.
+      return false;
+    }
   }
 
-  release(): void {
+  async release(): Promise<void> {
     if (this.db.open) {
       this.drop();
       this.db.close();

@@ -178,7 +178,7 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'client list': {
         for (const client of side.ports.readModel.clients()) {
           const status = client.deleted ? `\tdeleted (${client.deleted.reason})` : client.disabled ? '\tdisabled' : '';
-          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${status}${registeredBy(side.ports.secrets, client)}`);
+          io.out(`${client.clientId}\t${client.clientType}\t${client.tokenEndpointAuthMethod}\t${client.grantTypes.join(',')}\t${client.name}\t${client.redirectUris.join(' ')}${status}${await registeredBy(side.ports.secrets, client)}`);
         }
         return 0;
       }
@@ -241,18 +241,18 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
         return 0;
       }
       case 'registration-token create': {
-        const { token } = createInitialAccessToken(side.ports.secrets, required('name'));
+        const { token } = await createInitialAccessToken(side.ports.secrets, required('name'));
         io.out(`initial access token: ${token}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <token>" on /register)`);
         return 0;
       }
       case 'registration-token revoke': {
-        if (!initialAccessTokenName(side.ports.secrets, required('id'))) throw new UsageError(`no initial access token ${parsed.id}`);
-        side.ports.secrets.delete('initial_access_token', required('id'));
+        if (!(await initialAccessTokenName(side.ports.secrets, required('id')))) throw new UsageError(`no initial access token ${parsed.id}`);
+        await side.ports.secrets.delete('initial_access_token', required('id'));
         io.out(`revoked initial access token ${parsed.id}`);
         return 0;
       }
       case 'audit-key create': {
-        const { key } = createAuditKey(side.ports.secrets, required('name'));
+        const { key } = await createAuditKey(side.ports.secrets, required('name'));
         io.out(`audit key: ${key}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <key>" on /audit/...)`);
         return 0;
       }
@@ -279,9 +279,9 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
 class UsageError extends Error {}
 
 /** How a client that registered itself did (RFC 7591): openly, or with whose initial access token. */
-function registeredBy(secrets: SecretStore, client: ClientDocument): string {
+async function registeredBy(secrets: SecretStore, client: ClientDocument): Promise<string> {
   if (client.dynamicRegistration === 'open') return '\tregistered itself (open)';
   if (client.dynamicRegistration !== 'initial-access-token') return '';
-  const name = client.initialAccessTokenId ? initialAccessTokenName(secrets, client.initialAccessTokenId) : undefined;
+  const name = client.initialAccessTokenId ? await initialAccessTokenName(secrets, client.initialAccessTokenId) : undefined;
   return `\tregistered itself (initial access token${name ? ` for ${name}` : ''})`;
 }

@@ -10,9 +10,6 @@ import { TemporarilyUnavailable } from '../domain/oauth-errors.js';
 import { grantIdOfUserCode, newUserCode, normalizeUserCode, userCodeHash } from '../domain/user-code.js';
 import type { Ports } from './ports.js';
 
-/** The secret-store name of the key user codes are hashed under (src/domain/user-code.ts says why keyed). */
-export const USER_CODE_KEY = 'device-user-code';
-
 /** Codes drawn before giving up: with 2.5 * 10^10 codes, a second draw is already rare. */
 const USER_CODE_DRAWS = 5;
 
@@ -41,7 +38,7 @@ export class RequestDeviceAuthorization extends Command<DeviceAuthorization> {
 export class RequestDeviceAuthorizationHandler implements ICommandHandler<RequestDeviceAuthorization> {
   private readonly key: Buffer;
   constructor(@Inject(PORTS) private readonly ports: Ports) {
-    this.key = ports.secrets.serverKey(USER_CODE_KEY);
+    this.key = ports.serverKeys.deviceUserCode;
   }
 
   async execute(command: RequestDeviceAuthorization): Promise<DeviceAuthorization> {

@@ -3,6 +3,7 @@ import type { AuthorizationLimit } from './authorization-limit.js';
 import type { LoginGuard } from '../credentials/login-guard.js';
 import type { DeviceRequests, UserCodeGuesses } from '../credentials/device-limits.js';
 import type { SecretStore } from '../credentials/secret-store.js';
+import type { ServerKeys } from '../credentials/server-keys.js';
 import type { EventStore } from '../event-store/event-store.js';
 import type { FoldedStreams } from '../cqrs/folded-streams.js';
 import type { ReadModel } from '../read-model/read-model.js';
@@ -18,6 +19,8 @@ export interface Ports {
   /** The store's streams as command handlers decide on them: folded, with hot ones cached. */
   streams: FoldedStreams;
   secrets: SecretStore;
+  /** The server's own keys, the same on every instance. */
+  serverKeys: ServerKeys;
   signer: TokenSigner;
   readModel: ReadModel;
   config: Config;

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseSecretStoreKeys } from '../credentials/sealed-secrets.js';
 import { isValidScopeToken } from '../domain/scope.js';
 import { connectionStringProblem } from '../event-store/eventstoredb-connection-string.js';
 import { databaseUrlProblem } from '../event-store/postgres-url.js';
@@ -15,8 +17,11 @@ export interface Config {
   adminPort: number;
   demoClientUrl: string;
   eventStoreDbUrl: string | null;
-  /** PostgreSQL as the record (docs/postgresql.md). */
+  /** PostgreSQL: the record, unless EventStoreDB is, and the state instances share (docs/postgresql.md, docs/shared-state.md). */
   databaseUrl: string | null;
+  /** Seals private signing keys and server keys at rest (src/credentials/sealed-secrets.ts); never echoed. */
+  secretStoreKey: string | null;
+  secretStoreKeyFile: string | null;
   natsUrl: string | null;
   accessTokenTtlSeconds: number;
   /** How long an OpenID Connect ID token is valid. */
@@ -154,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
       if (problem) problems.push(`DATABASE_URL ${problem}`);
       return raw || null;
     })(env.DATABASE_URL),
+    secretStoreKey: env.SECRET_STORE_KEY || null,
+    secretStoreKeyFile: env.SECRET_STORE_KEY_FILE ? resolve(env.SECRET_STORE_KEY_FILE) : null,
     natsUrl: url('NATS_URL', null, ['nats:', 'tls:', 'ws:', 'wss:']),
     accessTokenTtlSeconds: seconds('ACCESS_TOKEN_TTL', 600, 86_400),
     idTokenTtlSeconds: seconds('ID_TOKEN_TTL', 3600, 86_400),
@@ -207,7 +214,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (config.services.includes('demo-client') && !config.services.includes('authorization-server')) {
     problems.push('SERVICES: the demo client runs beside the authorization server, which seeds its credentials');
   }
-  if (config.eventStoreDbUrl && config.databaseUrl) problems.push('EVENTSTOREDB_URL and DATABASE_URL are both set: the record lives in one store, so set one');
+  if (config.secretStoreKey) {
+    try {
+      parseSecretStoreKeys(config.secretStoreKey);
+    } catch (error) {
+      problems.push(`SECRET_STORE_KEY: ${(error as Error).message}`);
+    }
+  }
+  if (config.secretStoreKeyFile && !existsSync(config.secretStoreKeyFile)) problems.push(`SECRET_STORE_KEY_FILE: no file ${config.secretStoreKeyFile}`);
+  if (config.secretStoreKey && config.secretStoreKeyFile) problems.push('SECRET_STORE_KEY and SECRET_STORE_KEY_FILE are both set: set one');
+  // Every instance reads what the others sealed: a key each made for itself would not do.
+  if (config.databaseUrl && !config.secretStoreKey && !config.secretStoreKeyFile) {
+    problems.push('DATABASE_URL needs SECRET_STORE_KEY or SECRET_STORE_KEY_FILE: private keys in PostgreSQL are sealed with a key every instance is given (openssl rand -base64 32)');
+  }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
   for (const name of ['SEED_DEMO', 'TRUST_PROXY', 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS']) {
     if (env[name] !== undefined && !['true', 'false'].includes(env[name]!)) problems.push(`${name} must be true or false, got "${env[name]}"`);

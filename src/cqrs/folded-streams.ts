@@ -82,7 +82,7 @@ export class FoldedStreams {
       let state = start.state;
       for (const event of newer) state = decider.evolve(state, event);
       folded = { state, revision: newer[newer.length - 1].revision };
-      if (this.snapshots && newer.length >= this.snapshots.every) this.snapshot(stream, decider, folded, newer[newer.length - 1]);
+      if (this.snapshots && newer.length >= this.snapshots.every) void this.snapshot(stream, decider, folded, newer[newer.length - 1]);
     }
     if (folded.revision !== undefined) this.remember(stream, decider, folded);
     return folded;
@@ -106,17 +106,18 @@ export class FoldedStreams {
     this.weight -= entry.weight;
   }
 
-  private snapshot<State>(stream: string, decider: Evolving<State>, folded: FoldedStream<State>, last: RecordedEvent): void {
+  /** Not awaited by the load: the command goes on while the snapshot is written. */
+  private async snapshot<State>(stream: string, decider: Evolving<State>, folded: FoldedStream<State>, last: RecordedEvent): Promise<void> {
     if (!decider.snapshot) return;
     try {
-      this.snapshots!.store.put({ stream, kind: decider.snapshot.kind, revision: last.revision, eventId: last.id, state: decider.snapshot.encode(folded.state) });
+      await this.snapshots!.store.put({ stream, kind: decider.snapshot.kind, revision: last.revision, eventId: last.id, state: decider.snapshot.encode(folded.state) });
     } catch {
-      // Only slower reads lost (a full disk, say): never the command that is running.
+      // Only slower reads lost (a full disk, the database away): never the command that is running.
     }
   }
 
   private async fromSnapshot<State>(stream: string, decider: Evolving<State>): Promise<{ start: FoldedStream<State>; newer: RecordedEvent[] }> {
-    const snapshot = this.snapshotOf(stream, decider);
+    const snapshot = await this.snapshotOf(stream, decider);
     if (snapshot) {
       // From the snapshot's own event on: it must still be there, as it was.
       const events = await this.store.readStream(stream, snapshot.revision);
@@ -126,10 +127,10 @@ export class FoldedStreams {
   }
 
   /** The stream's snapshot decoded, when there is a usable one: an unreadable one is as good as none. */
-  private snapshotOf<State>(stream: string, decider: Evolving<State>): { state: State; revision: number; eventId: string } | undefined {
+  private async snapshotOf<State>(stream: string, decider: Evolving<State>): Promise<{ state: State; revision: number; eventId: string } | undefined> {
     if (!this.snapshots || !decider.snapshot) return undefined;
     try {
-      const snapshot = this.snapshots.store.get(stream);
+      const snapshot = await this.snapshots.store.get(stream);
       if (!snapshot || snapshot.kind !== decider.snapshot.kind) return undefined;
       return { state: decider.snapshot.decode(snapshot.state), revision: snapshot.revision, eventId: snapshot.eventId };
     } catch {

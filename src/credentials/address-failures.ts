@@ -3,6 +3,19 @@ import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
 
 const PRUNE_EVERY = 256;
 
+/** The counters kept by address, each in a table of its own. */
+export type AddressCounter = 'address_failures' | 'address_registrations' | 'address_user_code_failures' | 'address_device_requests';
+
+/** Events by client address within a sliding window, counted where every instance sees them. */
+export interface AddressFailures {
+  record(address: string, now: number): Promise<void>;
+  /** Times (ms) of this address's events within the window, oldest first. */
+  within(address: string, now: number): Promise<number[]>;
+  /** Seconds until this address has fewer than `limit` events within the window (0: it has fewer now). */
+  retryAfter(address: string, limit: number, now: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
  * Failed sign-ins by client address within the window, shared by every instance on this
  * data directory (one SQLite file, like the relay's lease): failures count wherever they
@@ -14,7 +27,7 @@ const PRUNE_EVERY = 256;
  * And, each in its own table, wrong device user codes and device authorization requests
  * (src/credentials/device-limits.ts).
  */
-export class AddressFailures {
+export class SqliteAddressFailures implements AddressFailures {
   private statements:
     | {
         db: Database.Database;
@@ -29,7 +42,7 @@ export class AddressFailures {
   constructor(
     private readonly file: string,
     private readonly windowMs: number,
-    private readonly table: 'address_failures' | 'address_registrations' | 'address_user_code_failures' | 'address_device_requests' = 'address_failures',
+    private readonly table: AddressCounter = 'address_failures',
   ) {}
 
   private open() {
@@ -49,24 +62,22 @@ export class AddressFailures {
     return this.statements;
   }
 
-  record(address: string, now: number): void {
+  async record(address: string, now: number): Promise<void> {
     const { insert, prune } = this.open();
     insert.run(address, now);
     if (++this.recorded % PRUNE_EVERY === 0) prune.run(now - this.windowMs);
   }
 
-  /** Times (ms) of this address's failures within the window, oldest first. */
-  within(address: string, now: number): number[] {
+  async within(address: string, now: number): Promise<number[]> {
     return this.open().since.all(address, now - this.windowMs).map((row) => row.at);
   }
 
-  /** Seconds until this address has fewer than `limit` failures within the window (0: it has fewer now). */
-  retryAfter(address: string, limit: number, now: number): number {
+  async retryAfter(address: string, limit: number, now: number): Promise<number> {
     const row = this.open().nthNewest.get(address, now - this.windowMs, limit - 1);
     return row ? Math.ceil((row.at + this.windowMs - now) / 1000) : 0;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.statements?.db.close();
     this.statements = undefined;
   }

@@ -31,18 +31,15 @@ export class UserCodeGuesses {
   constructor(private readonly failures: AddressFailures) {}
 
   /** Refuses (UserCodeGuessesThrottled) an address at the limit. */
-  check(address: string, now: Date): void {
-    const wait = this.failures.retryAfter(address, USER_CODE_FAILURE_LIMIT, now.getTime());
+  async check(address: string, now: Date): Promise<void> {
+    const wait = await this.failures.retryAfter(address, USER_CODE_FAILURE_LIMIT, now.getTime());
     if (wait > 0) throw new UserCodeGuessesThrottled(wait);
   }
 
-  recordFailure(address: string, now: Date): void {
-    this.failures.record(address, now.getTime());
+  async recordFailure(address: string, now: Date): Promise<void> {
+    await this.failures.record(address, now.getTime());
   }
 
-  close(): void {
-    this.failures.close();
-  }
 }
 
 /**
@@ -55,13 +52,10 @@ export class DeviceRequests {
   constructor(private readonly requests: AddressFailures) {}
 
   /** Counts the request, or refuses it (TooManyRequests) for an address at the limit, uncounted. */
-  admit(address: string, now: Date): void {
-    const wait = this.requests.retryAfter(address, DEVICE_REQUEST_LIMIT, now.getTime());
+  async admit(address: string, now: Date): Promise<void> {
+    const wait = await this.requests.retryAfter(address, DEVICE_REQUEST_LIMIT, now.getTime());
     if (wait > 0) throw new TooManyRequests('device authorization requests', wait);
-    this.requests.record(address, now.getTime());
+    await this.requests.record(address, now.getTime());
   }
 
-  close(): void {
-    this.requests.close();
-  }
 }

@@ -46,11 +46,11 @@ export class LoginGuard {
 
     // Refused, not recorded: a refusal is no guess, and recording it would let anyone grow
     // the store at line rate or keep a lock going by hammering (see login-attempts.ts).
-    const wait = Math.max(accountRetryAfter(state, address, now), this.addressRetryAfter(address, now));
+    const wait = Math.max(accountRetryAfter(state, address, now), await this.addressRetryAfter(address, now));
     if (wait > 0) throw new LoginThrottled(wait);
     const user = await checkUserPassword(this.ports, name, password);
     if (!user) {
-      this.countAddressFailure(address, now);
+      await this.countAddressFailure(address, now);
       await record({ kind: 'RecordLoginFailure', username: name, address, now });
       throw new LoginFailed('invalid username or password');
     }
@@ -58,15 +58,12 @@ export class LoginGuard {
     return user;
   }
 
-  private countAddressFailure(address: string, now: Date): void {
-    this.addressFailures.record(address, now.getTime());
+  private async countAddressFailure(address: string, now: Date): Promise<void> {
+    await this.addressFailures.record(address, now.getTime());
   }
 
-  private addressRetryAfter(address: string, now: Date): number {
+  private addressRetryAfter(address: string, now: Date): Promise<number> {
     return this.addressFailures.retryAfter(address, ADDRESS_FAILURE_LIMIT, now.getTime());
   }
 
-  close(): void {
-    this.addressFailures.close();
-  }
 }

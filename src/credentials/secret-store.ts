@@ -1,50 +1,64 @@
 import { randomToken } from '../domain/crypto.js';
-import type Database from 'better-sqlite3';
-import { openSqliteFile } from '../sqlite/open-sqlite-file.js';
+import type { SecretSeal } from './sealed-secrets.js';
 
-type Kind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key' | 'initial_access_token' | 'registration_access_token';
+export type SecretKind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key' | 'initial_access_token' | 'registration_access_token';
+
+/** Where the rows are kept: a SQLite file (one host) or PostgreSQL (every host). */
+export interface SecretRows {
+  get(kind: SecretKind, name: string): Promise<string | undefined>;
+  put(kind: SecretKind, name: string, value: string): Promise<void>;
+  /** Keeps the row already there: two instances making the same server key agree on the first. */
+  putIfAbsent(kind: SecretKind, name: string, value: string): Promise<void>;
+  delete(kind: SecretKind, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a stolen copy of the rows must not give away: keys that sign or seal. Hashes are safe as they are. */
+const SEALED: ReadonlySet<SecretKind> = new Set(['signing_key', 'server_secret']);
 
 /**
- * What must never enter an event: password hashes, client secret hashes, private
- * signing keys and the server's own keys. One SQLite file, readable by its owner only.
+ * What must never enter an event: password hashes, client secret hashes, private signing
+ * keys and the server's own keys. Private and server keys are sealed (AES-256-GCM, bound
+ * to their kind and name) before they reach the rows, so a backup or a database dump
+ * without the key gives none of them (docs/shared-state.md).
  */
 export class SecretStore {
-  private readonly db: Database.Database;
-  private readonly select;
-  private readonly upsert;
-  private readonly insertIfAbsent;
-  private readonly remove;
+  /** Server keys never change once made: read once per process. */
+  private readonly serverKeys = new Map<string, Promise<Buffer>>();
 
-  constructor(file: string) {
-    this.db = openSqliteFile(file, { directoryMode: 0o700, fileMode: 0o600 });
-    this.db.exec('CREATE TABLE IF NOT EXISTS secrets (kind TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, name))');
-    this.select = this.db.prepare<[Kind, string], { value: string }>('SELECT value FROM secrets WHERE kind = ? AND name = ?');
-    this.upsert = this.db.prepare<[Kind, string, string]>(
-      'INSERT INTO secrets (kind, name, value) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET value = excluded.value',
-    );
-    this.insertIfAbsent = this.db.prepare<[Kind, string, string]>('INSERT OR IGNORE INTO secrets (kind, name, value) VALUES (?, ?, ?)');
-    this.remove = this.db.prepare<[Kind, string]>('DELETE FROM secrets WHERE kind = ? AND name = ?');
+  constructor(
+    private readonly rows: SecretRows,
+    private readonly seal: SecretSeal,
+  ) {}
+
+  async get(kind: SecretKind, name: string): Promise<string | undefined> {
+    const value = await this.rows.get(kind, name);
+    return value === undefined || !SEALED.has(kind) ? value : this.seal.open(value, `${kind}/${name}`);
   }
 
-  get(kind: Kind, name: string): string | undefined {
-    return this.select.get(kind, name)?.value;
+  put(kind: SecretKind, name: string, value: string): Promise<void> {
+    return this.rows.put(kind, name, SEALED.has(kind) ? this.seal.seal(value, `${kind}/${name}`) : value);
   }
 
-  put(kind: Kind, name: string, value: string): void {
-    this.upsert.run(kind, name, value);
+  delete(kind: SecretKind, name: string): Promise<void> {
+    return this.rows.delete(kind, name);
   }
 
-  delete(kind: Kind, name: string): void {
-    this.remove.run(kind, name);
+  /** A random key of the server's own (CSRF tokens, ...), made on first use by whichever instance comes first, and kept. */
+  serverKey(name: string): Promise<Buffer> {
+    let key = this.serverKeys.get(name);
+    if (!key) {
+      key = (async () => {
+        await this.rows.putIfAbsent('server_secret', name, this.seal.seal(randomToken(32), `server_secret/${name}`));
+        return Buffer.from((await this.get('server_secret', name))!, 'base64url');
+      })();
+      key.catch(() => this.serverKeys.delete(name));
+      this.serverKeys.set(name, key);
+    }
+    return key;
   }
 
-  /** A random key of the server's own (CSRF tokens, ...), made on first use and kept. */
-  serverKey(name: string): Buffer {
-    this.insertIfAbsent.run('server_secret', name, randomToken(32));
-    return Buffer.from(this.get('server_secret', name)!, 'base64url');
-  }
-
-  close(): void {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return this.rows.close();
   }
 }

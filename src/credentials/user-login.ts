@@ -9,7 +9,7 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from './password.js';
  */
 export async function checkUserPassword(ports: { readModel: ReadModel; secrets: SecretStore }, username: string, password: string): Promise<UserDocument | undefined> {
   const user = ports.readModel.userByUsername(username);
-  const stored = (user && ports.secrets.get('password', user.userId)) ?? DUMMY_PASSWORD_HASH;
+  const stored = (user && (await ports.secrets.get('password', user.userId))) ?? DUMMY_PASSWORD_HASH;
   const valid = await verifyPassword(password, stored);
   return user && valid && !user.disabled ? user : undefined;
 }

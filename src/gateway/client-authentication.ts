@@ -135,7 +135,7 @@ export class ClientAuthenticator {
     const client = await this.client(clientId);
     let stored = client ? this.secretHashes.get(client) : undefined;
     if (client && stored === undefined) {
-      stored = this.ports.secrets.get('client_secret', client.clientId);
+      stored = await this.ports.secrets.get('client_secret', client.clientId);
       if (stored !== undefined) this.secretHashes.set(client, stored);
     }
     const valid = stored !== undefined && verifyClientSecret(secret, stored);

@@ -5,7 +5,8 @@ import type { AdminService } from '../admin/admin-service.js';
 import type { Ports } from '../commands/ports.js';
 import { UpdateClient } from '../commands/registration.commands.js';
 import type { Config, DynamicRegistrationPolicy } from '../config/config.js';
-import { AddressFailures } from '../credentials/address-failures.js';
+import type { AddressFailures } from '../credentials/address-failures.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 import { verifyClientSecret } from '../credentials/client-secret.js';
 import { checkInitialAccessToken, checkRegistrationAccessToken, issueRegistrationAccessToken } from '../credentials/registration-tokens.js';
 import type { CommandContext } from '../cqrs/command-context.js';
@@ -50,12 +51,12 @@ export class ClientRegistration {
   async register(body: unknown, bearer: string | undefined, address: string, context: CommandContext): Promise<Answer> {
     const { secrets, readModel } = this.ports;
     const { now } = context;
-    const initialAccessToken = bearer === undefined ? undefined : checkInitialAccessToken(secrets, bearer);
+    const initialAccessToken = bearer === undefined ? undefined : await checkInitialAccessToken(secrets, bearer);
     if (bearer !== undefined && !initialAccessToken) throw new InvalidToken('the initial access token is not valid');
     const open = initialAccessToken === undefined;
     if (open) {
       if (this.settings.policy !== 'open') throw new InvalidToken('an initial access token is required to register a client');
-      const wait = this.throttle.retryAfter(countedAs(address), this.settings.limitPerAddress, now.getTime());
+      const wait = await this.throttle.retryAfter(countedAs(address), this.settings.limitPerAddress, now.getTime());
       if (wait > 0) throw new TooManyRequests('client registrations', wait);
     }
     const metadata = parseClientMetadata(body, this.settings.offer());
@@ -69,8 +70,8 @@ export class ClientRegistration {
       ...(initialAccessToken ? { initialAccessTokenId: initialAccessToken.tokenId } : {}),
     };
     const { clientSecret, position } = await asMetadataError(() => this.admin.registerClient({ ...metadata, clientId, registration }, undefined, context));
-    if (open) this.throttle.record(countedAs(address), now.getTime());
-    const registrationAccessToken = issueRegistrationAccessToken(secrets, clientId);
+    if (open) await this.throttle.record(countedAs(address), now.getTime());
+    const registrationAccessToken = await issueRegistrationAccessToken(secrets, clientId);
     await caughtUp(readModel, position);
     return {
       ...clientMetadataResponse({ ...metadata, clientId }),
@@ -98,7 +99,7 @@ export class ClientRegistration {
     const sent = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     if (sent.client_id !== clientId) throw new InvalidClientMetadata('client_id must be sent, and be the client\'s own');
     if (sent.client_secret !== undefined) {
-      const stored = this.ports.secrets.get('client_secret', clientId);
+      const stored = await this.ports.secrets.get('client_secret', clientId);
       if (typeof sent.client_secret !== 'string' || stored === undefined || !verifyClientSecret(sent.client_secret, stored)) {
         throw new InvalidClientMetadata('client_secret must be the current one: a client cannot choose its secret');
       }
@@ -126,7 +127,7 @@ export class ClientRegistration {
    * section 3). A deleted client's token is gone with it: 401, as section 2 asks.
    */
   private async authorized(clientId: string, bearer: string | undefined): Promise<ClientRegistered['data']> {
-    if (bearer === undefined || !checkRegistrationAccessToken(this.ports.secrets, clientId, bearer)) {
+    if (bearer === undefined || !(await checkRegistrationAccessToken(this.ports.secrets, clientId, bearer))) {
       throw new InvalidToken('a valid registration access token for this client is required');
     }
     const { state } = await this.ports.streams.load(streams.client(clientId), clientDecider);
@@ -182,20 +183,20 @@ async function asMetadataError<T>(run: () => Promise<T>): Promise<T> {
 
 /**
  * The registration endpoint as configured: none when DYNAMIC_REGISTRATION is off. Open
- * registrations are counted by address in the throttle file the sign-in throttle shares.
+ * registrations are counted by address where the sign-in throttle counts (the shared state).
  */
 export function openClientRegistration(
   config: Config,
-  parts: { admin: AdminService; commandBus: CommandBus; ports: Pick<Ports, 'secrets' | 'readModel' | 'streams'> },
+  parts: { admin: AdminService; commandBus: CommandBus; ports: Pick<Ports, 'secrets' | 'readModel' | 'streams'>; shared: Pick<SharedState, 'addressCounts'> },
   scopesSupported: readonly string[],
-): { registration: ClientRegistration | undefined; close(): void } {
+): ClientRegistration | undefined {
   const { policy, scopes, limitPerAddress } = config.dynamicRegistration;
-  if (policy === 'off') return { registration: undefined, close: () => undefined };
-  const throttle = new AddressFailures(join(config.dataDir, 'throttle.sqlite'), REGISTRATION_WINDOW_MS, 'address_registrations');
+  if (policy === 'off') return undefined;
+  const throttle = parts.shared.addressCounts('address_registrations', REGISTRATION_WINDOW_MS);
   // Unless configured, what the server offers: its own scopes and those of every live resource server (RFC 8707).
   const offer = () => ({
     scopes: scopes ?? [...new Set([...scopesSupported, ...parts.ports.readModel.resourceServers().flatMap((server) => (server.disabled ? [] : server.scopes))])],
   });
   const settings = { policy, offer, limitPerAddress, endpoint: `${config.issuer}/register` };
-  return { registration: new ClientRegistration(parts.admin, parts.commandBus, parts.ports, settings, throttle), close: () => throttle.close() };
+  return new ClientRegistration(parts.admin, parts.commandBus, parts.ports, settings, throttle);
 }

@@ -48,7 +48,7 @@ export class TokenIssuer {
    * can be given again without being stored anywhere.
    */
   private newRefreshToken(grantId: string, jkt: string | undefined, successorOf: string | undefined): { token: string; hash: string; ttlSeconds: number; jkt?: string } {
-    const token = `${grantId}.${successorOf === undefined ? randomToken(32) : createHmac('sha256', this.ports.secrets.serverKey('refresh-successor')).update(successorOf).digest('base64url')}`;
+    const token = `${grantId}.${successorOf === undefined ? randomToken(32) : createHmac('sha256', this.ports.serverKeys.refreshSuccessor).update(successorOf).digest('base64url')}`;
     return { token, hash: sha256(token), ttlSeconds: this.ports.config.refreshTokenTtlSeconds, ...(jkt ? { jkt } : {}) };
   }
 

@@ -34,13 +34,14 @@ const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString
 export class AccessTokenSigner {
   private readonly keys = new Map<string, KeyObject>();
 
-  constructor(private readonly privateJwkOf: (kid: string) => JWK | undefined) {}
+  /** The private key is looked up once per kid: a key rotated on another instance is found at its first use here. */
+  constructor(private readonly privateJwkOf: (kid: string) => Promise<JWK | undefined>) {}
 
   /** `typ`: at+jwt for access tokens (RFC 9068), JWT for ID tokens, logout+jwt for logout tokens (Back-Channel Logout). */
   async sign(claims: JWTPayload, kid: string, typ: 'at+jwt' | 'JWT' | 'logout+jwt' = 'at+jwt'): Promise<string> {
     let key = this.keys.get(kid);
     if (!key) {
-      const jwk = this.privateJwkOf(kid);
+      const jwk = await this.privateJwkOf(kid);
       if (!jwk) throw new Error(`no private key for signing key ${kid}`);
       key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
       this.keys.set(kid, key);

@@ -1,3 +1,4 @@
+import type { Lease } from '../checkpoints/lease.js';
 import { randomUUID } from 'node:crypto';
 import type { Ports } from '../commands/ports.js';
 import { commandContext } from '../cqrs/command-context.js';
@@ -44,22 +45,26 @@ export class BackChannelLogoutDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly attempts = new Map<string, Attempts>();
+  private ticking: Promise<void> | undefined;
 
   constructor(
     private readonly ports: Pick<Ports, 'readModel' | 'streams' | 'signer' | 'config'>,
-    private readonly lease: { tryAcquire(): boolean } | undefined,
+    private readonly lease: Pick<Lease, 'tryAcquire'> | undefined,
     private readonly logger: Logger,
     private readonly options: BackChannelLogoutOptions,
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
+    // One tick at a time: a slow lease renewal (the database far away) must not pile them up.
+    this.timer = setInterval(() => {
+      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    }, this.options.intervalMs);
     this.timer.unref();
   }
 
   /** Starts a delivery for each logout owed whose time has come; one at a time per client and session. */
-  tick(now = Date.now()): void {
-    if (this.lease && !this.lease.tryAcquire()) return;
+  async tick(now = Date.now()): Promise<void> {
+    if (this.lease && !(await this.lease.tryAcquire())) return;
     for (const owed of this.ports.readModel.pendingBackChannelLogouts()) {
       const client = this.ports.readModel.activeClient(owed.clientId);
       if (!client?.backchannelLogoutUri) continue;
@@ -126,6 +131,7 @@ export class BackChannelLogoutDeliverer {
   /** Stops looking, and lets the deliveries under way finish (their outcome on record, or owed again at the next start). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    await this.ticking;
     await Promise.all(this.inFlight.values());
   }
 }

@@ -14,7 +14,7 @@ export interface Snapshot {
 }
 
 export interface SnapshotStore {
-  get(stream: string): Snapshot | undefined;
-  put(snapshot: Snapshot): void;
-  close(): void;
+  get(stream: string): Promise<Snapshot | undefined>;
+  put(snapshot: Snapshot): Promise<void>;
+  close(): Promise<void>;
 }

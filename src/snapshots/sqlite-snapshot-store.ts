@@ -31,16 +31,16 @@ export class SqliteSnapshotStore implements SnapshotStore {
     );
   }
 
-  get(stream: string): Snapshot | undefined {
+  async get(stream: string): Promise<Snapshot | undefined> {
     const row = this.select.get(stream);
     return row && { stream, kind: row.kind, revision: row.revision, eventId: row.event_id, state: JSON.parse(row.state) as unknown };
   }
 
-  put(snapshot: Snapshot): void {
+  async put(snapshot: Snapshot): Promise<void> {
     this.upsert.run(snapshot.stream, snapshot.kind, snapshot.revision, snapshot.eventId, JSON.stringify(snapshot.state));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

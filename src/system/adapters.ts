@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { MemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpoint-store.js';
-import { SqliteCheckpointStore } from '../checkpoints/sqlite-checkpoint-store.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../event-bus/event-bus.js';
 import { InProcessEventBus } from '../event-bus/in-process-event-bus.js';
@@ -11,6 +10,7 @@ import { SqliteEventStore } from '../event-store/sqlite-event-store.js';
 import { UpcastingEventStore } from '../event-store/upcasting-event-store.js';
 import { upcast } from '../domain/event-catalog.js';
 import type { Logger } from '../observability/logger.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 
 /**
  * EventStoreDB or PostgreSQL when its connection string is set (config.ts refuses both),
@@ -40,6 +40,6 @@ export async function openEventBus(config: Config): Promise<EventBus> {
  * The relay's checkpoint lives as long as what it publishes to: on disk for JetStream,
  * in memory for the in-process bus, which starts empty and must be filled again.
  */
-export function relayCheckpoints(config: Config): CheckpointStore {
-  return config.natsUrl ? new SqliteCheckpointStore(join(config.dataDir, 'checkpoints.sqlite')) : new MemoryCheckpointStore();
+export function relayCheckpoints(config: Config, shared: Pick<SharedState, 'checkpoints'>): CheckpointStore {
+  return config.natsUrl ? shared.checkpoints() : new MemoryCheckpointStore();
 }

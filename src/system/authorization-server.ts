@@ -21,13 +21,12 @@ import { UnusedClientSweeper } from '../admin/unused-client-sweeper.js';
 import { SIGNING_ALGS } from '../keys/signing-keys.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
-import { SqliteLease } from '../checkpoints/sqlite-lease.js';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { openEventBus, relayCheckpoints } from './adapters.js';
 import { openCommandSide } from './command-side.js';
 import { listen } from './listen.js';
+import type { SharedState } from '../shared-state/shared-state.js';
 
 export const SCOPES_SUPPORTED = ['openid', 'profile', 'email', 'offline_access', 'items:read'] as const;
 
@@ -47,6 +46,7 @@ export interface AuthorizationServer {
   commandBus: CommandBus;
   admin: AdminService;
   ports: Ports;
+  shared: SharedState;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -70,7 +70,7 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const metrics = options.metrics ?? new Metrics();
   const commandSide = await openCommandSide(config, metrics, logger);
   const { ports, readSide, commandBus, admin } = commandSide;
-  const { store, readModel, secrets } = ports;
+  const { store, readModel } = ports;
 
   for (const alg of SIGNING_ALGS) {
     if (readModel.signingKeys().some((key) => key.alg === alg)) continue;
@@ -79,12 +79,14 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     await readSide.waitFor(position);
     logger.info('generated the first signing key', { kid, alg });
   }
+  const { shared } = commandSide;
+  const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
   // Logout tokens are sent by one instance: the holder of this lease (the others stand by).
-  const logoutLease = new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'back-channel-logout', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs);
+  const logoutLease = shared.lease('back-channel-logout', holder, config.relayLeaseTtlMs);
   const backChannelLogout = new BackChannelLogoutDeliverer(ports, logoutLease, logger, config.backChannelLogout);
   backChannelLogout.start();
   // Unused self-registered clients are swept by one instance: the holder of this lease.
-  const sweepLease = new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'unused-client-sweep', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs);
+  const sweepLease = shared.lease('unused-client-sweep', holder, config.relayLeaseTtlMs);
   const { unusedClientTtlSeconds, sweepIntervalSeconds } = config.dynamicRegistration;
   const sweeper = new UnusedClientSweeper(admin, sweepLease, { unusedClientTtlSeconds, intervalMs: sweepIntervalSeconds * 1000 }, logger);
   sweeper.start();
@@ -93,12 +95,12 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   keyLifecycle.start(config.keyLifecycleIntervalMs);
 
   const bus = options.bus ?? (await openEventBus(config));
-  const checkpoints = relayCheckpoints(config);
+  const checkpoints = relayCheckpoints(config, shared);
   const relay = new Relay(store, bus, checkpoints, 'relay', logger);
   // With NATS, instances share the relay's checkpoint and take turns through a lease; the
   // in-process bus belongs to its process, so its relay just runs.
   const leased = config.natsUrl
-    ? new LeasedRelay(relay, new SqliteLease(join(config.dataDir, 'checkpoints.sqlite'), 'relay', `${hostname()}:${process.pid}:${randomUUID()}`, config.relayLeaseTtlMs), logger)
+    ? new LeasedRelay(relay, shared.lease('relay', holder, config.relayLeaseTtlMs), logger)
     : undefined;
   const publisher = leased ?? relay;
   await publisher.start();
@@ -114,8 +116,9 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     },
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
-  const registration = openClientRegistration(config, { admin, commandBus, ports }, SCOPES_SUPPORTED);
-  const app = createGatewayApp({ commandBus, ports, registration: registration.registration, browser: new BrowserCookies(secrets.serverKey('csrf'), secureCookies(config)), authorizationRequestKey: secrets.serverKey('authorization-request'), pushedRequestKey: secrets.serverKey('pushed-authorization-request'), logger, clients, metrics, resourceServers: new ResourceServers(ports.readModel, config), endpointProofs: new EndpointProofs(ports, config.issuer, config.dpopNonce === 'required' ? new DPoPNonces(secrets.serverKey('dpop-nonce')) : undefined) }, SCOPES_SUPPORTED, readiness);
+  const registration = openClientRegistration(config, { admin, commandBus, ports, shared }, SCOPES_SUPPORTED);
+  const { serverKeys } = ports;
+  const app = createGatewayApp({ commandBus, ports, registration, browser: new BrowserCookies(serverKeys.csrf, secureCookies(config)), authorizationRequestKey: serverKeys.authorizationRequest, pushedRequestKey: serverKeys.pushedAuthorizationRequest, logger, clients, metrics, resourceServers: new ResourceServers(ports.readModel, config), endpointProofs: new EndpointProofs(ports, config.issuer, config.dpopNonce === 'required' ? new DPoPNonces(serverKeys.dpopNonce) : undefined) }, SCOPES_SUPPORTED, readiness);
   metrics.gauge('relay_lag_events', 'Events in the store the relay has not published yet (on the instance holding the relay lease)', ['instance_role'], async () => {
     const active = leased?.active ?? true;
     return [[{ instance_role: active ? 'relay' : 'standby' }, active ? await store.countAfter(relay.publishedPosition, LAG_COUNTED_UP_TO) : 0]];
@@ -135,20 +138,20 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
     commandBus,
     admin,
     ports,
+    shared,
     metrics,
     async close() {
       await http.close();
       await keyLifecycle.stop();
       await backChannelLogout.stop();
       await sweeper.stop();
-      sweepLease.release();
-      logoutLease.release();
+      await sweepLease.release();
+      await logoutLease.release();
       // Publish what is committed before letting go: subscribers then miss nothing.
       if (!(await publisher.drain())) logger.error('shutdown: the relay could not publish everything; it resumes from its checkpoint at the next start');
       await publisher.stop();
       if (!options.bus) await bus.close();
       await checkpoints.close();
-      registration.close();
       await commandSide.close();
     },
   };

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { FoldedStreams } from '../cqrs/folded-streams.js';
 import type { CommandBus } from '@nestjs/cqrs';
 import { MemoryProjectionStore } from '../../projections/projection-store.js';
@@ -16,9 +15,8 @@ import type { Config } from '../config/config.js';
 import { LoginGuard } from '../credentials/login-guard.js';
 import { FAILURE_WINDOW_SECONDS } from '../domain/login-attempts.js';
 import { AuthorizationLimit } from '../commands/authorization-limit.js';
-import { AddressFailures } from '../credentials/address-failures.js';
 import { DEVICE_REQUEST_WINDOW_SECONDS, DeviceRequests, USER_CODE_FAILURE_WINDOW_SECONDS, UserCodeGuesses } from '../credentials/device-limits.js';
-import { SecretStore } from '../credentials/secret-store.js';
+import { readServerKeys } from '../credentials/server-keys.js';
 import { startCommandBus } from '../cqrs/command-bus.js';
 import { AccessTokenSigner } from '../keys/signing-keys.js';
 import { openEventStore } from './adapters.js';
@@ -26,7 +24,7 @@ import { reachEventStore } from '../event-store/first-contact.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
+import { openSharedState, type SharedState } from '../shared-state/shared-state.js';
 import { ProjectedReadModel } from './projected-read-model.js';
 
 /**
@@ -41,6 +39,8 @@ export interface CommandSide {
   readSide: ProjectionRunner;
   commandBus: CommandBus;
   admin: AdminService;
+  /** Secrets, leases, checkpoints, counts and snapshots: SQLite files, or PostgreSQL with DATABASE_URL. */
+  shared: SharedState;
   close(): Promise<void>;
 }
 
@@ -55,38 +55,35 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
     await store.close().catch(() => undefined);
     throw error;
   });
-  const secrets = new SecretStore(join(config.dataDir, 'secrets.sqlite'));
+  const shared = openSharedState(config, logger);
+  const secrets = shared.secrets();
   const documents = new MemoryProjectionStore();
   const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
   const readModel = new ProjectedReadModel(documents, readSide);
   readSide.followStore(store);
   await readSide.waitFor(head, 60_000);
-  const signer = new AccessTokenSigner((kid) => {
-    const jwk = secrets.get('signing_key', kid);
+  const signer = new AccessTokenSigner(async (kid) => {
+    const jwk = await secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;
   });
-  const snapshots = new SqliteSnapshotStore(join(config.dataDir, 'snapshots.sqlite'));
-  const streams = new FoldedStreams(store, {}, { store: snapshots, every: SNAPSHOT_EVERY });
-  const loginGuard = new LoginGuard({ streams, readModel, secrets }, new AddressFailures(join(config.dataDir, 'throttle.sqlite'), FAILURE_WINDOW_SECONDS * 1000));
+  const serverKeys = await readServerKeys(secrets);
+  const streams = new FoldedStreams(store, {}, { store: shared.snapshots(), every: SNAPSHOT_EVERY });
+  const loginGuard = new LoginGuard({ streams, readModel, secrets }, shared.addressCounts('address_failures', FAILURE_WINDOW_SECONDS * 1000));
   const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
-  const throttleFile = join(config.dataDir, 'throttle.sqlite');
-  const userCodeGuesses = new UserCodeGuesses(new AddressFailures(throttleFile, USER_CODE_FAILURE_WINDOW_SECONDS * 1000, 'address_user_code_failures'));
-  const deviceRequests = new DeviceRequests(new AddressFailures(throttleFile, DEVICE_REQUEST_WINDOW_SECONDS * 1000, 'address_device_requests'));
-  const ports: Ports = { store, streams, secrets, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses, deviceRequests };
+  const userCodeGuesses = new UserCodeGuesses(shared.addressCounts('address_user_code_failures', USER_CODE_FAILURE_WINDOW_SECONDS * 1000));
+  const deviceRequests = new DeviceRequests(shared.addressCounts('address_device_requests', DEVICE_REQUEST_WINDOW_SECONDS * 1000));
+  const ports: Ports = { store, streams, secrets, serverKeys, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses, deviceRequests };
   const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...deviceAuthorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
   return {
     ports,
     readSide,
     commandBus: cqrs.commandBus,
     admin: new AdminService(cqrs.commandBus, ports),
+    shared,
     async close() {
       await readSide.stop();
       await cqrs.close();
-      loginGuard.close();
-      userCodeGuesses.close();
-      deviceRequests.close();
-      secrets.close();
-      snapshots.close();
+      await shared.close();
       await store.close();
     },
   };

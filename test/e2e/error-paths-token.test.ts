@@ -162,7 +162,8 @@ describe('resource server (RFC 6750)', () => {
       system.as.ports.signer.sign(c as never, kid).then(() =>
         new SignJWT(c as never).setProtectedHeader({ alg: 'ES256', typ, kid }).setIssuedAt().setExpirationTime(exp),
       );
-    const key = await import('jose').then((j) => j.importJWK(JSON.parse(system.as.ports.secrets.get('signing_key', kid)!), 'ES256'));
+    const privateJwk = JSON.parse((await system.as.ports.secrets.get('signing_key', kid))!);
+    const key = await import('jose').then((j) => j.importJWK(privateJwk, 'ES256'));
     for (const token of [
       await (await own(claims, 'JWT')).sign(key),
       await (await own({ ...claims, aud: 'https://other.example' })).sign(key),

@@ -82,7 +82,7 @@ describe('pushed authorization requests (RFC 9126)', () => {
     }, insecure));
     const foreign = await new UserAgent().get(authorizeWith('pushy', pushed.request_uri).toString());
     expect(foreign.status).toBe(400);
-    const expired = sealPushedRequest(system.as.ports.secrets.serverKey('pushed-authorization-request'), 'web', { id: crypto.randomUUID(), params: `client_id=web&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}&code_challenge=${challenge}&code_challenge_method=S256`, expiresAt: Date.now() - 1 });
+    const expired = sealPushedRequest(system.as.ports.serverKeys.pushedAuthorizationRequest, 'web', { id: crypto.randomUUID(), params: `client_id=web&response_type=code&redirect_uri=${encodeURIComponent(redirectUri)}&code_challenge=${challenge}&code_challenge_method=S256`, expiresAt: Date.now() - 1 });
     expect((await new UserAgent().get(authorizeWith('web', expired).toString())).status).toBe(400);
     expect((await new UserAgent().get(authorizeWith('web', 'urn:ietf:params:oauth:request_uri:forged').toString())).status).toBe(400);
   });

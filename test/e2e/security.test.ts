@@ -227,7 +227,7 @@ describe('cookies, sizes, and the resource server\'s algorithms', () => {
     const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid }).sign(publicKeyAsSecret);
     expect((await call(hmac)).status).toBe(401);
 
-    const key = await importJWK(JSON.parse(system.as.ports.secrets.get('signing_key', kid)!), 'ES256');
+    const key = await importJWK(JSON.parse((await system.as.ports.secrets.get('signing_key', kid))!), 'ES256');
     const now = Math.floor(Date.now() / 1000);
     const signed = (exp: number) => new SignJWT({ ...claims, exp }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid }).sign(key);
     expect((await call(await signed(now - 10))).status).toBe(200); // within the 30 s skew

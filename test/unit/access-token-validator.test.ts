@@ -21,7 +21,7 @@ describe('access token validation, with its cache of verified tokens', () => {
     store = new MemoryProjectionStore();
     const key = await generateSigningKey();
     kid = key.kid;
-    signer = new AccessTokenSigner(() => key.privateJwk);
+    signer = new AccessTokenSigner(async () => key.privateJwk);
     put('signing-keys', kid, { kid, alg: 'ES256', publicJwk: key.publicJwk, status: 'active', activateAfter: null, activatedAt: null, retireAfter: null });
   });
   afterEach(() => jest.useRealTimers());

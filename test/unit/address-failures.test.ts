@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { AddressFailures } from '../../src/credentials/address-failures.js';
+import { SqliteAddressFailures as AddressFailures } from '../../src/credentials/address-failures.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 
 describe('failed sign-ins by address', () => {
@@ -8,27 +8,27 @@ describe('failed sign-ins by address', () => {
   afterAll(() => dir.remove());
   const window = 15 * 60_000;
 
-  it('are seen by every instance on the data directory, within the window only', () => {
+  it('are seen by every instance on the data directory, within the window only', async () => {
     const file = join(dir.path, 'throttle.sqlite');
     const [a, b] = [new AddressFailures(file, window), new AddressFailures(file, window)];
     const now = Date.parse('2026-11-22T10:00:00Z');
-    a.record('192.0.2.1', now - window - 1);
-    a.record('192.0.2.1', now - 1000);
-    b.record('192.0.2.1', now);
-    b.record('198.51.100.7', now);
-    expect(a.within('192.0.2.1', now)).toEqual([now - 1000, now]);
-    expect(b.within('192.0.2.1', now)).toEqual([now - 1000, now]);
-    expect(a.within('203.0.113.9', now)).toEqual([]);
-    a.close();
-    b.close();
+    await a.record('192.0.2.1', now - window - 1);
+    await a.record('192.0.2.1', now - 1000);
+    await b.record('192.0.2.1', now);
+    await b.record('198.51.100.7', now);
+    expect(await a.within('192.0.2.1', now)).toEqual([now - 1000, now]);
+    expect(await b.within('192.0.2.1', now)).toEqual([now - 1000, now]);
+    expect(await a.within('203.0.113.9', now)).toEqual([]);
+    await a.close();
+    await b.close();
   });
 
-  it('drops rows older than the window as it goes', () => {
+  it('drops rows older than the window as it goes', async () => {
     const file = join(dir.path, 'pruned.sqlite');
     const failures = new AddressFailures(file, window);
     const start = Date.parse('2026-11-22T10:00:00Z');
-    for (let i = 0; i < 512; i++) failures.record(`192.0.2.${i % 250}`, start + i * 10_000);
-    failures.close();
+    for (let i = 0; i < 512; i++) await failures.record(`192.0.2.${i % 250}`, start + i * 10_000);
+    await failures.close();
     const db = new Database(file, { readonly: true });
     const { rows, oldest } = db.prepare<[], { rows: number; oldest: number }>('SELECT count(*) AS rows, min(at) AS oldest FROM address_failures').get()!;
     db.close();
@@ -36,15 +36,15 @@ describe('failed sign-ins by address', () => {
     expect(oldest).toBeGreaterThan(start);
   });
 
-  it('says how long until fewer than the limit are in the window', () => {
+  it('says how long until fewer than the limit are in the window', async () => {
     const file = join(dir.path, 'limits.sqlite');
     const failures = new AddressFailures(file, window);
     const now = Date.parse('2026-11-22T10:00:00Z');
-    for (const seconds of [0, 60, 120]) failures.record('192.0.2.1', now + seconds * 1000);
-    expect(failures.retryAfter('192.0.2.1', 4, now + 130_000)).toBe(0);
-    expect(failures.retryAfter('192.0.2.1', 3, now + 130_000)).toBe(900 - 130);
-    expect(failures.retryAfter('192.0.2.1', 2, now + 130_000)).toBe(900 + 60 - 130);
-    expect(failures.retryAfter('198.51.100.7', 1, now + 130_000)).toBe(0);
-    failures.close();
+    for (const seconds of [0, 60, 120]) await failures.record('192.0.2.1', now + seconds * 1000);
+    expect(await failures.retryAfter('192.0.2.1', 4, now + 130_000)).toBe(0);
+    expect(await failures.retryAfter('192.0.2.1', 3, now + 130_000)).toBe(900 - 130);
+    expect(await failures.retryAfter('192.0.2.1', 2, now + 130_000)).toBe(900 + 60 - 130);
+    expect(await failures.retryAfter('198.51.100.7', 1, now + 130_000)).toBe(0);
+    await failures.close();
   });
 });

@@ -15,8 +15,8 @@ describe('configuration from the environment', () => {
       .toMatchObject({ natsUrl: 'nats://127.0.0.1:4222', eventStoreDbUrl: 'esdb://db:2113?tls=false', issuer: 'https://as.example', authorizationServerPort: 8080 });
   });
 
-  it('takes PostgreSQL as the record by DATABASE_URL, never beside EVENTSTOREDB_URL, and names a bad one without echoing it', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/oauth' }).databaseUrl).toBe('postgresql://u:p@db.example:5432/oauth');
+  it('takes PostgreSQL by DATABASE_URL, with the key that seals its secrets, and names a bad one without echoing it', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@db.example:5432/oauth', SECRET_STORE_KEY: Buffer.alloc(32).toString('base64url') }).databaseUrl).toBe('postgresql://u:p@db.example:5432/oauth');
     const problems = (env: Record<string, string>) => {
       try {
         loadConfig(env);
@@ -25,8 +25,14 @@ describe('configuration from the environment', () => {
       }
       return '';
     };
-    expect(problems({ DATABASE_URL: 'postgres://db/oauth', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false' })).toMatch(/EVENTSTOREDB_URL and DATABASE_URL are both set/);
-    const wrong = problems({ DATABASE_URL: 'mysql://admin:hunter2@db:3306/oauth' });
+    const key = Buffer.alloc(32, 7).toString('base64url');
+    // EventStoreDB for the record, PostgreSQL for the shared state.
+    expect(problems({ DATABASE_URL: 'postgres://db/oauth', EVENTSTOREDB_URL: 'esdb://localhost:2113?tls=false', SECRET_STORE_KEY: key })).toBe('');
+    // Instances sharing a database must share the key that seals what it holds.
+    expect(problems({ DATABASE_URL: 'postgres://db/oauth' })).toMatch(/DATABASE_URL needs SECRET_STORE_KEY or SECRET_STORE_KEY_FILE/);
+    expect(problems({ SECRET_STORE_KEY: 'c2hvcnQ' })).toMatch(/SECRET_STORE_KEY: each key must be 32 bytes/);
+    expect(problems({ SECRET_STORE_KEY_FILE: '/nonexistent/key' })).toMatch(/SECRET_STORE_KEY_FILE: no file/);
+    const wrong = problems({ DATABASE_URL: 'mysql://admin:hunter2@db:3306/oauth', SECRET_STORE_KEY: key });
     expect(wrong).toMatch(/DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
     expect(wrong).not.toContain('hunter2');
     expect(problems({ DATABASE_URL: 'not a url hunter2' })).toMatch(/^DATABASE_URL must be .*not echoed/);

@@ -58,7 +58,7 @@ describe('folded streams with snapshots', () => {
     const snapshots = snapshotStore();
     const decider = counter('count/1');
     expect((await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 500, events: 250 });
-    expect(snapshots.get('count-1')).toMatchObject({ kind: 'count/1', revision: 249, state: { total: 500, events: 250 } });
+    expect(await snapshots.get('count-1')).toMatchObject({ kind: 'count/1', revision: 249, state: { total: 500, events: 250 } });
 
     await store.append('count-1', [anEvent('Added', { add: 5 })], 249);
     store.readsFrom.length = 0;
@@ -75,15 +75,15 @@ describe('folded streams with snapshots', () => {
     const decider = counter('count/1');
     for (let i = 0; i < 120; i++) await decideAndAppend(streams, 'count-1', decider, { add: 1 }, commandContext());
     // Served from the cache all along: no command paid for a snapshot.
-    expect(snapshots.get('count-1')).toBeUndefined();
+    expect(await snapshots.get('count-1')).toBeUndefined();
 
     expect((await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider)).state).toEqual({ total: 140, events: 130 });
     const [last] = await store.readStream('count-1', 129);
-    expect(snapshots.get('count-1')).toMatchObject({ revision: 129, eventId: last.id, state: { total: 140, events: 130 } });
+    expect(await snapshots.get('count-1')).toMatchObject({ revision: 129, eventId: last.id, state: { total: 140, events: 130 } });
     // A load that reads fewer than `every` events leaves the snapshot as it is.
     await decideAndAppend(streams, 'count-1', decider, { add: 1 }, commandContext());
     await new FoldedStreams(store, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', decider);
-    expect(snapshots.get('count-1')?.revision).toBe(129);
+    expect((await snapshots.get('count-1'))?.revision).toBe(129);
   });
 
   it('ignores a snapshot of another kind, one the stream no longer matches, and one it cannot read', async () => {
@@ -100,16 +100,16 @@ describe('folded streams with snapshots', () => {
     expect((await new FoldedStreams(other, { streams: 10 }, { store: snapshots, every: 100 }).load('count-1', counter('count/1'))).state.events).toBe(250);
     expect(other.readsFrom).toEqual([249, 0]);
     // ...and the snapshot now names this store's event.
-    expect(snapshots.get('count-1')?.eventId).toBe((await other.readStream('count-1', 249))[0].id);
+    expect((await snapshots.get('count-1'))?.eventId).toBe((await other.readStream('count-1', 249))[0].id);
 
     const broken: SnapshotStore = {
-      get: () => {
+      get: async () => {
         throw new Error('disk I/O error');
       },
-      put: () => {
+      put: async () => {
         throw new Error('database or disk is full');
       },
-      close: () => {},
+      close: async () => {},
     };
     const streams = new FoldedStreams(await storeWith(250), { streams: 10 }, { store: broken, every: 100 });
     expect((await streams.load('count-1', counter('count/1'))).state).toEqual({ total: 500, events: 250 });

@@ -6,28 +6,28 @@ describe('a lease in a shared SQLite file', () => {
   const dir = tempDir();
   afterAll(() => dir.remove());
 
-  it('is held by one holder at a time, renewed by it, and taken over once it runs out', () => {
+  it('is held by one holder at a time, renewed by it, and taken over once it runs out', async () => {
     const file = join(dir.path, 'leases.sqlite');
     const a = new SqliteLease(file, 'relay', 'a', 1000);
     const b = new SqliteLease(file, 'relay', 'b', 1000);
-    expect(a.tryAcquire(10_000)).toBe(true);
-    expect(b.tryAcquire(10_500)).toBe(false);
-    expect(a.tryAcquire(10_900)).toBe(true); // renewed until 11 900
-    expect(b.tryAcquire(11_800)).toBe(false);
-    expect(b.tryAcquire(12_000)).toBe(true); // a stopped renewing: b takes over
-    expect(a.tryAcquire(12_100)).toBe(false);
-    b.release();
-    expect(a.tryAcquire(12_200)).toBe(true);
-    a.release();
+    expect(await a.tryAcquire(10_000)).toBe(true);
+    expect(await b.tryAcquire(10_500)).toBe(false);
+    expect(await a.tryAcquire(10_900)).toBe(true); // renewed until 11 900
+    expect(await b.tryAcquire(11_800)).toBe(false);
+    expect(await b.tryAcquire(12_000)).toBe(true); // a stopped renewing: b takes over
+    expect(await a.tryAcquire(12_100)).toBe(false);
+    await b.release();
+    expect(await a.tryAcquire(12_200)).toBe(true);
+    await a.release();
   });
 
-  it('keeps different names apart', () => {
+  it('keeps different names apart', async () => {
     const file = join(dir.path, 'names.sqlite');
     const relay = new SqliteLease(file, 'relay', 'a', 1000);
     const other = new SqliteLease(file, 'other', 'b', 1000);
-    expect(relay.tryAcquire(0)).toBe(true);
-    expect(other.tryAcquire(0)).toBe(true);
-    relay.release();
-    other.release();
+    expect(await relay.tryAcquire(0)).toBe(true);
+    expect(await other.tryAcquire(0)).toBe(true);
+    await relay.release();
+    await other.release();
   });
 });

@@ -25,9 +25,9 @@ async function asRequest<T>(read: () => Promise<T>): Promise<T> {
  */
 export function auditRoutes(router: Router, gateway: Gateway): void {
   const { store, secrets } = gateway.ports;
-  const authorize = (ctx: Context) => {
+  const authorize = async (ctx: Context) => {
     const key = /^Bearer (\S+)$/.exec(ctx.get('authorization'))?.[1];
-    const auditor = key ? checkAuditKey(secrets, key) : undefined;
+    const auditor = key ? await checkAuditKey(secrets, key) : undefined;
     if (!auditor) {
       ctx.set('WWW-Authenticate', 'Bearer realm="audit"');
       throw new InvalidToken('an audit key is required');
@@ -36,7 +36,7 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
   };
 
   router.get('/audit/history', async (ctx) => {
-    authorize(ctx);
+    await authorize(ctx);
     const query = queryParams(ctx);
     // Bounded answers: an auditor pages with from/to, or uses oauth-audit for the whole log.
     const limit = await asRequest(async () => wholeNumberIn(query.limit, 'limit', 1, MAX_ENTRIES, 1000));
@@ -54,7 +54,7 @@ export function auditRoutes(router: Router, gateway: Gateway): void {
   });
 
   router.get('/audit/grants-at', async (ctx) => {
-    authorize(ctx);
+    await authorize(ctx);
     const q = queryParams(ctx);
     if (!q.user) throw new InvalidRequest('user is required');
     const at = await asRequest(async () => auditTime(q.time, 'time'));

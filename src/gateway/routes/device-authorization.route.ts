@@ -30,7 +30,7 @@ export function deviceAuthorizationRoute(router: Router, gateway: Gateway): void
     const resources = asked ?? [gateway.resourceServers.defaultFor(client)];
     gateway.resourceServers.check(client, resources, asked ? scopes : undefined);
     // Counted once the request is good: only what would be recorded counts.
-    gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
+    await gateway.ports.deviceRequests.admit(countedAs(ctx.ip), new Date());
     const answer = await gateway.commandBus.execute(new RequestDeviceAuthorization(client.clientId, scopes, resources, contextOf(ctx)));
     const verificationUri = `${issuer}${VERIFICATION_PATH}`;
     ctx.body = {

@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { DecideDeviceAuthorization, USER_CODE_KEY } from '../../commands/device-authorization.commands.js';
+import { DecideDeviceAuthorization } from '../../commands/device-authorization.commands.js';
 import { stillSignedIn, userOfSignInSession } from '../../credentials/sign-in-session.js';
 import { UserCodeGuessesThrottled } from '../../credentials/device-limits.js';
 import type { SignedIn } from '../../domain/grant.js';
@@ -31,9 +31,9 @@ const CODE_FORM = 'device';
  * throttled by address (src/credentials/user-code-guesses.ts).
  */
 export function deviceVerificationRoutes(router: Router, gateway: Gateway): void {
-  const { config, readModel, secrets, userCodeGuesses } = gateway.ports;
+  const { config, readModel, userCodeGuesses } = gateway.ports;
   const { browser } = gateway;
-  const key = secrets.serverKey(USER_CODE_KEY);
+  const key = gateway.ports.serverKeys.deviceUserCode;
   const sealingKey = gateway.authorizationRequestKey;
 
   function codeForm(ctx: Context, typed: string, csrf: string, problem?: string, status?: number) {
@@ -69,7 +69,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     // An IPv6 address by its /64: each of a subscriber's 2^64 addresses would have guesses of its own.
     const address = countedAs(ctx.ip);
     try {
-      userCodeGuesses.check(address, now);
+      await userCodeGuesses.check(address, now);
     } catch (error) {
       if (!(error instanceof UserCodeGuessesThrottled)) throw error;
       ctx.set('Retry-After', String(error.retryAfterSeconds));
@@ -79,7 +79,7 @@ ${problem ? html`<p class="error" role="alert">${problem}</p>` : ''}
     const hash = code && userCodeHash(key, code);
     const grant = code ? await loadGrant(gateway, grantIdOfUserCode(key, code)) : undefined;
     if (!hash || !grant || !awaitsUserWithCode(grant, hash, now) || !readModel.activeClient(grant.clientId!)) {
-      userCodeGuesses.recordFailure(address, now);
+      await userCodeGuesses.recordFailure(address, now);
       return codeForm(ctx, typed, csrf, 'That code is not valid, or has expired. Check the code on your device.', 400);
     }
     const held: HeldDeviceVerification = { grantId: grant.grantId!, userCodeHash: hash };

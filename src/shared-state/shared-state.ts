@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import type { CheckpointStore } from '../checkpoints/checkpoint-store.js';
+import type { Lease } from '../checkpoints/lease.js';
+import { PostgresCheckpointStore } from '../checkpoints/postgres-checkpoint-store.js';
+import { PostgresLease } from '../checkpoints/postgres-lease.js';
+import { SqliteCheckpointStore } from '../checkpoints/sqlite-checkpoint-store.js';
+import { SqliteLease } from '../checkpoints/sqlite-lease.js';
+import type { Config } from '../config/config.js';
+import { SqliteAddressFailures, type AddressCounter, type AddressFailures } from '../credentials/address-failures.js';
+import { PostgresAddressFailures } from '../credentials/postgres-address-failures.js';
+import { PostgresSecretRows } from '../credentials/postgres-secret-rows.js';
+import { SecretSeal, secretStoreKeys } from '../credentials/sealed-secrets.js';
+import { SecretStore } from '../credentials/secret-store.js';
+import { SqliteSecretRows } from '../credentials/sqlite-secret-rows.js';
+import type { Logger } from '../observability/logger.js';
+import { PostgresSnapshotStore } from '../snapshots/postgres-snapshot-store.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
+import { PostgresConnection } from './postgres-connection.js';
+
+/**
+ * What the instances of one deployment share besides the record: secrets, leases, the
+ * relay's checkpoint, the counts by address, snapshots. In SQLite files in the data
+ * directory (one host), or in PostgreSQL with DATABASE_URL (every host; docs/shared-state.md).
+ * Each part is opened when first asked for: the command line needs few of them.
+ */
+export interface SharedState {
+  readonly where: 'sqlite' | 'postgresql';
+  secrets(): SecretStore;
+  snapshots(): SnapshotStore;
+  addressCounts(counter: AddressCounter, windowMs: number): AddressFailures;
+  checkpoints(): CheckpointStore;
+  lease(name: string, holder: string, ttlMs: number): Lease;
+  close(): Promise<void>;
+}
+
+export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>): SharedState {
+  const opened: Array<{ close(): unknown }> = [];
+  const keep = <T extends { close(): unknown }>(part: T): T => (opened.push(part), part);
+  const once = <T>(make: () => T) => {
+    let made: T | undefined;
+    return () => (made ??= make());
+  };
+  const closeParts = async () => {
+    for (const part of opened.reverse()) await part.close();
+  };
+  if (config.databaseUrl) {
+    const db = new PostgresConnection(config.databaseUrl, logger);
+    return {
+      where: 'postgresql',
+      secrets: once(() => keep(new SecretStore(new PostgresSecretRows(db), new SecretSeal(secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }))))),
+      snapshots: once(() => keep(new PostgresSnapshotStore(db))),
+      addressCounts: (counter, windowMs) => keep(new PostgresAddressFailures(db, windowMs, counter)),
+      checkpoints: () => new PostgresCheckpointStore(db),
+      lease: (name, holder, ttlMs) => new PostgresLease(db, name, holder, ttlMs),
+      async close() {
+        await closeParts();
+        await db.close();
+      },
+    };
+  }
+  const file = (name: string) => join(config.dataDir, name);
+  return {
+    where: 'sqlite',
+    secrets: once(() =>
+      keep(new SecretStore(new SqliteSecretRows(file('secrets.sqlite')), new SecretSeal(secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }, file('secret-store.key'))))),
+    ),
+    snapshots: once(() => keep(new SqliteSnapshotStore(file('snapshots.sqlite')))),
+    addressCounts: (counter, windowMs) => keep(new SqliteAddressFailures(file('throttle.sqlite'), windowMs, counter)),
+    checkpoints: () => new SqliteCheckpointStore(file('checkpoints.sqlite')),
+    lease: (name, holder, ttlMs) => new SqliteLease(file('checkpoints.sqlite'), name, holder, ttlMs),
+    close: closeParts,
+  };
+}
