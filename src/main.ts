@@ -44,6 +44,7 @@ async function main(): Promise<void> {
     '',
     'Event-sourced OAuth 2.0 authorization server is running',
     `  event store:          ${config.eventStoreDbUrl ? `EventStoreDB ${hostsOf(config.eventStoreDbUrl)}` : config.databaseUrl ? `PostgreSQL ${databaseOf(config.databaseUrl)}` : `SQLite in ${config.dataDir}`}`,
+    `  shared state:         ${config.databaseUrl ? `PostgreSQL ${databaseOf(config.databaseUrl)}` : `SQLite in ${config.dataDir}`}`,
     `  event bus:            ${config.natsUrl ? `NATS JetStream ${config.natsUrl}` : 'in-process'}`,
   ];
   if (admin) lines.push(`  metrics (Prometheus): http://${config.host}:${config.adminPort}/metrics`);

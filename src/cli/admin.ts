@@ -46,7 +46,9 @@ const HELPS = {
 
   oauth-admin keys rotate [--activate-after <seconds>] [--alg ES256|RS256]
                                                       publish a new key of each algorithm (or of one); it signs from then on
-  oauth-admin keys list`,
+  oauth-admin keys list
+  oauth-admin keys reseal                             seal every private key and server key again under the first
+                                                      SECRET_STORE_KEY, after a new one was put first (docs/shared-state.md)`,
   'registration-token': `oauth-admin registration-token: initial access tokens for dynamic client registration (RFC 7591)
 
   oauth-admin registration-token create --name <who>   a token, shown once, to send as "Authorization: Bearer" to /register
@@ -254,6 +256,11 @@ export async function runAdmin(argv: string[], env: Record<string, string | unde
       case 'audit-key create': {
         const { key } = await createAuditKey(side.ports.secrets, required('name'));
         io.out(`audit key: ${key}\n(shown once; only its hash is kept. Use it as "Authorization: Bearer <key>" on /audit/...)`);
+        return 0;
+      }
+      case 'keys reseal': {
+        const written = await side.ports.secrets.reseal();
+        io.out(`sealed ${written} key(s) again under the first SECRET_STORE_KEY; keys given after it are no longer needed`);
         return 0;
       }
       case 'keys list': {

@@ -24,5 +24,9 @@ export class PostgresSecretRows implements SecretRows {
     await this.db.query('DELETE FROM secrets WHERE kind = $1 AND name = $2', [kind, name]);
   }
 
+  async names(kind: SecretKind): Promise<string[]> {
+    return (await this.db.query<{ name: string }>('SELECT name FROM secrets WHERE kind = $1 ORDER BY name', [kind])).map((row) => row.name);
+  }
+
   async close(): Promise<void> {}
 }

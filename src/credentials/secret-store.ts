@@ -10,6 +10,7 @@ export interface SecretRows {
   /** Keeps the row already there: two instances making the same server key agree on the first. */
   putIfAbsent(kind: SecretKind, name: string, value: string): Promise<void>;
   delete(kind: SecretKind, name: string): Promise<void>;
+  names(kind: SecretKind): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -42,6 +43,23 @@ export class SecretStore {
 
   delete(kind: SecretKind, name: string): Promise<void> {
     return this.rows.delete(kind, name);
+  }
+
+  /**
+   * Seals every sealed row again under the first key (after a new key was put first): the
+   * old key may then be dropped. Answers how many rows were written.
+   */
+  async reseal(): Promise<number> {
+    let written = 0;
+    for (const kind of SEALED) {
+      for (const name of await this.rows.names(kind)) {
+        const value = await this.get(kind, name);
+        if (value === undefined) continue;
+        await this.put(kind, name, value);
+        written++;
+      }
+    }
+    return written;
   }
 
   /** A random key of the server's own (CSRF tokens, ...), made on first use by whichever instance comes first, and kept. */

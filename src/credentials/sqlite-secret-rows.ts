@@ -9,6 +9,7 @@ export class SqliteSecretRows implements SecretRows {
   private readonly upsert;
   private readonly insertIfAbsent;
   private readonly remove;
+  private readonly list;
 
   constructor(file: string) {
     this.db = openSqliteFile(file, { directoryMode: 0o700, fileMode: 0o600 });
@@ -19,6 +20,7 @@ export class SqliteSecretRows implements SecretRows {
     );
     this.insertIfAbsent = this.db.prepare<[SecretKind, string, string]>('INSERT OR IGNORE INTO secrets (kind, name, value) VALUES (?, ?, ?)');
     this.remove = this.db.prepare<[SecretKind, string]>('DELETE FROM secrets WHERE kind = ? AND name = ?');
+    this.list = this.db.prepare<[SecretKind], { name: string }>('SELECT name FROM secrets WHERE kind = ? ORDER BY name');
   }
 
   async get(kind: SecretKind, name: string): Promise<string | undefined> {
@@ -35,6 +37,10 @@ export class SqliteSecretRows implements SecretRows {
 
   async delete(kind: SecretKind, name: string): Promise<void> {
     this.remove.run(kind, name);
+  }
+
+  async names(kind: SecretKind): Promise<string[]> {
+    return this.list.all(kind).map((row) => row.name);
   }
 
   async close(): Promise<void> {

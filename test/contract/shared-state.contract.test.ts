@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/config.js';
@@ -112,6 +112,13 @@ describe.each(places)('the shared state in %s', (_, place) => {
     // The new key first seals; the old one still opens what it sealed.
     const both = where.open({ SECRET_STORE_KEY: `${OTHER_KEY},${KEY}` });
     expect(await both.secrets().get('signing_key', 'kid-1')).toBe('private');
+    // Sealed again under the new key (oauth-admin keys reseal), the old key may go.
+    await both.secrets().serverKey('csrf');
+    expect(await both.secrets().reseal()).toBe(2);
+    const renewed = where.open({ SECRET_STORE_KEY: OTHER_KEY });
+    expect(await renewed.secrets().get('signing_key', 'kid-1')).toBe('private');
+    expect(await renewed.secrets().serverKey('csrf')).toHaveLength(32);
+    await expect(where.open({ SECRET_STORE_KEY: KEY }).secrets().get('signing_key', 'kid-1')).rejects.toThrow(/not given/);
   });
 
   it('makes each server key once, the same for every instance that asks, even at once', async () => {
@@ -188,6 +195,7 @@ describe('the SQLite secret store without a configured key', () => {
     await state.secrets().put('signing_key', 'kid', 'private');
     const keyFile = join(dataDir, 'secret-store.key');
     expect(readFileSync(keyFile, 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
     const again = openSharedState(loadConfig({ DATA_DIR: dataDir }));
     opened.push(again);
     expect(await again.secrets().get('signing_key', 'kid')).toBe('private');
