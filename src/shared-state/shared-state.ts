@@ -31,6 +31,8 @@ export interface SharedState {
   addressCounts(counter: AddressCounter, windowMs: number): AddressFailures;
   checkpoints(): CheckpointStore;
   lease(name: string, holder: string, ttlMs: number): Lease;
+  /** Throws when the shared state cannot be reached (readiness). */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,7 @@ export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>):
       addressCounts: (counter, windowMs) => keep(new PostgresAddressFailures(db, windowMs, counter)),
       checkpoints: () => new PostgresCheckpointStore(db),
       lease: (name, holder, ttlMs) => new PostgresLease(db, name, holder, ttlMs),
+      check: async () => void (await db.query('SELECT 1 FROM secrets LIMIT 1')),
       async close() {
         await closeParts();
         await db.close();
@@ -69,6 +72,8 @@ export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>):
     addressCounts: (counter, windowMs) => keep(new SqliteAddressFailures(file('throttle.sqlite'), windowMs, counter)),
     checkpoints: () => new SqliteCheckpointStore(file('checkpoints.sqlite')),
     lease: (name, holder, ttlMs) => new SqliteLease(file('checkpoints.sqlite'), name, holder, ttlMs),
+    // Files on this host: a failing one shows in the request that reads it.
+    check: async () => undefined,
     close: closeParts,
   };
 }

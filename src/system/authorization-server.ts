@@ -114,6 +114,8 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
       const lag = await readSide.lag();
       return lag <= READY_LAG ? true : `${lag} events behind the store`;
     },
+    // Beside EventStoreDB the shared state is a second engine that may be away on its own.
+    ...(shared.where === 'postgresql' && config.eventStoreDbUrl ? { sharedState: async () => (await shared.check(), true) } : {}),
     ...(config.natsUrl ? { eventBus: async () => bus.isConnected() || 'NATS is not connected' } : {}),
   };
   const registration = openClientRegistration(config, { admin, commandBus, ports, shared }, SCOPES_SUPPORTED);
