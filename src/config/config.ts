@@ -223,10 +223,6 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.secretStoreKeyFile && !existsSync(config.secretStoreKeyFile)) problems.push(`SECRET_STORE_KEY_FILE: no file ${config.secretStoreKeyFile}`);
   if (config.secretStoreKey && config.secretStoreKeyFile) problems.push('SECRET_STORE_KEY and SECRET_STORE_KEY_FILE are both set: set one');
-  // Every instance reads what the others sealed: a key each made for itself would not do.
-  if (config.databaseUrl && !config.secretStoreKey && !config.secretStoreKeyFile) {
-    problems.push('DATABASE_URL needs SECRET_STORE_KEY or SECRET_STORE_KEY_FILE: private keys in PostgreSQL are sealed with a key every instance is given (openssl rand -base64 32)');
-  }
   if (!(LOG_LEVELS as readonly string[]).includes(config.logLevel)) problems.push(`LOG_LEVEL must be ${LOG_LEVELS.join(' or ')}, got "${env.LOG_LEVEL}"`);
   for (const name of ['SEED_DEMO', 'TRUST_PROXY', 'REQUIRE_PUSHED_AUTHORIZATION_REQUESTS']) {
     if (env[name] !== undefined && !['true', 'false'].includes(env[name]!)) problems.push(`${name} must be true or false, got "${env[name]}"`);

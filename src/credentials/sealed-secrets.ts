@@ -53,12 +53,15 @@ export class SecretSeal {
 /**
  * The key from SECRET_STORE_KEY or SECRET_STORE_KEY_FILE. Without either, a SQLite secret
  * store makes one beside itself (`fallbackFile`, owner-only) so one machine needs no set-up;
- * a shared database gets none, since every instance must hold the same key (config.ts refuses).
+ * a shared database gets none, since every instance must hold the same key.
  */
 export function secretStoreKeys(given: { key: string | null; keyFile: string | null }, fallbackFile?: string): Buffer[] {
   if (given.key) return parseSecretStoreKeys(given.key);
   if (given.keyFile) return parseSecretStoreKeys(readFileSync(given.keyFile, 'utf8'));
-  if (!fallbackFile) throw new Error('SECRET_STORE_KEY or SECRET_STORE_KEY_FILE must be set');
+  // Asked for only by what opens the secret store: an auditor reading the record needs no key.
+  if (!fallbackFile) {
+    throw new Error('DATABASE_URL needs SECRET_STORE_KEY or SECRET_STORE_KEY_FILE: private keys in PostgreSQL are sealed with a key every instance is given (openssl rand -base64 32)');
+  }
   if (!existsSync(fallbackFile)) {
     // 'wx': two instances starting at once on one directory keep the first one's key.
     try {

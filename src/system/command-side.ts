@@ -49,14 +49,16 @@ export interface CommandSide {
  * caught up with the store, and the command bus. The server and the command line share it.
  */
 export async function openCommandSide(config: Config, metrics?: Metrics, logger?: Logger): Promise<CommandSide> {
+  // First: a missing secret store key is a start-up error, before any connection is opened.
+  const shared = openSharedState(config, logger);
+  const secrets = shared.secrets();
   const store = metrics ? new InstrumentedEventStore(openEventStore(config, logger), metrics) : openEventStore(config, logger);
   // A store started beside the server may not listen yet (a cold docker-compose up): wait for it, bounded.
   const head = await reachEventStore(store, logger).catch(async (error: unknown) => {
     await store.close().catch(() => undefined);
+    await shared.close().catch(() => undefined);
     throw error;
   });
-  const shared = openSharedState(config, logger);
-  const secrets = shared.secrets();
   const documents = new MemoryProjectionStore();
   const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
   const readModel = new ProjectedReadModel(documents, readSide);

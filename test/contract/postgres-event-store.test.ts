@@ -202,7 +202,8 @@ describe('oauth-audit verify over PostgreSQL', () => {
       await store.append(stream, [anEvent('A', { i, amount: 1 }), anEvent('B', { i })], 'no_stream');
       await store.append(stream, [anEvent('C', { i })], 1);
     }
-    const env = { DATABASE_URL: url, DATA_DIR: '/nonexistent', SECRET_STORE_KEY: Buffer.alloc(32, 1).toString('base64url') };
+    // An auditor needs no secret store key: only what opens the secret store asks for it.
+    const env = { DATABASE_URL: url, DATA_DIR: '/nonexistent' };
     const clean = captureIo();
     expect(await runAudit(['verify'], env, clean)).toBe(0);
     expect(clean.lines).toEqual(['ok: 6 events, every hash chain intact, no event missing']);
@@ -236,7 +237,7 @@ describe('PostgreSQL readiness', () => {
 
 describe('DATABASE_URL', () => {
   it('selects the PostgreSQL record', async () => {
-    const store = openRawEventStore(loadConfig({ DATABASE_URL: server.url(), SECRET_STORE_KEY: Buffer.alloc(32, 1).toString('base64url') }));
+    const store = openRawEventStore(loadConfig({ DATABASE_URL: server.url() }));
     expect(store).toBeInstanceOf(PostgresEventStore);
     expect(await store.headPosition()).toBe(0);
     await store.close();

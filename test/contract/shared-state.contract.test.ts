@@ -187,6 +187,15 @@ describe.each(places)('the shared state in %s', (_, place) => {
   });
 });
 
+describe('the PostgreSQL secret store without a configured key', () => {
+  it('refuses to open: every instance must be given the same key', async () => {
+    const url = await postgres.createDatabase('keyless');
+    const state = openSharedState(loadConfig({ DATA_DIR: join(dir.path, 'keyless-pg'), DATABASE_URL: url }));
+    opened.push(state);
+    expect(() => state.secrets()).toThrow(/DATABASE_URL needs SECRET_STORE_KEY or SECRET_STORE_KEY_FILE/);
+  });
+});
+
 describe('the SQLite secret store without a configured key', () => {
   it('makes one of its own beside the secrets, readable by its owner only, and keeps it', async () => {
     const dataDir = join(dir.path, 'keyless');
