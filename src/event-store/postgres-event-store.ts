@@ -14,11 +14,23 @@ import { followLog, type FollowOptions } from './follow-log.js';
 import { AppendListener } from './postgres-listener.js';
 import { commitAppends, type Outcome, type PendingAppend } from './postgres-append.js';
 import { fromRow, SCHEMA, SCHEMA_LOCK, TABLES_EXIST, type EventRow } from './postgres-schema.js';
+import { isUnreachable, reachingStore, StoreUnavailableError } from './store-unavailable.js';
 import { canonicalJson } from './tamper-evidence.js';
+
+/** How the store names itself in StoreUnavailableError (answered 503, shown by /readyz). */
+const STORE = 'the PostgreSQL event store';
 
 export interface PostgresEventStoreOptions extends FollowOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /** The longest wait for a connection, new or from a busy pool (default 3 s): a server that is away fails fast. */
+  connectTimeoutMs?: number;
+  /**
+   * The longest one statement may run (default 4 s), as `statement_timeout` on the server (a
+   * wait for the head lock behind a stuck writer ends there) and a second later on the client
+   * (a server that stopped answering, a cable pulled: no socket error comes).
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -38,10 +50,22 @@ export class PostgresEventStore implements EventStore {
   private schema: Promise<void> | undefined;
 
   constructor(connectionString: string, private readonly options: PostgresEventStoreOptions = {}) {
-    this.pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+    const { connectTimeoutMs = 3000, statementTimeoutMs = 4000 } = options;
+    // Bounded everywhere, so that with the server away a request is answered 503 within
+    // about five seconds instead of waiting forever (docs/postgresql.md, "When PostgreSQL is away").
+    // Keepalives find a connection whose peer vanished without a word.
+    const connection = { connectionString, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true };
+    this.pool = new pg.Pool({
+      ...connection,
+      max: options.poolSize ?? 10,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 1000,
+      // A writer that stops between two statements (a frozen process) holds the head lock: the server lets it go.
+      idle_in_transaction_session_timeout: Math.max(10_000, 2 * statementTimeoutMs),
+    });
     // An idle connection dropped by the server must not take the process down; the next query opens another.
     this.pool.on('error', (error) => options.log?.error('a PostgreSQL connection of the event store was lost', { error: error.message }));
-    this.listener = new AppendListener({ connectionString }, options.retryMs ?? 500, options.log);
+    this.listener = new AppendListener(connection, options.retryMs ?? 500, options.log);
     this.listener.appended.on('append', () => this.local.emit('append'));
   }
 
@@ -62,19 +86,43 @@ export class PostgresEventStore implements EventStore {
     return this.schema;
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  /**
+   * One transaction on a pooled connection. A connection that failed is destroyed, never
+   * given back (the server rolls back what it had open when the socket goes), and the
+   * failure becomes StoreUnavailableError. `sent.commit` tells the caller whether COMMIT had
+   * gone out when it failed: then the server may have committed, and nobody can know until
+   * it is reachable again.
+   */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, sent = { commit: false }): Promise<T> {
+    const client = await reachingStore(STORE, () => this.pool.connect());
+    // A socket that fails is also reported as an 'error' on the client, which the pool
+    // listens for only while the client is idle: unheard, it would end the process.
+    const onError = () => undefined;
+    client.on('error', onError);
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      sent.commit = true;
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      if (isUnreachable(error)) {
+        broken = error as Error;
+        throw new StoreUnavailableError(STORE, error);
+      }
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
+  }
+
+  /** A read on any pooled connection; pool.query destroys a connection that failed. */
+  private async read<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]> {
+    await this.ready();
+    return (await reachingStore(STORE, () => this.pool.query<R>(sql, values))).rows;
   }
 
   /**
@@ -107,18 +155,14 @@ export class PostgresEventStore implements EventStore {
     if (pending.length === 0) return;
     let outcomes: Outcome[];
     try {
-      await this.ready();
-      outcomes = await this.transaction((client) => commitAppends(client, pending));
-    } catch {
-      // Nothing of the group is recorded. Commit each on its own, so that what broke the
-      // group (a duplicate event id, say) fails only the appends it concerns.
-      outcomes = await Promise.all(
-        pending.map((append) =>
-          this.ready()
-            .then(() => this.transaction((client) => commitAppends(client, [append])))
-            .then(([outcome]) => outcome, (error: unknown) => ({ error })),
-        ),
-      );
+      outcomes = await this.commitGroup(pending);
+    } catch (error) {
+      // Out of reach: every append of the group fails, none is tried again. A COMMIT whose
+      // answer was lost may have gone through, and a second commit would record it twice.
+      if (error instanceof StoreUnavailableError) outcomes = pending.map(() => ({ error }));
+      // Otherwise nothing of the group is recorded. Commit each on its own, so that what broke
+      // the group (a duplicate event id, say) fails only the appends it concerns.
+      else outcomes = await Promise.all(pending.map((append) => this.commitGroup([append]).then(([outcome]) => outcome, (failure: unknown) => ({ error: failure }))));
     }
     let appended = false;
     for (const [i, outcome] of outcomes.entries()) {
@@ -133,6 +177,30 @@ export class PostgresEventStore implements EventStore {
     if (appended) this.local.emit('append');
   }
 
+  /** Appends in one transaction, each with its own outcome; a store out of reach fails them all. */
+  private async commitGroup(appends: readonly PendingAppend[]): Promise<Outcome[]> {
+    const sent = { commit: false };
+    try {
+      await this.ready();
+      return await this.transaction((client) => commitAppends(client, appends), sent);
+    } catch (error) {
+      if (sent.commit && error instanceof StoreUnavailableError) this.commitUnknown(appends, error);
+      throw error;
+    }
+  }
+
+  /**
+   * The one case where the caller's "not written" may be wrong: the connection went after
+   * COMMIT was sent. The callers were answered 503 (no code or token was handed out), but the
+   * events may be on record; their ids are logged so that an operator (or a test) can tell.
+   */
+  private commitUnknown(appends: readonly PendingAppend[], error: StoreUnavailableError): void {
+    this.options.log?.error('lost PostgreSQL while committing: these events may be on record although their appends failed', {
+      eventIds: appends.flatMap((append) => append.events.map((event) => event.id)),
+      error: String((error.cause as Error)?.message ?? error.cause),
+    });
+  }
+
   /** The unique (stream, revision) constraint is the last line against a racing writer; the head lock should never let one through. */
   private async refusal(error: unknown, stream: string, expected: ExpectedRevision): Promise<unknown> {
     const { code, constraint } = error as { code?: string; constraint?: string };
@@ -142,26 +210,20 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async readLast(stream: string): Promise<RecordedEvent[]> {
-    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1', [stream]);
-    return rows.map(fromRow);
+    return (await this.read<EventRow>('SELECT * FROM events WHERE stream = $1 ORDER BY revision DESC LIMIT 1', [stream])).map(fromRow);
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<RecordedEvent[]> {
-    await this.ready();
-    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision', [stream, fromRevision]);
-    return rows.map(fromRow);
+    return (await this.read<EventRow>('SELECT * FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision', [stream, fromRevision])).map(fromRow);
   }
 
   async readAll(after: number, limit: number): Promise<RecordedEvent[]> {
-    await this.ready();
-    const { rows } = await this.pool.query<EventRow>('SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2', [after, limit]);
-    return rows.map(fromRow);
+    return (await this.read<EventRow>('SELECT * FROM events WHERE position > $1 ORDER BY position LIMIT $2', [after, limit])).map(fromRow);
   }
 
   async headPosition(): Promise<number> {
-    await this.ready();
-    const { rows } = await this.pool.query<{ head: string | null }>('SELECT max(position) AS head FROM events');
-    return Number(rows[0].head ?? 0);
+    const [row] = await this.read<{ head: string | null }>('SELECT max(position) AS head FROM events');
+    return Number(row.head ?? 0);
   }
 
   /** Positions are dense here (the head lock hands them out one after another): a difference of positions is a count. */
@@ -171,9 +233,8 @@ export class PostgresEventStore implements EventStore {
 
   /** What `event_log_head` says was given out: a log ending below it lost its newest events. */
   async highestPositionAssigned(): Promise<number> {
-    await this.ready();
-    const { rows } = await this.pool.query<{ position: string }>('SELECT position FROM event_log_head WHERE one');
-    return Number(rows[0]?.position ?? 0);
+    const [row] = await this.read<{ position: string }>('SELECT position FROM event_log_head WHERE one');
+    return Number(row?.position ?? 0);
   }
 
   subscribeAll(after: number, handler: BatchHandler): Subscription {
@@ -184,11 +245,10 @@ export class PostgresEventStore implements EventStore {
 
   /** A primary that lets this user insert: a standby or a read-only grant would refuse every append. */
   async checkWritable(): Promise<void> {
-    await this.ready();
-    const { rows } = await this.pool.query<{ writable: boolean }>(
+    const [row] = await this.read<{ writable: boolean }>(
       "SELECT NOT pg_is_in_recovery() AND has_table_privilege('events', 'INSERT') AND has_table_privilege('event_log_head', 'UPDATE') AS writable",
     );
-    if (!rows[0]?.writable) throw new Error('the PostgreSQL event store is read-only here (a standby, or a user without INSERT on events)');
+    if (!row?.writable) throw new Error('the PostgreSQL event store is read-only here (a standby, or a user without INSERT on events)');
   }
 
   async close(): Promise<void> {

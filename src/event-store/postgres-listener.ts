@@ -14,6 +14,8 @@ export class AppendListener {
   private client: pg.Client | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Said once when the connection goes and once when it is back, not at every try in between. */
+  private away = false;
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -30,7 +32,8 @@ export class AppendListener {
       this.client = undefined;
       client.end().catch(() => undefined);
       if (this.closed) return;
-      this.log?.error('lost the PostgreSQL connection that hears of appends; polling until it is back', { error: String(error) });
+      if (!this.away) this.log?.error('lost the PostgreSQL connection that hears of appends; polling until it is back', { error: String(error) });
+      this.away = true;
       this.retry = setTimeout(() => {
         this.retry = undefined;
         this.start();
@@ -43,7 +46,11 @@ export class AppendListener {
       .connect()
       .then(() => client.query(`LISTEN ${APPENDED_CHANNEL}`))
       // Appends made while it was away are found by the read that follows the wake-up.
-      .then(() => this.appended.emit('append'))
+      .then(() => {
+        if (this.away) this.log?.info('listening for appends on PostgreSQL again');
+        this.away = false;
+        this.appended.emit('append');
+      })
       .catch(lost);
   }
 

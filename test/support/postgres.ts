@@ -16,13 +16,22 @@ export interface PrivatePostgres {
   createDatabase(name: string): Promise<string>;
   /** One statement on `database`, on a connection of its own. */
   query<R extends pg.QueryResultRow>(database: string, sql: string, values?: unknown[]): Promise<R[]>;
+  /**
+   * Stops the server and keeps its cluster, as an outage: `fast` ends every session and rolls
+   * back what was open (a clean shutdown), `immediate` kills it mid-work (a crash: recovery at
+   * the next start). Connections are refused on its port until `resume`.
+   */
+  pause(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the same cluster again on the same port; resolves once it takes connections. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * A PostgreSQL server of the test's own (Debian's postgresql 15): a fresh cluster in a
  * temp dir, trusted on a free loopback port, its socket in that dir. PostgreSQL refuses
- * to run as root, so as root it runs as the postgres user. `stop` stops it and removes the dir.
+ * to run as root, so as root it runs as the postgres user. `pause` and `resume` take it away
+ * and bring it back; `stop` stops it and removes the dir.
  */
 export async function startPostgres(): Promise<PrivatePostgres> {
   if (!existsSync(`${BIN}/initdb`)) throw new Error(`no ${BIN}/initdb: apt-get install -y postgresql`);
@@ -32,11 +41,14 @@ export async function startPostgres(): Promise<PrivatePostgres> {
   if (asRoot) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout), Number((await run('id', ['-g', 'postgres'])).stdout));
   const data = join(dir, 'data');
   const port = await freePort();
-  const stopServer = () => as(`${BIN}/pg_ctl`, ['-D', data, '-m', 'fast', '-w', 'stop']);
+  const stopServer = (mode: 'fast' | 'immediate' = 'fast') => as(`${BIN}/pg_ctl`, ['-D', data, '-m', mode, '-w', 'stop']);
+  const startServer = () => as(`${BIN}/pg_ctl`, ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  let running = false;
   try {
     // --no-sync and fsync=off: a throw-away cluster need not survive a power cut, and tests start faster.
     await as(`${BIN}/initdb`, ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    await as(`${BIN}/pg_ctl`, ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+    await startServer();
+    running = true;
   } catch (error) {
     await stopServer().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -59,9 +71,18 @@ export async function startPostgres(): Promise<PrivatePostgres> {
       await query('postgres', `CREATE DATABASE "${name}"`);
       return url(name);
     },
+    async pause(mode = 'fast') {
+      await stopServer(mode);
+      running = false;
+    },
+    async resume() {
+      await startServer();
+      running = true;
+    },
     async stop() {
       try {
-        await stopServer();
+        // Paused, or a resume that failed half-way: stop whatever may be left, quietly.
+        await (running ? stopServer() : stopServer().catch(() => undefined));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
