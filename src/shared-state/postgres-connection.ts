@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { reachingStore } from '../event-store/store-unavailable.js';
+import { isUnreachable, reachingStore } from '../event-store/store-unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
 /** The shared state's tables, beside the record's when the record is PostgreSQL too (docs/shared-state.md). */
@@ -24,7 +24,8 @@ export class PostgresConnection {
   private schema: Promise<void> | undefined;
 
   constructor(connectionString: string, log?: Pick<Logger, 'error'>, poolSize = 5) {
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 5000, query_timeout: 10_000 });
+    // As the record's pool (postgres-event-store.ts): a request fails within about five seconds, and keepalives find a vanished peer.
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000, keepAlive: true, statement_timeout: 4000, query_timeout: 5000 });
     this.pool.on('error', (error) => log?.error('a PostgreSQL connection of the shared state was lost', { error: error.message }));
   }
 
@@ -53,16 +54,23 @@ export class PostgresConnection {
     return reachingStore('PostgreSQL (shared state)', async () => {
       if (waitForSchema) await this.ready();
       const client = await this.pool.connect();
+      // A held client's socket failure is an 'error' event the pool hears only while it is idle: unheard, it ends the process.
+      const onError = () => undefined;
+      client.on('error', onError);
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A broken connection gets no ROLLBACK (it would wait out another timeout) and leaves the pool.
+        if (isUnreachable(error)) broken = error as Error;
+        else await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     });
   }

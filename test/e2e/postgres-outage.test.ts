@@ -130,6 +130,12 @@ async function outage(load: ReturnType<typeof tokenLoad>, mode: 'fast' | 'immedi
   const page = await approve.text();
   expect(page).toMatch(/try again/i);
   expect(page).not.toMatch(/StoreUnavailableError|ECONNREFUSED|127\.0\.0\.1|\bat .*\.ts:\d+/);
+  // At /authorize from a signed-in browser (its session is read from the store), the redirect
+  // URI known good: the client hears it and may try again (RFC 6749 section 4.1.2.1).
+  const { url } = await authorizationUrl(as, web, 'profile');
+  const refused = location(await consent.browser.get(url.toString()), system.config.issuer);
+  expect(`${refused.origin}${refused.pathname}`).toBe(web.redirectUri);
+  expect(refused.searchParams.get('error')).toBe('temporarily_unavailable');
   // Long enough for several rounds of every worker against a server that is away.
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const back = Date.now();

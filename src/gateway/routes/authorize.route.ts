@@ -6,7 +6,7 @@ import { readAuthorizationParameters, redirectUriOf, singleOf } from '../authori
 import { mustPush, openPushedRequest } from '../pushed-authorization-request.js';
 import { redirectToClient } from '../authorization-response.js';
 import { sessionHash } from '../browser-session.js';
-import { errorPage } from '../errors.js';
+import { asOAuthError, errorPage } from '../errors.js';
 import type { Gateway } from '../gateway-context.js';
 import { contextOf } from '../request-context.js';
 import { findActiveClient } from '../client-lookup.js';
@@ -91,8 +91,11 @@ export function authorizeRoute(router: Router, gateway: Gateway): void {
       ctx.status = 303;
       ctx.redirect(`/${result.held.signedIn ? 'consent' : 'login'}?request=${held}`);
     } catch (error) {
-      if (!(error instanceof OAuthError)) throw error;
-      redirectToClient(ctx, redirectUri, config.issuer, { error: error.code, error_description: error.description, state });
+      // RFC 6749 section 4.1.2.1: once the redirect URI is known good, the client hears of the
+      // failure, temporarily_unavailable included (the store away), and may try again.
+      const oauth = asOAuthError(error);
+      if (!oauth) throw error;
+      redirectToClient(ctx, redirectUri, config.issuer, { error: oauth.code, error_description: oauth.description, state });
     }
   });
 }
