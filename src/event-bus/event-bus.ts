@@ -11,14 +11,52 @@ export interface BusConsumer {
 }
 
 /**
+ * One publisher's right to publish, taken by `EventBus.takeOver`. On a bus shared by
+ * several instances (JetStream) it is fenced at the bus: once another publisher took over,
+ * this one's publishes are refused by the bus itself, however long it was paused and
+ * whatever it believes about its lease.
+ */
+export interface BusPublisher {
+  /**
+   * The global position of the newest event the bus held when this publisher took over
+   * (0 when it held none): everything up to it is published, whatever a checkpoint says.
+   */
+  readonly lastPosition: number;
+  /**
+   * Publishes events in order. Resolves with how many of them, counted from the first,
+   * the bus has acknowledged; events it has seen before (same id) count as acknowledged
+   * and are not delivered twice. Rejects with `PublisherFenced` once another publisher
+   * took over: nothing new from this one is accepted again.
+   */
+  publish(events: RecordedEvent[]): Promise<number>;
+}
+
+/** Another publisher took over the bus after this one: the bus refuses this one's events. */
+export class PublisherFenced extends Error {
+  override readonly name = 'PublisherFenced';
+  constructor(
+    message: string,
+    /** How many events of the refused batch, counted from the first, the bus acknowledged before the refusal. */
+    readonly acknowledged = 0,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * The integration bus port: copies of stored events for projections and downstream
  * services. It is never the record; the relay is its only publisher.
  */
 export interface EventBus {
   /**
-   * Publishes events in order. Resolves with how many of them, counted from the first,
-   * the bus has acknowledged; events it has seen before (same id) count as acknowledged
-   * and are not delivered twice.
+   * Becomes the bus's one publisher: every publisher that took over before is refused from
+   * now on. `name` says who (the relay's name), for whoever reads the bus.
+   */
+  takeOver(name: string): Promise<BusPublisher>;
+  /**
+   * Publishes through this connection's own publisher, which takes over at first use (so it
+   * fences any other, the relay included): for tools and tests. Resolves as
+   * `BusPublisher.publish`, with what was acknowledged before a fence instead of rejecting.
    */
   publish(events: RecordedEvent[]): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
-import { subjectMatches, subjectOf, type BusConsumer, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
+import { subjectMatches, subjectOf, type BusConsumer, type BusPublisher, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
 
 const TRIM_EVERY = 1024;
 
@@ -27,6 +27,11 @@ export class InProcessEventBus implements EventBus {
     private readonly retryMs = 200,
     private readonly consumersWillCome = true,
   ) {}
+
+  /** One process, one relay: nothing to fence. */
+  async takeOver(): Promise<BusPublisher> {
+    return { lastPosition: this.log.at(-1)?.position ?? 0, publish: (events) => this.publish(events) };
+  }
 
   async publish(events: RecordedEvent[]): Promise<number> {
     if (!this.consumersWillCome && this.cursors.size === 0) return events.length;

@@ -9,7 +9,8 @@ import {
   type ConsumerMessages,
 } from '@nats-io/jetstream';
 import type { RecordedEvent } from '../event-store/event-envelope.js';
-import { SUBJECT_PREFIX, subjectOf, type BusConsumer, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
+import { PublisherFenced, SUBJECT_PREFIX, type BusConsumer, type BusPublisher, type ConsumeOptions, type EventBus, type EventHandler } from './event-bus.js';
+import { FencedJetStreamPublisher, TAKEOVER_SUBJECT } from './fenced-jetstream-publisher.js';
 
 export const STREAM_NAME = 'OAUTH';
 
@@ -20,13 +21,14 @@ export interface NatsBusOptions {
 }
 
 /**
- * NATS JetStream as the integration bus: one stream, OAUTH, over `oauth.>`.
- * The event id is the JetStream message id, so a relay that publishes again after a
- * crash is deduplicated by the server.
+ * NATS JetStream as the integration bus: one stream, OAUTH, over `oauth.>` (and the relay's
+ * takeover markers, outside it). The event id is the JetStream message id, and a publisher
+ * is fenced by the server once another took over (see FencedJetStreamPublisher).
  */
 export class NatsJetStreamEventBus implements EventBus {
   private readonly consumers = new Set<BusConsumer>();
   private connected = true;
+  private own: Promise<BusPublisher> | undefined;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -46,31 +48,32 @@ export class NatsJetStreamEventBus implements EventBus {
     // Reconnect forever: when NATS is away the store keeps the record and the relay catches up.
     const nc = await connect({ servers, name: 'oauth-es', reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const jsm = await jetstreamManager(nc);
+    let subjects: string[] | undefined;
     try {
-      await jsm.streams.info(STREAM_NAME);
+      subjects = (await jsm.streams.info(STREAM_NAME)).config.subjects;
     } catch {
-      await jsm.streams.add({ name: STREAM_NAME, subjects: [`${SUBJECT_PREFIX}.>`] });
+      await jsm.streams.add({ name: STREAM_NAME, subjects: [`${SUBJECT_PREFIX}.>`, TAKEOVER_SUBJECT] });
     }
+    // A stream made before the relay was fenced learns the markers' subject.
+    if (subjects && !subjects.includes(TAKEOVER_SUBJECT)) await jsm.streams.update(STREAM_NAME, { subjects: [...subjects, TAKEOVER_SUBJECT] });
     return new NatsJetStreamEventBus(nc, jetstream(nc), jsm, { publishTimeoutMs: 2000, retryMs: 250, ...options });
   }
 
-  /**
-   * Publishes pipelined but chained: each message after the first expects the one before
-   * it to be the stream's last message id. If one is lost, every later one is refused,
-   * so the stream can never hold an event ahead of an earlier one that is missing.
-   */
+  takeOver(name: string): Promise<BusPublisher> {
+    return FencedJetStreamPublisher.takeOver(this.js, this.jsm, STREAM_NAME, name, this.options.publishTimeoutMs);
+  }
+
   async publish(events: RecordedEvent[]): Promise<number> {
-    const results = await Promise.allSettled(
-      events.map((event, i) =>
-        this.js.publish(subjectOf(event), JSON.stringify(event), {
-          msgID: event.id,
-          timeout: this.options.publishTimeoutMs,
-          ...(i > 0 ? { expect: { lastMsgID: events[i - 1].id } } : {}),
-        }),
-      ),
-    );
-    const firstFailure = results.findIndex((r) => r.status === 'rejected');
-    return firstFailure === -1 ? events.length : firstFailure;
+    this.own ??= this.takeOver('oauth-es').catch((error: unknown) => {
+      this.own = undefined;
+      throw error;
+    });
+    try {
+      return await (await this.own).publish(events);
+    } catch (error) {
+      // Fenced, or the takeover itself could not reach the server (tried again next time).
+      return error instanceof PublisherFenced ? error.acknowledged : 0;
+    }
   }
 
   async consume(durableName: string, filterSubject: string, handler: EventHandler, options: ConsumeOptions = {}): Promise<BusConsumer> {
@@ -92,6 +95,11 @@ export class NatsJetStreamEventBus implements EventBus {
         try {
           messages = await consumer.consume({ max_messages: 256 });
           for await (const message of messages) {
+            // A filter wider than `oauth.>` also matches the relay's markers: they are not events.
+            if (message.subject === TAKEOVER_SUBJECT) {
+              message.ack();
+              continue;
+            }
             const event = message.json<RecordedEvent>();
             // Retry in place rather than nak: a redelivery later would break the order.
             for (;;) {

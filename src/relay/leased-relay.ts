@@ -1,4 +1,4 @@
-import type { SqliteLease } from '../checkpoints/sqlite-lease.js';
+import type { Lease } from '../checkpoints/lease.js';
 import type { Logger } from '../observability/logger.js';
 import type { Relay } from './relay.js';
 
@@ -6,7 +6,13 @@ import type { Relay } from './relay.js';
  * Several authorization server instances, one relay at work: each instance tries the
  * lease a few times per lease period; the holder runs the relay, the others wait, and
  * when the holder dies its lease runs out and another takes over from the shared
- * checkpoint. (Should two ever overlap, JetStream drops the duplicate message ids.)
+ * checkpoint and the newest event on the bus.
+ *
+ * The lease decides who should publish; the bus decides who can: a relay that starts takes
+ * the bus over, and the relay before it is refused from then on, even one paused past its
+ * lease that has not yet learned it lost it. Refused, the relay stops; this instance starts
+ * it again only when the lease says it holds it (a bus that forgot its place after a restart
+ * refuses a holder too: the next check takes the bus back).
  */
 export class LeasedRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -15,9 +21,18 @@ export class LeasedRelay {
 
   constructor(
     readonly relay: Relay,
-    private readonly lease: SqliteLease,
+    private readonly lease: Lease,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    relay.onFenced((fence) =>
+      this.serially(async () => {
+        if (!this.running) return;
+        await this.relay.stop();
+        this.running = false;
+        this.logger.error('relay fenced: another instance took the event bus over; this one stopped publishing', { holder: this.lease.holder, reason: fence.message });
+      }),
+    );
+  }
 
   get active(): boolean {
     return this.running;
@@ -29,11 +44,19 @@ export class LeasedRelay {
     this.timer.unref();
   }
 
+  /** One step at a time; a step that fails (the store away at a start) leaves the next ones to run. */
+  private serially(step: () => Promise<void>): Promise<void> {
+    this.busy = this.busy.then(step).catch((error: unknown) => {
+      this.logger.error('relay: could not start or stop; trying again at the next lease check', { error: error instanceof Error ? error.message : String(error) });
+    });
+    return this.busy;
+  }
+
   private check(): Promise<void> {
-    this.busy = this.busy.then(async () => {
+    return this.serially(async () => {
       let held: boolean;
       try {
-        held = this.lease.tryAcquire();
+        held = await this.lease.tryAcquire();
       } catch {
         held = false;
       }
@@ -47,7 +70,6 @@ export class LeasedRelay {
         this.logger.info('relay lease lost: another instance publishes now', { holder: this.lease.holder });
       }
     });
-    return this.busy;
   }
 
   async drain(): Promise<boolean> {
@@ -59,6 +81,6 @@ export class LeasedRelay {
     await this.busy;
     if (this.running) await this.relay.stop();
     this.running = false;
-    this.lease.release();
+    await this.lease.release();
   }
 }
