@@ -18,7 +18,7 @@ import { Metrics } from '../observability/metrics.js';
 import { KeyLifecycle } from '../keys/key-lifecycle.js';
 import { BackChannelLogoutDeliverer } from '../logout/back-channel-logout-deliverer.js';
 import { UnusedClientSweeper } from '../admin/unused-client-sweeper.js';
-import { SIGNING_ALGS } from '../keys/signing-keys.js';
+import { ensureFirstSigningKeys } from '../keys/first-signing-keys.js';
 import { Relay } from '../relay/relay.js';
 import { LeasedRelay } from '../relay/leased-relay.js';
 import { randomUUID } from 'node:crypto';
@@ -72,15 +72,9 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
   const { ports, readSide, commandBus, admin } = commandSide;
   const { store, readModel } = ports;
 
-  for (const alg of SIGNING_ALGS) {
-    if (readModel.signingKeys().some((key) => key.alg === alg)) continue;
-    // No token signed with this algorithm exists yet that anyone must verify, so its first key may sign at once.
-    const { kid, position } = await admin.rotateSigningKey(0, alg);
-    await readSide.waitFor(position);
-    logger.info('generated the first signing key', { kid, alg });
-  }
   const { shared } = commandSide;
   const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
+  await ensureFirstSigningKeys({ admin, readModel, readSide, store }, shared.lease('first-signing-keys', holder, 30_000), logger);
   // Logout tokens are sent by one instance: the holder of this lease (the others stand by).
   const logoutLease = shared.lease('back-channel-logout', holder, config.relayLeaseTtlMs);
   const backChannelLogout = new BackChannelLogoutDeliverer(ports, logoutLease, logger, config.backChannelLogout);

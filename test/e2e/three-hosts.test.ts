@@ -16,6 +16,7 @@ import { startLoadBalancer, type LoadBalancer } from '../support/load-balancer.j
 import { authorizationUrl, discover, signInAndDecide, withNonceRetry } from '../support/oauth-flow.js';
 import { startPostgres, type PrivatePostgres } from '../support/postgres.js';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { SIGNING_ALGS } from '../../src/keys/signing-keys.js';
 import { UserAgent } from '../support/user-agent.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -108,6 +109,9 @@ describe('three authorization server processes with their own empty data directo
     const starting = await Promise.allSettled(ports.map(async (port, i) => (servers[i] = await startServerProcess(envOf(i), port))));
     for (const started of starting) if (started.status === 'rejected') throw started.reason;
     const name = (url: string) => ['A', 'B', 'C'][servers.findIndex((s) => s.url === url)];
+    // Started together on an empty store, they made one first key per algorithm between them, not one each.
+    const firstKeys = await postgres.query<{ alg: string }>('oauth', "SELECT data->>'alg' AS alg FROM events WHERE type = 'SigningKeyGenerated' ORDER BY position");
+    expect(firstKeys.map((key) => key.alg).sort()).toEqual([...SIGNING_ALGS].sort());
     balancer = await startLoadBalancer(balancerPort, servers.map((s) => s.url));
 
     // What JetStream receives, and when.
