@@ -55,6 +55,14 @@ class PausableBus implements EventBus {
   }
 }
 
+/** An event as the store would have recorded it at `position`. */
+function at(position: number): RecordedEvent {
+  return {
+    id: randomUUID(), type: 'Counted', stream: 'fence-1', revision: position - 1, position, data: {}, schemaVersion: 1,
+    time: new Date().toISOString(), correlationId: 'c', causationId: null, hash: 'h',
+  };
+}
+
 describe('relay fencing on NATS JetStream: one publisher, whoever believes what', () => {
   let nats: NatsServer;
   const dir = tempDir();
@@ -111,10 +119,6 @@ describe('relay fencing on NATS JetStream: one publisher, whoever believes what'
 
   it('refuses every new event from a publisher once another took over, the first of a batch too', async () => {
     const [busA, busB] = [await bus(), await bus()];
-    const at = (position: number): RecordedEvent => ({
-      id: randomUUID(), type: 'Counted', stream: 'fence-1', revision: position - 1, position, data: {}, schemaVersion: 1,
-      time: new Date().toISOString(), correlationId: 'c', causationId: null, hash: 'h',
-    });
     const [e1, e2, e3, e4] = [at(1), at(2), at(3), at(4)];
     const a = await busA.takeOver('relay-a');
     expect(a.lastPosition).toBe(0);
@@ -141,10 +145,6 @@ describe('relay fencing on NATS JetStream: one publisher, whoever believes what'
     const [busA, busB] = [await bus(), await bus()];
     const jsm = await jetstreamManager(await raw());
     const stored = async () => (await jsm.streams.info(STREAM_NAME)).state.messages;
-    const at = (position: number): RecordedEvent => ({
-      id: randomUUID(), type: 'Counted', stream: 'fence-2', revision: position - 1, position, data: {}, schemaVersion: 1,
-      time: new Date().toISOString(), correlationId: 'c', causationId: null, hash: 'h',
-    });
     const [e1, e2, e3, e4, e5] = [at(1), at(2), at(3), at(4), at(5)];
     const a = await busA.takeOver('relay-a');
     expect(await a.publish([e1])).toBe(1);
