@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { durableConsumerName } from '../resource-server/durable-consumer.js';
 import { MemoryProjectionStore, type ProjectionStore } from '../../projections/projection-store.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { resourceServerProjections } from '../../projections/registry.js';
@@ -31,12 +32,13 @@ export async function startResourceServer(
   options: { bus?: EventBus; port?: number; logger?: Logger; consumerName?: string; metrics?: Metrics } = {},
 ): Promise<ResourceServer> {
   const logger = options.logger ?? pinoLogger(undefined, config.logLevel);
-  const readModel: ProjectionStore = config.natsUrl
-    ? new SqliteProjectionStore(join(config.dataDir, 'resource-server-projections.sqlite'))
-    : new MemoryProjectionStore();
+  const projectionsFile = join(config.dataDir, 'resource-server-projections.sqlite');
+  // Before the projections file is made: whether it was there tells an old data directory from a new one.
+  const consumerName = options.consumerName ?? (config.natsUrl ? durableConsumerName(config.dataDir, projectionsFile) : 'resource-server');
+  const readModel: ProjectionStore = config.natsUrl ? new SqliteProjectionStore(projectionsFile) : new MemoryProjectionStore();
   const projections = new ProjectionRunner(resourceServerProjections, readModel, logger);
   const bus = options.bus ?? (await openEventBus(config));
-  await projections.followBus(bus, options.consumerName ?? 'resource-server');
+  await projections.followBus(bus, consumerName);
   // Not ready until the projections have caught up once since start: before that a revoked token could pass.
   // Nor while one is stuck on an event: revocations after it do not reach this server.
   let caughtUp = false;
