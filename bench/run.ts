@@ -1,8 +1,9 @@
 /**
  * Benchmarks: `npm run bench`. First this server side by side with node-oidc-provider,
  * then the backbone's own figures: appends, relay, projections, revocation propagation,
- * replay. Prints tables, asserts nothing; every figure is the median of three runs.
- * BENCH_ONLY=compare or BENCH_ONLY=backbone runs one part.
+ * replay; between them the deployments: SQLite beside PostgreSQL, and one to three instances.
+ * Prints tables, asserts nothing; every figure is the median of three runs.
+ * BENCH_ONLY=compare, BENCH_ONLY=deployments or BENCH_ONLY=backbone runs one part.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { NewEvent } from '../src/event-store/event-envelope.js';
 import { SqliteEventStore } from '../src/event-store/sqlite-event-store.js';
 import { Relay } from '../src/relay/relay.js';
 import { compareWithOidcProvider } from './compare/run.js';
+import { compareDeployments } from './deployments.js';
 import { longGrant } from './long-grant.js';
 import { replaySpeed } from './replay.js';
 import { revocationPropagation } from './revocation-propagation.js';
@@ -49,15 +51,23 @@ const tokenIssued = (i: number) =>
   });
 
 async function main() {
-  const only = process.env.BENCH_ONLY;
-  if (only !== 'backbone') {
+  const only = process.env.BENCH_ONLY || undefined;
+  if (only === undefined || only === 'compare') {
     console.log('# This server side by side with node-oidc-provider\n');
     const compared = await compareWithOidcProvider();
     console.log('\n| workload | this server | node-oidc-provider | ratio | target |\n| --- | ---: | ---: | ---: | --- |');
     for (const row of compared) console.log(`| ${row.join(' | ')} |`);
     console.log();
   }
-  if (only === 'compare') return;
+  if (only === undefined || only === 'deployments') {
+    console.log('# The deployments: SQLite beside PostgreSQL, one to three instances\n');
+    const rows = await compareDeployments();
+    console.log('\n| workload | deployment | tokens/s | events appended/s | CPU per token: servers (us) | PostgreSQL (us) | nats-server (us) | all (us) |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+    console.log();
+  }
+  if (only !== undefined && only !== 'backbone') return;
   console.log('# The backbone\n');
   await backbone();
 }

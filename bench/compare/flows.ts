@@ -42,6 +42,11 @@ interface Options {
   resourceUrl?: string;
   dpopGrant?: 'client_credentials' | 'authorization_code';
   users: Array<{ username: string; password: string }>;
+  /**
+   * Several instances of one issuer: the token requests go to them in turn, as behind a
+   * round-robin balancer, so a refresh token rotated at one is presented at the next.
+   */
+  instances?: string[];
   concurrency: number;
   duration: number;
 }
@@ -131,8 +136,11 @@ async function authorize(
   throw new Error('too many steps');
 }
 
+let turn = 0;
+const nextInstance = () => (options.instances ? options.instances[turn++ % options.instances.length] : options.issuer);
+
 async function token(params: Record<string, string>): Promise<{ access_token: string; refresh_token?: string; id_token?: string }> {
-  const answer = await send('POST', new URL('/token', options.issuer), { authorization: basic }, new URLSearchParams(params).toString());
+  const answer = await send('POST', new URL('/token', nextInstance()), { authorization: basic }, new URLSearchParams(params).toString());
   if (answer.status !== 200) throw new Error(`token endpoint answered ${answer.status}: ${answer.body}`);
   return JSON.parse(answer.body) as { access_token: string; refresh_token?: string; id_token?: string };
 }

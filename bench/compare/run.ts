@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { tempDir } from '../../src/dev/temp-dir.js';
 import { openCommandSide } from '../../src/system/command-side.js';
 import { compareDPoP } from './dpop-rows.js';
-import { freePort, peakRssMb, resetPeakRss, startProcess } from './processes.js';
+import { freePort, peakRssMb, resetPeakRss, startProcess, statCpuSeconds } from './processes.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -28,7 +28,7 @@ const MATCH = process.env.BENCH_MATCH;
  * The environment `npm start` gives the server (package.json; the Docker image sets the same):
  * both servers get it, so the memory row compares servers, not allocator settings.
  */
-const START_ENV: Record<string, string> = Object.fromEntries(
+export const START_ENV: Record<string, string> = Object.fromEntries(
   [...(JSON.parse(readFileSync(join(here, '../../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.matchAll(/\b([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]),
 );
 
@@ -44,12 +44,7 @@ interface LoadResult {
 
 /** CPU seconds (user + system) a process has used in all its threads, and its main thread: the event loop. */
 function cpuClock(pid: number): { process: number; loop: number } {
-  // Fields 14 and 15 of stat, after the parenthesised command name, in clock ticks (100 a second on Linux).
-  const ticks = (file: string) => {
-    const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  return { process: ticks(`/proc/${pid}/stat`), loop: ticks(`/proc/${pid}/task/${pid}/stat`) };
+  return { process: statCpuSeconds(`/proc/${pid}/stat`), loop: statCpuSeconds(`/proc/${pid}/task/${pid}/stat`) };
 }
 
 /** What one operation cost in CPU, in microseconds: the server in all threads, its event loop, and the load generator. */
