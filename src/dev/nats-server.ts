@@ -14,6 +14,15 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
+function readPorts(file: string): { nats: string[] } | undefined {
+  try {
+    const ports = JSON.parse(readFileSync(file, 'utf8')) as { nats?: string[] };
+    return ports.nats?.length ? (ports as { nats: string[] }) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A real `nats-server -js` on a free loopback port, private to the test that starts it.
  * Debian's package `nats-server` provides it (see .ci/run).
@@ -32,8 +41,9 @@ export async function startNatsServer(): Promise<NatsServer> {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const file = readdirSync(dir.path).find((f) => f.endsWith('.ports') && f.includes(String(proc.pid)));
-      if (file) {
-        const ports = JSON.parse(readFileSync(join(dir.path, file), 'utf8')) as { nats: string[] };
+      // The server may be writing it still: a partial file is read again at the next turn.
+      const ports = file ? readPorts(join(dir.path, file)) : undefined;
+      if (ports) {
         port = Number(new URL(ports.nats[0]).port);
         return;
       }
@@ -50,7 +60,14 @@ export async function startNatsServer(): Promise<NatsServer> {
     child = undefined;
   };
 
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    // A server left running would keep the test runner from ever exiting.
+    await stop().catch(() => undefined);
+    dir.remove();
+    throw error;
+  }
   return {
     get url() {
       return `nats://127.0.0.1:${port}`;

@@ -12,9 +12,10 @@ import {
 } from './event-store.js';
 import { followLog, type FollowOptions } from './follow-log.js';
 import { AppendListener } from './postgres-listener.js';
+import { inTransaction } from './postgres-transaction.js';
 import { commitAppends, type Outcome, type PendingAppend } from './postgres-append.js';
 import { fromRow, SCHEMA, SCHEMA_LOCK, TABLES_EXIST, type EventRow } from './postgres-schema.js';
-import { isUnreachable, reachingStore, StoreUnavailableError } from './store-unavailable.js';
+import { reachingStore, StoreUnavailableError } from './store-unavailable.js';
 import { canonicalJson } from './tamper-evidence.js';
 
 /** How the store names itself in StoreUnavailableError (answered 503, shown by /readyz). */
@@ -86,38 +87,10 @@ export class PostgresEventStore implements EventStore {
     return this.schema;
   }
 
-  /**
-   * One transaction on a pooled connection. A connection that failed is destroyed, never
-   * given back (the server rolls back what it had open when the socket goes), and the
-   * failure becomes StoreUnavailableError. `sent.commit` tells the caller whether COMMIT had
-   * gone out when it failed: then the server may have committed, and nobody can know until
-   * it is reachable again.
-   */
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, sent = { commit: false }): Promise<T> {
-    const client = await reachingStore(STORE, () => this.pool.connect());
-    // A socket that fails is also reported as an 'error' on the client, which the pool
-    // listens for only while the client is idle: unheard, it would end the process.
-    const onError = () => undefined;
-    client.on('error', onError);
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      sent.commit = true;
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      if (isUnreachable(error)) {
-        broken = error as Error;
-        throw new StoreUnavailableError(STORE, error);
-      }
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>, sent = { commit: false }): Promise<T> {
+    return inTransaction(this.pool, STORE, work, sent);
   }
+
 
   /** A read on any pooled connection; pool.query destroys a connection that failed. */
   private async read<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]> {

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { isUnreachable, reachingStore } from '../event-store/store-unavailable.js';
+import { inTransaction } from '../event-store/postgres-transaction.js';
+import { reachingStore } from '../event-store/store-unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
 /** The shared state's tables, beside the record's when the record is PostgreSQL too (docs/shared-state.md). */
@@ -12,6 +13,7 @@ CREATE INDEX IF NOT EXISTS address_counts_by_address ON address_counts (counter,
 CREATE TABLE IF NOT EXISTS snapshots (stream TEXT PRIMARY KEY, kind TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL, state TEXT NOT NULL);
 `;
 const TABLES = ['secrets', 'leases', 'checkpoints', 'address_counts', 'snapshots'];
+const STORE = 'PostgreSQL (shared state)';
 /** Not the record's lock (postgres-schema.ts): the two schemas may be made at once. */
 const SCHEMA_LOCK = 'SELECT pg_advisory_xact_lock(7413002912)';
 
@@ -44,35 +46,15 @@ export class PostgresConnection {
   }
 
   async query<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]> {
-    return reachingStore('PostgreSQL (shared state)', async () => {
+    return reachingStore(STORE, async () => {
       await this.ready();
       return (await this.pool.query<R>(sql, values)).rows;
     });
   }
 
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, waitForSchema = true): Promise<T> {
-    return reachingStore('PostgreSQL (shared state)', async () => {
-      if (waitForSchema) await this.ready();
-      const client = await this.pool.connect();
-      // A held client's socket failure is an 'error' event the pool hears only while it is idle: unheard, it ends the process.
-      const onError = () => undefined;
-      client.on('error', onError);
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        // A broken connection gets no ROLLBACK (it would wait out another timeout) and leaves the pool.
-        if (isUnreachable(error)) broken = error as Error;
-        else await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
-    });
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, waitForSchema = true): Promise<T> {
+    if (waitForSchema) await this.ready();
+    return inTransaction(this.pool, STORE, work);
   }
 
   close(): Promise<void> {
