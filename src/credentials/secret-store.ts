@@ -1,7 +1,8 @@
 import { randomToken } from '../domain/crypto.js';
 import type { SecretSeal } from './sealed-secrets.js';
 
-export type SecretKind = 'password' | 'client_secret' | 'signing_key' | 'server_secret' | 'audit_key' | 'initial_access_token' | 'registration_access_token';
+export const SECRET_KINDS = ['password', 'client_secret', 'signing_key', 'server_secret', 'audit_key', 'initial_access_token', 'registration_access_token'] as const;
+export type SecretKind = (typeof SECRET_KINDS)[number];
 
 /** Where the rows are kept: a SQLite file (one host) or PostgreSQL (every host). */
 export interface SecretRows {
@@ -43,6 +44,16 @@ export class SecretStore {
 
   delete(kind: SecretKind, name: string): Promise<void> {
     return this.rows.delete(kind, name);
+  }
+
+  /** Keeps a row already there (an import run twice, or by two instances at once). */
+  putIfAbsent(kind: SecretKind, name: string, value: string): Promise<void> {
+    return this.rows.putIfAbsent(kind, name, SEALED.has(kind) ? this.seal.seal(value, `${kind}/${name}`) : value);
+  }
+
+  /** Every row of a kind's names (for moving them elsewhere). */
+  names(kind: SecretKind): Promise<string[]> {
+    return this.rows.names(kind);
   }
 
   /**

@@ -56,7 +56,8 @@ export class FencedJetStreamPublisher implements BusPublisher {
   }
 
   async publish(events: RecordedEvent[]): Promise<number> {
-    if (this.fence) throw this.fence;
+    // Fenced before this batch: none of it was acknowledged (the fence's count was another batch's).
+    if (this.fence) throw new PublisherFenced(this.fence.message, 0);
     const base = this.tip;
     const expected = (i: number): Tip => ({ seq: base.seq + i, id: i === 0 ? base.id : events[i - 1].id });
     // Pipelined: each message expects the one before it, so one lost makes every later one refused.

@@ -71,7 +71,8 @@ export class NatsJetStreamEventBus implements EventBus {
     try {
       return await (await this.own).publish(events);
     } catch (error) {
-      // Fenced, or the takeover itself could not reach the server (tried again next time).
+      // Fenced (what this batch got in before the fence; nothing, once fenced before it), or
+      // the takeover itself could not reach the server (tried again next time).
       return error instanceof PublisherFenced ? error.acknowledged : 0;
     }
   }

@@ -55,7 +55,8 @@ export class PostgresEventStore implements EventStore {
     // Bounded everywhere, so that with the server away a request is answered 503 within
     // about five seconds instead of waiting forever (docs/postgresql.md, "When PostgreSQL is away").
     // Keepalives find a connection whose peer vanished without a word.
-    const connection = { connectionString, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true };
+    // The first probe after 10 s of silence: the OS default (two hours) would leave the LISTEN connection deaf that long.
+    const connection = { connectionString, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
     this.pool = new pg.Pool({
       ...connection,
       max: options.poolSize ?? 10,

@@ -20,9 +20,9 @@ export async function ensureFirstSigningKeys(
 ): Promise<void> {
   const missing = () => SIGNING_ALGS.filter((alg) => !parts.readModel.signingKeys().some((key) => key.alg === alg));
   const deadline = Date.now() + timeoutMs;
-  while (missing().length > 0) {
-    if (await lease.tryAcquire()) {
-      try {
+  try {
+    while (missing().length > 0) {
+      if (await lease.tryAcquire()) {
         await parts.readSide.waitFor(await parts.store.headPosition());
         for (const alg of missing()) {
           // No token signed with this algorithm exists yet that anyone must verify, so its first key may sign at once.
@@ -30,13 +30,14 @@ export async function ensureFirstSigningKeys(
           await parts.readSide.waitFor(position);
           logger.info('generated the first signing key', { kid, alg });
         }
-      } finally {
-        await lease.release();
+        return;
       }
-      return;
+      if (Date.now() > deadline) throw new Error('no first signing keys: another instance holds the lease to make them and does not');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await parts.readSide.waitFor(await parts.store.headPosition());
     }
-    if (Date.now() > deadline) throw new Error('no first signing keys: another instance holds the lease to make them and does not');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await parts.readSide.waitFor(await parts.store.headPosition());
+  } finally {
+    // Held or not: a lease may hold a connection or a file open.
+    await lease.release();
   }
 }

@@ -27,7 +27,7 @@ export class PostgresConnection {
 
   constructor(connectionString: string, log?: Pick<Logger, 'error'>, poolSize = 5) {
     // As the record's pool (postgres-event-store.ts): a request fails within about five seconds, and keepalives find a vanished peer.
-    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000, keepAlive: true, statement_timeout: 4000, query_timeout: 5000 });
+    this.pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: 3000, keepAlive: true, keepAliveInitialDelayMillis: 10_000, statement_timeout: 4000, query_timeout: 5000 });
     this.pool.on('error', (error) => log?.error('a PostgreSQL connection of the shared state was lost', { error: error.message }));
   }
 

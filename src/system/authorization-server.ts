@@ -74,7 +74,10 @@ export async function startAuthorizationServer(config: Config, options: StartOpt
 
   const { shared } = commandSide;
   const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
-  await ensureFirstSigningKeys({ admin, readModel, readSide, store }, shared.lease('first-signing-keys', holder, 30_000), logger);
+  await ensureFirstSigningKeys({ admin, readModel, readSide, store }, shared.lease('first-signing-keys', holder, 30_000), logger).catch(async (error: unknown) => {
+    await commandSide.close().catch(() => undefined);
+    throw error;
+  });
   // Logout tokens are sent by one instance: the holder of this lease (the others stand by).
   const logoutLease = shared.lease('back-channel-logout', holder, config.relayLeaseTtlMs);
   const backChannelLogout = new BackChannelLogoutDeliverer(ports, logoutLease, logger, config.backChannelLogout);

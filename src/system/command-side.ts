@@ -24,7 +24,12 @@ import { reachEventStore } from '../event-store/first-contact.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { join } from 'node:path';
 import { openSharedState, type SharedState } from '../shared-state/shared-state.js';
+import { importLocalSecrets } from '../shared-state/local-secrets-import.js';
+import { secretStoreKeys } from '../credentials/sealed-secrets.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import type { EventStore } from '../event-store/event-store.js';
 import { ProjectedReadModel } from './projected-read-model.js';
 
 /**
@@ -61,9 +66,34 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   });
   const documents = new MemoryProjectionStore();
   const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
+  try {
+    return await openOn({ config, store, shared, secrets, readSide, documents, head, logger });
+  } catch (error) {
+    // A start that fails half way leaves no pool, listener or follower behind (tests and embedders start in-process).
+    await readSide.stop().catch(() => undefined);
+    await shared.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openOn(parts: {
+  config: Config;
+  store: EventStore;
+  shared: SharedState;
+  secrets: SecretStore;
+  readSide: ProjectionRunner;
+  documents: MemoryProjectionStore;
+  head: number;
+  logger?: Logger;
+}): Promise<CommandSide> {
+  const { config, store, shared, secrets, readSide, documents, head, logger } = parts;
   const readModel = new ProjectedReadModel(documents, readSide);
   readSide.followStore(store);
   await readSide.waitFor(head, 60_000);
+  if (shared.where === 'postgresql') {
+    await importLocalSecrets({ secrets: join(config.dataDir, 'secrets.sqlite'), keyFile: join(config.dataDir, 'secret-store.key') }, secrets, secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }), logger);
+  }
   const signer = new AccessTokenSigner(async (kid) => {
     const jwk = await secrets.get('signing_key', kid);
     return jwk ? JSON.parse(jwk) : undefined;

@@ -1,4 +1,6 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { SqliteSecretRows } from '../../src/credentials/sqlite-secret-rows.js';
+import { importLocalSecrets } from '../../src/shared-state/local-secrets-import.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/config.js';
@@ -184,6 +186,35 @@ describe.each(places)('the shared state in %s', (_, place) => {
     await b.put({ stream: 'grant-1', kind: 'grant/5', revision: 1200, eventId: 'e1200', state: {} });
     expect((await a.get('grant-1'))?.revision).toBe(1200);
     expect(await a.get('grant-2')).toBeUndefined();
+  });
+});
+
+describe('a deployment whose secrets were in its data directory, its record already in PostgreSQL', () => {
+  it('has them copied into PostgreSQL at its first start there, sealed, and the file set aside so nothing comes back from it', async () => {
+    const url = await postgres.createDatabase('upgraded');
+    const dataDir = join(dir.path, 'upgraded');
+    // As the build before wrote them: plain rows in secrets.sqlite.
+    const old = new SqliteSecretRows(join(dataDir, 'secrets.sqlite'));
+    await old.put('signing_key', 'kid-old', '{"kty":"EC","d":"old-private"}');
+    await old.put('password', 'alice', 'scrypt$alice');
+    await old.put('client_secret', 'web', 'scrypt$web');
+    await old.close();
+    const state = openSharedState(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: url, SECRET_STORE_KEY: KEY }));
+    opened.push(state);
+    // A row already in PostgreSQL wins over the file's.
+    await state.secrets().put('client_secret', 'web', 'scrypt$rotated-since');
+    expect(await importLocalSecrets({ secrets: join(dataDir, 'secrets.sqlite'), keyFile: join(dataDir, 'secret-store.key') }, state.secrets(), [Buffer.from(KEY, 'base64url')])).toBe(3);
+    expect(await state.secrets().get('signing_key', 'kid-old')).toBe('{"kty":"EC","d":"old-private"}');
+    expect(await state.secrets().get('password', 'alice')).toBe('scrypt$alice');
+    expect(await state.secrets().get('client_secret', 'web')).toBe('scrypt$rotated-since');
+    const [raw] = await postgres.query<{ value: string }>('upgraded', "SELECT value FROM secrets WHERE kind = 'signing_key'");
+    expect(raw.value).toMatch(/^sealed\.v1\./);
+    expect(existsSync(join(dataDir, 'secrets.sqlite'))).toBe(false);
+    expect(existsSync(join(dataDir, 'secrets.sqlite.imported'))).toBe(true);
+    // Deleted in PostgreSQL afterwards: the next start brings nothing back.
+    await state.secrets().delete('password', 'alice');
+    expect(await importLocalSecrets({ secrets: join(dataDir, 'secrets.sqlite'), keyFile: join(dataDir, 'secret-store.key') }, state.secrets(), [])).toBe(0);
+    expect(await state.secrets().get('password', 'alice')).toBeUndefined();
   });
 });
 
