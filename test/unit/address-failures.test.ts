@@ -8,21 +8,7 @@ describe('failed sign-ins by address', () => {
   afterAll(() => dir.remove());
   const window = 15 * 60_000;
 
-  it('are seen by every instance on the data directory, within the window only', async () => {
-    const file = join(dir.path, 'throttle.sqlite');
-    const [a, b] = [new AddressFailures(file, window), new AddressFailures(file, window)];
-    const now = Date.parse('2026-11-22T10:00:00Z');
-    await a.record('192.0.2.1', now - window - 1);
-    await a.record('192.0.2.1', now - 1000);
-    await b.record('192.0.2.1', now);
-    await b.record('198.51.100.7', now);
-    expect(await a.within('192.0.2.1', now)).toEqual([now - 1000, now]);
-    expect(await b.within('192.0.2.1', now)).toEqual([now - 1000, now]);
-    expect(await a.within('203.0.113.9', now)).toEqual([]);
-    await a.close();
-    await b.close();
-  });
-
+  // Seen by every instance, within the window only: test/contract/shared-state.contract.test.ts, for SQLite and PostgreSQL.
   it('drops rows older than the window as it goes', async () => {
     const file = join(dir.path, 'pruned.sqlite');
     const failures = new AddressFailures(file, window);
