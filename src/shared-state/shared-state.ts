@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import { PostgresSnapshotStore } from '../snapshots/postgres-snapshot-store.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { SqliteSnapshotStore } from '../snapshots/sqlite-snapshot-store.js';
+import { importLocalSecrets } from './local-secrets-import.js';
 import { PostgresConnection } from './postgres-connection.js';
 
 /**
@@ -31,12 +32,17 @@ export interface SharedState {
   addressCounts(counter: AddressCounter, windowMs: number): AddressFailures;
   checkpoints(): CheckpointStore;
   lease(name: string, holder: string, ttlMs: number): Lease;
+  /**
+   * With PostgreSQL: copies the data directory's secrets from before the shared state moved
+   * there (local-secrets-import.ts). Answers the rows copied; none on SQLite, where they are.
+   */
+  importLocalSecrets(): Promise<number>;
   /** Throws when the shared state cannot be reached (readiness). */
   check(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>): SharedState {
+export function openSharedState(config: Config, logger?: Pick<Logger, 'error' | 'info'>): SharedState {
   const opened: Array<{ close(): unknown }> = [];
   const keep = <T extends { close(): unknown }>(part: T): T => (opened.push(part), part);
   const once = <T>(make: () => T) => {
@@ -48,13 +54,16 @@ export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>):
   };
   if (config.databaseUrl) {
     const db = new PostgresConnection(config.databaseUrl, logger);
+    const keys = once(() => secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }));
+    const secrets = once(() => keep(new SecretStore(new PostgresSecretRows(db), new SecretSeal(keys()))));
     return {
       where: 'postgresql',
-      secrets: once(() => keep(new SecretStore(new PostgresSecretRows(db), new SecretSeal(secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }))))),
+      secrets,
       snapshots: once(() => keep(new PostgresSnapshotStore(db))),
       addressCounts: (counter, windowMs) => keep(new PostgresAddressFailures(db, windowMs, counter)),
       checkpoints: () => new PostgresCheckpointStore(db),
       lease: (name, holder, ttlMs) => new PostgresLease(db, name, holder, ttlMs),
+      importLocalSecrets: () => importLocalSecrets({ secrets: join(config.dataDir, 'secrets.sqlite'), keyFile: join(config.dataDir, 'secret-store.key') }, secrets(), keys(), logger),
       check: async () => void (await db.query('SELECT 1 FROM secrets LIMIT 1')),
       async close() {
         await closeParts();
@@ -72,6 +81,7 @@ export function openSharedState(config: Config, logger?: Pick<Logger, 'error'>):
     addressCounts: (counter, windowMs) => keep(new SqliteAddressFailures(file('throttle.sqlite'), windowMs, counter)),
     checkpoints: () => new SqliteCheckpointStore(file('checkpoints.sqlite')),
     lease: (name, holder, ttlMs) => new SqliteLease(file('checkpoints.sqlite'), name, holder, ttlMs),
+    importLocalSecrets: async () => 0,
     // Files on this host: a failing one shows in the request that reads it.
     check: async () => undefined,
     close: closeParts,

@@ -24,12 +24,7 @@ import { reachEventStore } from '../event-store/first-contact.js';
 import { InstrumentedEventStore } from '../observability/instrumented-event-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { join } from 'node:path';
 import { openSharedState, type SharedState } from '../shared-state/shared-state.js';
-import { importLocalSecrets } from '../shared-state/local-secrets-import.js';
-import { secretStoreKeys } from '../credentials/sealed-secrets.js';
-import type { SecretStore } from '../credentials/secret-store.js';
-import type { EventStore } from '../event-store/event-store.js';
 import { ProjectedReadModel } from './projected-read-model.js';
 
 /**
@@ -58,65 +53,47 @@ export async function openCommandSide(config: Config, metrics?: Metrics, logger?
   const shared = openSharedState(config, logger);
   const secrets = shared.secrets();
   const store = metrics ? new InstrumentedEventStore(openEventStore(config, logger), metrics) : openEventStore(config, logger);
-  // A store started beside the server may not listen yet (a cold docker-compose up): wait for it, bounded.
-  const head = await reachEventStore(store, logger).catch(async (error: unknown) => {
-    await store.close().catch(() => undefined);
-    await shared.close().catch(() => undefined);
-    throw error;
-  });
-  const documents = new MemoryProjectionStore();
-  const readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
+  let readSide: ProjectionRunner | undefined;
   try {
-    return await openOn({ config, store, shared, secrets, readSide, documents, head, logger });
+    // A store started beside the server may not listen yet (a cold docker-compose up): wait for it, bounded.
+    const head = await reachEventStore(store, logger);
+    const documents = new MemoryProjectionStore();
+    readSide = new ProjectionRunner(authorizationServerProjections, documents, logger);
+    const readModel = new ProjectedReadModel(documents, readSide);
+    readSide.followStore(store);
+    await readSide.waitFor(head, 60_000);
+    await shared.importLocalSecrets();
+    const signer = new AccessTokenSigner(async (kid) => {
+      const jwk = await secrets.get('signing_key', kid);
+      return jwk ? JSON.parse(jwk) : undefined;
+    });
+    const serverKeys = await readServerKeys(secrets);
+    const streams = new FoldedStreams(store, {}, { store: shared.snapshots(), every: SNAPSHOT_EVERY });
+    const loginGuard = new LoginGuard({ streams, readModel, secrets }, shared.addressCounts('address_failures', FAILURE_WINDOW_SECONDS * 1000));
+    const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
+    const userCodeGuesses = new UserCodeGuesses(shared.addressCounts('address_user_code_failures', USER_CODE_FAILURE_WINDOW_SECONDS * 1000));
+    const deviceRequests = new DeviceRequests(shared.addressCounts('address_device_requests', DEVICE_REQUEST_WINDOW_SECONDS * 1000));
+    const ports: Ports = { store, streams, secrets, serverKeys, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses, deviceRequests };
+    const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...deviceAuthorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
+    const following = readSide;
+    return {
+      ports,
+      readSide: following,
+      commandBus: cqrs.commandBus,
+      admin: new AdminService(cqrs.commandBus, ports),
+      shared,
+      async close() {
+        await following.stop();
+        await cqrs.close();
+        await shared.close();
+        await store.close();
+      },
+    };
   } catch (error) {
     // A start that fails half way leaves no pool, listener or follower behind (tests and embedders start in-process).
-    await readSide.stop().catch(() => undefined);
+    await readSide?.stop().catch(() => undefined);
     await shared.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw error;
   }
-}
-
-async function openOn(parts: {
-  config: Config;
-  store: EventStore;
-  shared: SharedState;
-  secrets: SecretStore;
-  readSide: ProjectionRunner;
-  documents: MemoryProjectionStore;
-  head: number;
-  logger?: Logger;
-}): Promise<CommandSide> {
-  const { config, store, shared, secrets, readSide, documents, head, logger } = parts;
-  const readModel = new ProjectedReadModel(documents, readSide);
-  readSide.followStore(store);
-  await readSide.waitFor(head, 60_000);
-  if (shared.where === 'postgresql') {
-    await importLocalSecrets({ secrets: join(config.dataDir, 'secrets.sqlite'), keyFile: join(config.dataDir, 'secret-store.key') }, secrets, secretStoreKeys({ key: config.secretStoreKey, keyFile: config.secretStoreKeyFile }), logger);
-  }
-  const signer = new AccessTokenSigner(async (kid) => {
-    const jwk = await secrets.get('signing_key', kid);
-    return jwk ? JSON.parse(jwk) : undefined;
-  });
-  const serverKeys = await readServerKeys(secrets);
-  const streams = new FoldedStreams(store, {}, { store: shared.snapshots(), every: SNAPSHOT_EVERY });
-  const loginGuard = new LoginGuard({ streams, readModel, secrets }, shared.addressCounts('address_failures', FAILURE_WINDOW_SECONDS * 1000));
-  const authorizationLimit = new AuthorizationLimit(readModel, config.authorizationLimitPerClient, config.authorizationLimitPerUser);
-  const userCodeGuesses = new UserCodeGuesses(shared.addressCounts('address_user_code_failures', USER_CODE_FAILURE_WINDOW_SECONDS * 1000));
-  const deviceRequests = new DeviceRequests(shared.addressCounts('address_device_requests', DEVICE_REQUEST_WINDOW_SECONDS * 1000));
-  const ports: Ports = { store, streams, secrets, serverKeys, signer, readModel, config, loginGuard, authorizationLimit, userCodeGuesses, deviceRequests };
-  const cqrs = await startCommandBus(ports, [...registrationHandlers, ...authorizationHandlers, ...deviceAuthorizationHandlers, ...tokenGrantHandlers, ...revocationHandlers, ...signInSessionHandlers]);
-  return {
-    ports,
-    readSide,
-    commandBus: cqrs.commandBus,
-    admin: new AdminService(cqrs.commandBus, ports),
-    shared,
-    async close() {
-      await readSide.stop();
-      await cqrs.close();
-      await shared.close();
-      await store.close();
-    },
-  };
 }
